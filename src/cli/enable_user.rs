@@ -1,0 +1,35 @@
+//! `authctl enable-user`: the inverse of `disable-user`.
+
+use crate::db::Access;
+use crate::exit;
+use crate::users;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+All the named users are enabled in one transaction, or none is (an unknown name: exit 3).
+A user already active is left as is (exit 0).
+
+Examples:
+  authctl enable-user alice
+  authctl enable-user alice bob")]
+pub struct Args {
+    /// The users to enable
+    #[arg(required = true, value_name = "USERNAME")]
+    pub usernames: Vec<String>,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
+    let mut store = ctx.open(Access::ReadWrite)?;
+    for change in users::set_disabled(&mut *store, &args.usernames, false)? {
+        let name = &change.user.username;
+        if change.changed {
+            ctx.out.status(format!("enabled user '{name}'"));
+        } else {
+            ctx.out
+                .status(format!("user '{name}' is already active; nothing changed"));
+        }
+    }
+    Ok(exit::SUCCESS)
+}

@@ -1,0 +1,150 @@
+//! `authctl issue-token`: an access token the service accepts, as its own `/token` makes them.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::db::Access;
+use crate::error::{Error, Result};
+use crate::exit;
+use crate::token::{self, SigningKey};
+use crate::users;
+
+use super::output;
+use super::{Context, parse_duration};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The key is the service's SECRET_KEY, from the environment or --secret-key-file: its text as
+UTF-8 bytes, never hex-decoded. Keys under 32 bytes and the FastAPI tutorial's published example
+key are refused. The token is {\"sub\": USERNAME, \"exp\": now + lifetime}, HS256.
+
+Examples:
+  TOKEN=$(authctl issue-token alice)
+  curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8000/users/me
+  authctl issue-token alice --expires-in 2h --secret-key-file /etc/app/secret_key --format json")]
+pub struct Args {
+    /// The user the token is for (must exist and be active)
+    pub username: String,
+
+    /// Lifetime of the token (30m, 2h, 7days)
+    #[arg(
+        long = "expires-in",
+        value_name = "DURATION",
+        default_value = "30m",
+        value_parser = parse_duration
+    )]
+    pub expires_in: Duration,
+
+    /// Read the signing key from this file instead of SECRET_KEY (one trailing newline removed)
+    #[arg(long = "secret-key-file", value_name = "PATH")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Accept the FastAPI tutorial's published example key (only for throw-away test services)
+    #[arg(long = "allow-example-key")]
+    pub allow_example_key: bool,
+
+    /// Output format
+    #[arg(long = "format", value_enum, default_value_t = TokenFormat::Token)]
+    pub format: TokenFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenFormat {
+    /// The token alone, on one line
+    Token,
+    /// {"access_token", "token_type": "bearer", "expires_at"}: the service's /token answer plus the expiry
+    Json,
+}
+
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    /// Seconds since the Unix epoch, as in `exp`.
+    expires_at: i64,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
+    token::check_lifetime(args.expires_in)?;
+    let key = SigningKey::new(
+        read_key(args.secret_key_file.as_ref())?,
+        args.allow_example_key,
+    )?;
+    if key.is_example_key() {
+        ctx.out.warn(
+            "signing with the FastAPI tutorial's published example key: anyone can forge tokens for this service",
+        );
+    }
+    let mut store = ctx.open(Access::ReadOnly)?;
+    let issued = users::issue_token(
+        &mut *store,
+        &args.username,
+        &key,
+        args.expires_in,
+        SystemTime::now(),
+    )?;
+    let mut stdout = ctx.out.stdout();
+    match args.format {
+        TokenFormat::Token => output::write_line(&mut stdout, &issued.jwt)?,
+        TokenFormat::Json => output::write_json(
+            &mut stdout,
+            &TokenResponse {
+                access_token: &issued.jwt,
+                token_type: "bearer",
+                expires_at: issued.expires_at,
+            },
+        )?,
+    }
+    ctx.out.status(format!(
+        "issued a token for '{}', valid for {}",
+        args.username,
+        humantime::format_duration(args.expires_in)
+    ));
+    Ok(exit::SUCCESS)
+}
+
+/// The key text: from the file when given, else from SECRET_KEY.
+fn read_key(file: Option<&PathBuf>) -> Result<String> {
+    let (bytes, source) = if let Some(path) = file {
+        let mut bytes = Vec::new();
+        File::open(path)
+            .and_then(|f| f.take(64 * 1024).read_to_end(&mut bytes))
+            .map_err(|e| {
+                Error::Environment(format!(
+                    "cannot read secret key file {}: {e}",
+                    path.display()
+                ))
+            })?;
+        if bytes.ends_with(b"\r\n") {
+            bytes.truncate(bytes.len() - 2);
+        } else if bytes.ends_with(b"\n") {
+            bytes.truncate(bytes.len() - 1);
+        }
+        (bytes, format!("secret key file {}", path.display()))
+    } else {
+        match std::env::var_os("SECRET_KEY") {
+            Some(value) if !value.is_empty() => (os_bytes(value), "SECRET_KEY".to_owned()),
+            _ => {
+                return Err(Error::Environment(
+                    "no signing key: set SECRET_KEY (the service's own) or pass --secret-key-file PATH"
+                        .to_owned(),
+                ));
+            }
+        }
+    };
+    String::from_utf8(bytes).map_err(|_| {
+        Error::invalid(format!(
+            "the signing key from {source} is not valid UTF-8 text"
+        ))
+    })
+}
+
+fn os_bytes(value: OsString) -> Vec<u8> {
+    use std::os::unix::ffi::OsStringExt;
+    value.into_vec()
+}

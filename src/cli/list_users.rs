@@ -1,0 +1,74 @@
+//! `authctl list-users`: every user, never a hash.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+
+use crate::db::{Access, StatusFilter};
+use crate::exit;
+
+use super::Context;
+use super::output::{ListFormat, UserWriter};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Fields of --format json, jsonl and csv (stable): id, username, email, full_name, disabled.
+email and full_name may be null (empty in CSV); disabled is true or false, as the service reads
+it (NULL in the table is false). JSON lines and CSV are streamed.
+
+Examples:
+  authctl list-users
+  authctl list-users --disabled --format csv > disabled.csv
+  authctl list-users --format jsonl | jq -r .username")]
+pub struct Args {
+    /// Output format
+    #[arg(long = "format", value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+
+    /// Only users the service lets in
+    #[arg(long = "active", conflicts_with = "disabled")]
+    pub active: bool,
+
+    /// Only disabled users
+    #[arg(long = "disabled")]
+    pub disabled: bool,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
+    let filter = if args.active {
+        StatusFilter::Active
+    } else if args.disabled {
+        StatusFilter::Disabled
+    } else {
+        StatusFilter::All
+    };
+    let mut store = ctx.open(Access::ReadOnly)?;
+    let mut writer = UserWriter::new(args.format, std::io::BufWriter::new(ctx.out.stdout()));
+    let mut irregular = Vec::new();
+    store.for_each_user(filter, &mut |user| {
+        if let Some(value) = &user.irregular_disabled {
+            irregular.push((user.username.clone(), value.clone()));
+        }
+        writer.write(&user).context("writing to standard output")?;
+        Ok(())
+    })?;
+    let count = writer.finish().context("writing to standard output")?;
+    for (username, value) in irregular {
+        ctx.out.warn(format!(
+            "user '{username}' has disabled stored as {value}, which the service reads as {}; \
+             `authctl enable-user` or `disable-user` stores it as 0 or 1",
+            if value == "text ''" {
+                "active"
+            } else {
+                "disabled"
+            }
+        ));
+    }
+    if args.format == ListFormat::Table && count == 0 {
+        ctx.out.status("no users");
+    }
+    std::io::stdout()
+        .flush()
+        .context("writing to standard output")?;
+    Ok(exit::SUCCESS)
+}

@@ -1,0 +1,177 @@
+//! The command line: global options, one module per subcommand, and the dispatch.
+
+mod add_user;
+mod disable_user;
+mod enable_user;
+mod init_db;
+mod issue_token;
+mod list_users;
+pub mod output;
+mod password_source;
+mod verify_login;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::db::{self, Access, Location, OpenOptions, Store};
+use crate::error::Error;
+pub use output::Output;
+
+const ABOUT: &str = "Administer the users table of a FastAPI OAuth2 login service";
+
+const AFTER_HELP: &str = "\
+The database is --db PATH, else --database-url URL, else the DATABASE_URL environment variable
+(the service's own SQLAlchemy URL, e.g. sqlite:///./sql_app.db), else ./users.db.
+
+Exit status: 0 done, 1 rejected, 2 usage, 3 no such user, 4 conflict, 5 invalid input,
+6 database busy, 7 database unusable, 8 missing secret or input, 70 internal error.
+
+Examples:
+  authctl init-db
+  authctl add-user alice --email alice@example.com
+  authctl list-users --format json";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "authctl",
+    version,
+    about = ABOUT,
+    after_help = AFTER_HELP,
+    help_expected = true,
+    arg_required_else_help = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand accepts, before or after its name.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Path of the SQLite database file [default: ./users.db]
+    #[arg(long = "db", value_name = "PATH", global = true)]
+    pub db: Option<PathBuf>,
+
+    /// The service's SQLAlchemy database URL (sqlite:///./sql_app.db) or a path [env: DATABASE_URL]
+    #[arg(
+        long = "database-url",
+        value_name = "URL",
+        global = true,
+        conflicts_with = "db"
+    )]
+    pub database_url: Option<String>,
+
+    /// How long to wait for a lock held by the running service (500ms, 5s, 1m)
+    #[arg(
+        long = "busy-timeout",
+        value_name = "DURATION",
+        default_value = "5s",
+        value_parser = parse_duration,
+        global = true
+    )]
+    pub busy_timeout: Duration,
+
+    /// Print only data and errors: no status lines, no notes
+    #[arg(short = 'q', long = "quiet", global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the users table (and the database file) if missing; idempotent
+    InitDb(init_db::Args),
+    /// Add a user, with a password from a prompt, stdin, a file, or generated
+    AddUser(add_user::Args),
+    /// Disable users: the service refuses them from then on; idempotent
+    DisableUser(disable_user::Args),
+    /// Enable disabled users again; idempotent
+    EnableUser(enable_user::Args),
+    /// List users as a table, JSON, JSON lines or CSV (never their hashes)
+    ListUsers(list_users::Args),
+    /// Check a username and password exactly as the service's login does
+    VerifyLogin(verify_login::Args),
+    /// Print an access token the service accepts for a user
+    IssueToken(issue_token::Args),
+}
+
+impl Cli {
+    pub fn quiet(&self) -> bool {
+        self.global.quiet
+    }
+}
+
+/// What every command needs besides its own arguments.
+pub struct Context<'a> {
+    pub location: Location,
+    pub busy_timeout: Duration,
+    pub out: &'a Output,
+}
+
+impl Context<'_> {
+    pub fn open(&self, access: Access) -> Result<Box<dyn Store>, Error> {
+        db::open(
+            &self.location,
+            access,
+            OpenOptions {
+                busy_timeout: self.busy_timeout,
+            },
+        )
+    }
+}
+
+/// Which database the options name: `--db`, then `--database-url`, then `DATABASE_URL`, then
+/// `./users.db`.
+///
+/// NOTE: DATABASE_URL is read here rather than by clap's `env`, because clap counts an
+/// environment value as given, and `--db` would then conflict with the service's own variable.
+fn location(global: &GlobalArgs) -> Result<Location, Error> {
+    if let Some(path) = &global.db {
+        return Ok(Location::Sqlite(path.clone()));
+    }
+    if let Some(url) = &global.database_url {
+        return Location::parse(url);
+    }
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Location::parse(&url),
+        _ => Ok(Location::default_path()),
+    }
+}
+
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 500ms, 5s, 30m, 2h)"))
+}
+
+/// Runs the parsed command line; returns the exit code.
+pub fn run(cli: Cli, out: &Output) -> anyhow::Result<u8> {
+    let ctx = Context {
+        location: location(&cli.global)?,
+        busy_timeout: cli.global.busy_timeout,
+        out,
+    };
+    match cli.command {
+        Command::InitDb(args) => init_db::run(args, &ctx),
+        Command::AddUser(args) => add_user::run(args, &ctx),
+        Command::DisableUser(args) => disable_user::run(args, &ctx),
+        Command::EnableUser(args) => enable_user::run(args, &ctx),
+        Command::ListUsers(args) => list_users::run(args, &ctx),
+        Command::VerifyLogin(args) => verify_login::run(args, &ctx),
+        Command::IssueToken(args) => issue_token::run(args, &ctx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,131 @@
+//! Where a password comes from: a no-echo prompt on a terminal, standard input, or a file.
+//! Never from the command line, where `ps` and shell history would show it.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::password::{self, MAX_PASSWORD_BYTES};
+
+/// The password options shared by every command that reads a password.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PasswordArgs {
+    /// Read the password from standard input: one line, one trailing newline (\n or \r\n) removed
+    #[arg(long = "password-stdin")]
+    pub password_stdin: bool,
+
+    /// Read the password from a file: one line, one trailing newline (\n or \r\n) removed
+    #[arg(
+        long = "password-file",
+        value_name = "PATH",
+        conflicts_with = "password_stdin"
+    )]
+    pub password_file: Option<PathBuf>,
+}
+
+/// How a prompt asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// A new password: asked twice, the two must match.
+    New,
+    /// An existing password: asked once.
+    Existing,
+}
+
+impl PasswordArgs {
+    /// Reads the password from the chosen source, and checks it against the password policy.
+    /// `alternatives` names the options to suggest when there is no terminal to prompt on.
+    pub fn read(&self, username: &str, prompt: Prompt, alternatives: &str) -> Result<String> {
+        let password = if self.password_stdin {
+            let bytes = read_capped(io::stdin().lock())
+                .map_err(|e| Error::Environment(format!("cannot read standard input: {e}")))?;
+            one_line(bytes, "standard input")?
+        } else if let Some(path) = &self.password_file {
+            let bytes = File::open(path)
+                .and_then(read_capped)
+                .map_err(|e| unreadable_file(path, &e))?;
+            one_line(bytes, &format!("file {}", path.display()))?
+        } else {
+            prompt_on_terminal(username, prompt, alternatives)?
+        };
+        password::check_policy(&password)?;
+        Ok(password)
+    }
+}
+
+fn unreadable_file(path: &Path, e: &io::Error) -> Error {
+    Error::Environment(format!("cannot read password file {}: {e}", path.display()))
+}
+
+/// Reads at most a little more than the longest accepted password, so an endless stream
+/// (`yes | authctl …`) is refused instead of filling memory.
+fn read_capped(source: impl Read) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    source
+        .take(u64::try_from(MAX_PASSWORD_BYTES).unwrap_or(u64::MAX) + 3)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The password in `bytes`: exactly one trailing `\n` or `\r\n` removed, every other byte kept.
+fn one_line(mut bytes: Vec<u8>, source: &str) -> Result<String> {
+    if bytes.ends_with(b"\r\n") {
+        bytes.truncate(bytes.len() - 2);
+    } else if bytes.ends_with(b"\n") {
+        bytes.truncate(bytes.len() - 1);
+    }
+    if bytes.len() > MAX_PASSWORD_BYTES {
+        return Err(Error::invalid(format!(
+            "the password from {source} is longer than {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    if bytes.contains(&b'\n') {
+        return Err(Error::invalid(format!(
+            "the password from {source} has more than one line; give exactly one line"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        Error::invalid(format!(
+            "the password from {source} is not valid UTF-8; the service receives passwords as text"
+        ))
+    })
+}
+
+fn prompt_on_terminal(username: &str, prompt: Prompt, alternatives: &str) -> Result<String> {
+    // NOTE: rpassword reads /dev/tty, but a prompt only makes sense when a person is at the
+    // keyboard: with stdin redirected (scripts, CI) we refuse at once rather than hang.
+    if !io::stdin().is_terminal() {
+        return Err(Error::Environment(format!(
+            "no password given and standard input is not a terminal to ask on; use {alternatives}"
+        )));
+    }
+    let ask = |text: &str| {
+        rpassword::prompt_password(text)
+            .map_err(|e| Error::Environment(format!("cannot prompt for the password: {e}")))
+    };
+    let first = ask(&format!("Password for {username}: "))?;
+    if prompt == Prompt::New {
+        let second = ask(&format!("Retype the password for {username}: "))?;
+        if first != second {
+            return Err(Error::invalid("the two passwords do not match"));
+        }
+    }
+    Ok(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exactly_one_trailing_newline_is_removed() {
+        assert_eq!(one_line(b"pw\n".to_vec(), "x").unwrap(), "pw");
+        assert_eq!(one_line(b"pw\r\n".to_vec(), "x").unwrap(), "pw");
+        assert_eq!(one_line(b"pw".to_vec(), "x").unwrap(), "pw");
+        assert_eq!(one_line(b" pw \r".to_vec(), "x").unwrap(), " pw \r");
+        assert!(one_line(b"pw\n\n".to_vec(), "x").is_err());
+        assert!(one_line(b"a\nb".to_vec(), "x").is_err());
+        assert!(one_line(vec![0xff, b'\n'], "x").is_err());
+    }
+}

@@ -1,0 +1,256 @@
+//! The storage seam: where the users live and the operations the domain needs on them.
+//!
+//! Everything above this module speaks [`Store`] and [`WriteTx`]; all SQL lives in the engine
+//! modules below it (today only [`sqlite`]). A second engine is a new module and a new arm in
+//! [`Location::parse`] and [`open`], nothing else.
+
+mod sqlite;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Where the database is: parsed from `--db`, `--database-url` or `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+}
+
+/// The URL forms accepted, for error messages and help.
+pub const SUPPORTED_URLS: &str =
+    "a file path, sqlite:///relative.db, sqlite:////absolute.db or sqlite+aiosqlite:///./file.db";
+
+impl Location {
+    /// The default database when nothing names one: `./users.db`.
+    pub fn default_path() -> Self {
+        Location::Sqlite(PathBuf::from("users.db"))
+    }
+
+    /// Parses a SQLAlchemy database URL (the service's own `DATABASE_URL`) or a plain path.
+    ///
+    /// SQLAlchemy's SQLite URLs are `sqlite:///` followed by the path, so `sqlite:///x.db` is
+    /// relative and `sqlite:////x.db` absolute; a driver suffix (`sqlite+aiosqlite`,
+    /// `sqlite+pysqlite`) names the same file. Query parameters are driver options
+    /// (`?check_same_thread=false`) and are ignored.
+    pub fn parse(url: &str) -> Result<Self> {
+        let Some((scheme, rest)) = url.split_once("://") else {
+            if url.is_empty() {
+                return Err(Error::invalid("the database URL is empty"));
+            }
+            return Ok(Location::Sqlite(PathBuf::from(url)));
+        };
+        let engine = scheme.split('+').next().unwrap_or(scheme);
+        if !engine.eq_ignore_ascii_case("sqlite") {
+            return Err(Error::Unusable {
+                path: PathBuf::from(url_without_credentials(url)),
+                reason: format!(
+                    "database engine '{engine}' is not supported; authctl supports SQLite: {SUPPORTED_URLS}"
+                ),
+            });
+        }
+        let path = rest.split('?').next().unwrap_or_default();
+        let Some(path) = path.strip_prefix('/') else {
+            return Err(Error::invalid(format!(
+                "database URL '{url}' names no file; expected {SUPPORTED_URLS}"
+            )));
+        };
+        if path.is_empty() || path == ":memory:" {
+            return Err(Error::invalid(format!(
+                "database URL '{url}' names an in-memory database, which would vanish when authctl exits; expected {SUPPORTED_URLS}"
+            )));
+        }
+        Ok(Location::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn path(&self) -> &Path {
+        match self {
+            Location::Sqlite(path) => path,
+        }
+    }
+}
+
+/// A URL for messages, with any password replaced (`postgresql://u:pw@h/db` → `postgresql://u:***@h/db`).
+fn url_without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path().display())
+    }
+}
+
+/// How a command opens the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `init-db` only: may create the file.
+    Create,
+    /// Commands that write: the database must exist.
+    ReadWrite,
+    /// Commands that only read: the database must exist; works on a read-only file.
+    ReadOnly,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    /// How long to wait for a lock held by another connection (the running service).
+    pub busy_timeout: Duration,
+}
+
+/// Opens the database at `location`. Every access but [`Access::Create`] also checks that a
+/// compatible `users` table is there.
+pub fn open(location: &Location, access: Access, options: OpenOptions) -> Result<Box<dyn Store>> {
+    match location {
+        Location::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(path, access, options)?)),
+    }
+}
+
+/// A user as the service sees it, without the password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    /// What the service reads: NULL is active, any other value than 0 is disabled.
+    pub disabled: bool,
+    /// Set when the stored `disabled` is neither 0, 1 nor NULL, e.g. the text `'false'`
+    /// that SQLAlchemy reads as True. Describes the stored value.
+    pub irregular_disabled: Option<String>,
+}
+
+/// A user with the stored password hash, for verification.
+#[derive(Debug, Clone)]
+pub struct StoredUser {
+    pub user: User,
+    pub hashed_password: String,
+}
+
+/// A user to insert. The hash is computed before the write transaction starts.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub disabled: bool,
+    pub hashed_password: String,
+}
+
+/// Which users a listing returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    #[default]
+    All,
+    Active,
+    Disabled,
+}
+
+/// What `init-db` found or made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InitReport {
+    /// The `users` table was created (and the file, when `file_created`).
+    Created { file_created: bool },
+    /// The table exists in authctl's own shape.
+    AlreadyInitialised,
+    /// The table exists in the service's `create_all` shape (or another compatible one);
+    /// it was left as it is. Lists unique indexes the service's model declares but the table lacks.
+    Compatible { missing_unique_indexes: Vec<String> },
+}
+
+/// Look-ups shared by a store and its write transaction.
+pub trait Lookup {
+    /// The user with exactly this username (case-sensitive, byte-exact, as the service matches).
+    fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>>;
+    /// The username owning this email, if any.
+    fn email_owner(&mut self, email: &str) -> Result<Option<String>>;
+}
+
+/// A database holding the service's `users` table.
+pub trait Store: Lookup {
+    /// Creates the `users` table if missing; checks an existing one. Only for [`Access::Create`].
+    fn init(&mut self) -> Result<InitReport>;
+
+    /// Calls `each` for every user matching `filter`, in id order, without loading them all.
+    fn for_each_user(
+        &mut self,
+        filter: StatusFilter,
+        each: &mut dyn FnMut(User) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()>;
+
+    /// Starts the one write transaction of a command. It takes the write lock at once
+    /// (SQLite `BEGIN IMMEDIATE`), waiting at most the busy timeout, so keep it short: hash first.
+    fn write(&mut self) -> Result<Box<dyn WriteTx + '_>>;
+}
+
+/// The write transaction. Dropped without [`WriteTx::commit`], it rolls back.
+pub trait WriteTx: Lookup {
+    /// Inserts and returns the new id. A taken username or email is a conflict error.
+    fn insert_user(&mut self, user: &NewUser) -> Result<i64>;
+    fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()>;
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(path: &str) -> Location {
+        Location::Sqlite(PathBuf::from(path))
+    }
+
+    #[test]
+    fn parses_sqlalchemy_urls_and_paths() {
+        assert_eq!(
+            Location::parse("sqlite:///users.db").unwrap(),
+            sqlite("users.db")
+        );
+        assert_eq!(
+            Location::parse("sqlite:///./sql_app.db").unwrap(),
+            sqlite("./sql_app.db")
+        );
+        assert_eq!(
+            Location::parse("sqlite:////var/lib/app.db").unwrap(),
+            sqlite("/var/lib/app.db")
+        );
+        assert_eq!(
+            Location::parse("sqlite+aiosqlite:///./sqlite3.db").unwrap(),
+            sqlite("./sqlite3.db")
+        );
+        assert_eq!(
+            Location::parse("sqlite:///app.db?check_same_thread=false").unwrap(),
+            sqlite("app.db")
+        );
+        assert_eq!(
+            Location::parse("data/users.db").unwrap(),
+            sqlite("data/users.db")
+        );
+    }
+
+    #[test]
+    fn refuses_other_engines_and_memory() {
+        let err = Location::parse("postgresql://app:hunter2@db/app").unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("'postgresql' is not supported"),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(Location::parse("sqlite://").is_err());
+        assert!(Location::parse("sqlite:///:memory:").is_err());
+        assert!(Location::parse("").is_err());
+    }
+}

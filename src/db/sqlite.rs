@@ -1,0 +1,465 @@
+//! The SQLite engine: the only place that speaks SQL to a SQLite file.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
+
+use super::{
+    Access, InitReport, Lookup, NewUser, OpenOptions, StatusFilter, Store, StoredUser, User,
+    WriteTx,
+};
+use crate::error::{Error, Result};
+
+/// authctl's schema; its last statement sets `PRAGMA user_version` to [`SCHEMA_VERSION`].
+const SCHEMA: &str = include_str!("../../schema.sql");
+const SCHEMA_VERSION: i64 = 1;
+
+/// The columns the service's model declares; every command needs all of them.
+const REQUIRED_COLUMNS: [&str; 6] = [
+    "id",
+    "username",
+    "email",
+    "full_name",
+    "disabled",
+    "hashed_password",
+];
+
+/// Unique indexes the service's model declares (`unique=True`), by column.
+const UNIQUE_COLUMNS: [&str; 2] = ["username", "email"];
+
+const USER_COLUMNS: &str = "id, username, email, full_name, disabled";
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    busy_timeout: Duration,
+    file_created: bool,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path, access: Access, options: OpenOptions) -> Result<Self> {
+        let mut file_created = false;
+        // NOTE: never SQLITE_OPEN_CREATE and never SQLITE_OPEN_URI: a mistyped path must be an
+        // error, not a new empty database, and `file:…?mode=` must not be interpreted.
+        let flags = match access {
+            Access::Create => {
+                file_created = create_private_file(path)?;
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+            }
+            Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+        } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+
+        if access != Access::Create {
+            match fs::metadata(path) {
+                Ok(meta) if meta.is_file() => {}
+                Ok(_) => return Err(unusable(path, "is not a file")),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return Err(unusable(
+                        path,
+                        "no database at this path; check --db/DATABASE_URL, or create one with `authctl init-db`",
+                    ));
+                }
+                Err(e) => return Err(unusable(path, format!("cannot be read: {e}"))),
+            }
+        }
+
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| classify(path, options.busy_timeout, e))?;
+        let store = SqliteStore {
+            conn,
+            path: path.to_owned(),
+            busy_timeout: options.busy_timeout,
+            file_created,
+        };
+        store
+            .conn
+            .busy_timeout(options.busy_timeout)
+            .map_err(|e| store.err(e))?;
+        if access != Access::Create {
+            let columns = table_columns(&store.conn).map_err(|e| store.err(e))?;
+            check_columns(&store.path, &columns)?;
+        }
+        Ok(store)
+    }
+
+    fn err(&self, e: rusqlite::Error) -> Error {
+        classify(&self.path, self.busy_timeout, e)
+    }
+}
+
+/// Creates the database file with mode 0600 if it does not exist; says whether it did.
+///
+/// SQLite would create it with the umask's mode (often world-readable); password hashes are
+/// secrets. SQLite gives its journal files the database file's mode.
+fn create_private_file(path: &Path) -> Result<bool> {
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(unusable(
+            path,
+            "cannot be created: its directory does not exist",
+        )),
+        Err(e) => Err(unusable(path, format!("cannot be created: {e}"))),
+    }
+}
+
+fn unusable(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Unusable {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Turns a SQLite failure into the domain's error class.
+fn classify(path: &Path, busy_timeout: Duration, e: rusqlite::Error) -> Error {
+    let code = e.sqlite_error_code();
+    match code {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy {
+            path: path.to_owned(),
+            waited: busy_timeout,
+        },
+        Some(ErrorCode::NotADatabase) => unusable(path, "is not a SQLite database"),
+        Some(ErrorCode::DatabaseCorrupt) => {
+            unusable(path, "is corrupt (database disk image is malformed)")
+        }
+        Some(ErrorCode::ReadOnly) => unusable(path, "is read-only; nothing was written"),
+        Some(ErrorCode::CannotOpen) => unusable(path, "cannot be opened"),
+        Some(ErrorCode::PermissionDenied) => unusable(path, "permission denied"),
+        Some(ErrorCode::DiskFull) => unusable(path, "the disk is full; nothing was written"),
+        _ => Error::Database {
+            path: path.to_owned(),
+            source: e,
+        },
+    }
+}
+
+fn table_columns(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('users')")?;
+    stmt.query_map([], |row| row.get(0))?.collect()
+}
+
+fn check_columns(path: &Path, columns: &[String]) -> Result<()> {
+    if columns.is_empty() {
+        return Err(unusable(
+            path,
+            "has no users table; create it with `authctl init-db`",
+        ));
+    }
+    if let Some(missing) = REQUIRED_COLUMNS
+        .iter()
+        .find(|required| !columns.iter().any(|c| c.eq_ignore_ascii_case(required)))
+    {
+        return Err(unusable(
+            path,
+            format!(
+                "table users has no column '{missing}'; it is not the login service's users table (expected columns: {})",
+                REQUIRED_COLUMNS.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Which of [`UNIQUE_COLUMNS`] lack a unique index of their own.
+fn missing_unique_indexes(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut unique_single_columns = Vec::new();
+    let mut indexes =
+        conn.prepare("SELECT name FROM pragma_index_list('users') WHERE \"unique\" = 1")?;
+    let names: Vec<String> = indexes
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut info = conn.prepare("SELECT name FROM pragma_index_info(?1)")?;
+    for name in names {
+        let columns: Vec<Option<String>> = info
+            .query_map([&name], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if let [Some(column)] = columns.as_slice() {
+            unique_single_columns.push(column.to_ascii_lowercase());
+        }
+    }
+    Ok(UNIQUE_COLUMNS
+        .iter()
+        .filter(|c| !unique_single_columns.iter().any(|u| u == *c))
+        .map(|c| (*c).to_owned())
+        .collect())
+}
+
+/// Reads `disabled` as the service does: NULL is active, anything truthy is disabled.
+///
+/// NOTE: SQLAlchemy reads SQLite booleans with Python's `bool()`, so the text `'false'` is
+/// True: that user is locked out. Such values are reported, not hidden.
+fn read_disabled(value: ValueRef<'_>) -> (bool, Option<String>) {
+    match value {
+        ValueRef::Null | ValueRef::Integer(0) => (false, None),
+        ValueRef::Integer(1) => (true, None),
+        ValueRef::Integer(n) => (true, Some(format!("integer {n}"))),
+        ValueRef::Real(x) => (x != 0.0, Some(format!("real {x}"))),
+        ValueRef::Text(t) => (
+            !t.is_empty(),
+            Some(format!("text '{}'", String::from_utf8_lossy(t))),
+        ),
+        ValueRef::Blob(b) => (!b.is_empty(), Some("a blob".to_owned())),
+    }
+}
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let (disabled, irregular_disabled) = read_disabled(row.get_ref(4)?);
+    Ok(User {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        email: row.get(2)?,
+        full_name: row.get(3)?,
+        disabled,
+        irregular_disabled,
+    })
+}
+
+fn stored_user_from_row(row: &Row<'_>) -> rusqlite::Result<StoredUser> {
+    Ok(StoredUser {
+        user: user_from_row(row)?,
+        // A NULL hash (hand-inserted rows) verifies nothing; the domain reports it as malformed.
+        hashed_password: row.get::<_, Option<String>>(5)?.unwrap_or_default(),
+    })
+}
+
+fn find_user(conn: &Connection, username: &str) -> rusqlite::Result<Option<StoredUser>> {
+    conn.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS}, hashed_password FROM users WHERE username = ?1"
+    ))?
+    .query_row([username], stored_user_from_row)
+    .optional()
+}
+
+fn email_owner(conn: &Connection, email: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT username FROM users WHERE email = ?1")?
+        .query_row([email], |row| row.get(0))
+        .optional()
+}
+
+impl Lookup for SqliteStore {
+    fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
+        find_user(&self.conn, username).map_err(|e| self.err(e))
+    }
+
+    fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
+        email_owner(&self.conn, email).map_err(|e| self.err(e))
+    }
+}
+
+impl Lookup for SqliteTx<'_> {
+    fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
+        find_user(&self.tx, username).map_err(|e| self.err(e))
+    }
+
+    fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
+        email_owner(&self.tx, email).map_err(|e| self.err(e))
+    }
+}
+
+impl Store for SqliteStore {
+    fn init(&mut self) -> Result<InitReport> {
+        let file_created = self.file_created;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| classify(&self.path, self.busy_timeout, e))?;
+        let err = |e| classify(&self.path, self.busy_timeout, e);
+        let columns = table_columns(&tx).map_err(err)?;
+        if columns.is_empty() {
+            tx.execute_batch(SCHEMA).map_err(err)?;
+            tx.commit().map_err(err)?;
+            return Ok(InitReport::Created { file_created });
+        }
+        check_columns(&self.path, &columns)?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(err)?;
+        if version > SCHEMA_VERSION {
+            return Err(unusable(
+                &self.path,
+                format!("was made by a newer authctl (schema version {version}); upgrade authctl"),
+            ));
+        }
+        let missing_unique_indexes = missing_unique_indexes(&tx).map_err(err)?;
+        if version == SCHEMA_VERSION && missing_unique_indexes.is_empty() {
+            Ok(InitReport::AlreadyInitialised)
+        } else {
+            Ok(InitReport::Compatible {
+                missing_unique_indexes,
+            })
+        }
+    }
+
+    fn for_each_user(
+        &mut self,
+        filter: StatusFilter,
+        each: &mut dyn FnMut(User) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows
+            .next()
+            .map_err(|e| classify(&self.path, self.busy_timeout, e))?
+        {
+            let user =
+                user_from_row(row).map_err(|e| classify(&self.path, self.busy_timeout, e))?;
+            // Filtered here, not in SQL, so that "disabled" means exactly what the service reads.
+            let keep = match filter {
+                StatusFilter::All => true,
+                StatusFilter::Active => !user.disabled,
+                StatusFilter::Disabled => user.disabled,
+            };
+            if keep {
+                each(user)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&mut self) -> Result<Box<dyn WriteTx + '_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| classify(&self.path, self.busy_timeout, e))?;
+        Ok(Box::new(SqliteTx {
+            tx,
+            path: &self.path,
+            busy_timeout: self.busy_timeout,
+        }))
+    }
+}
+
+struct SqliteTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    path: &'a Path,
+    busy_timeout: Duration,
+}
+
+impl SqliteTx<'_> {
+    fn err(&self, e: rusqlite::Error) -> Error {
+        classify(self.path, self.busy_timeout, e)
+    }
+}
+
+impl WriteTx for SqliteTx<'_> {
+    fn insert_user(&mut self, user: &NewUser) -> Result<i64> {
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO users (username, email, full_name, disabled, hashed_password) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(rusqlite::params![
+                    user.username,
+                    user.email,
+                    user.full_name,
+                    // NOTE: integer 0/1, never text: SQLAlchemy reads 'false' as True.
+                    i64::from(user.disabled),
+                    user.hashed_password,
+                ])
+            });
+        match inserted {
+            Ok(_) => Ok(self.tx.last_insert_rowid()),
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                let message = e.to_string();
+                if message.contains("users.username") {
+                    Err(Error::UsernameTaken(user.username.clone()))
+                } else if let (true, Some(email)) = (message.contains("users.email"), &user.email) {
+                    let owner = self.email_owner(email)?.unwrap_or_default();
+                    Err(Error::EmailTaken {
+                        email: email.clone(),
+                        owner,
+                    })
+                } else {
+                    Err(self.err(e))
+                }
+            }
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()> {
+        self.tx
+            .prepare_cached("UPDATE users SET disabled = ?1 WHERE id = ?2")
+            .and_then(|mut stmt| stmt.execute(rusqlite::params![i64::from(disabled), id]))
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        let (path, busy_timeout) = (self.path, self.busy_timeout);
+        self.tx
+            .commit()
+            .map_err(|e| classify(path, busy_timeout, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The DDL the service's SQLAlchemy model emits with `create_all` (service contract).
+    const SERVICE_DDL: &str =
+        "CREATE TABLE users (id INTEGER NOT NULL, username VARCHAR, email VARCHAR,
+        full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR, PRIMARY KEY (id));
+        CREATE INDEX ix_users_id ON users (id);
+        CREATE UNIQUE INDEX ix_users_username ON users (username);
+        CREATE UNIQUE INDEX ix_users_email ON users (email);
+        CREATE INDEX ix_users_full_name ON users (full_name);";
+
+    #[test]
+    fn schema_declares_the_service_unique_indexes() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        assert!(missing_unique_indexes(&conn).unwrap().is_empty());
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn service_table_passes_the_column_check() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SERVICE_DDL).unwrap();
+        let columns = table_columns(&conn).unwrap();
+        check_columns(Path::new("x"), &columns).unwrap();
+        assert!(missing_unique_indexes(&conn).unwrap().is_empty());
+    }
+
+    #[test]
+    fn disabled_is_read_as_the_service_reads_it() {
+        assert_eq!(read_disabled(ValueRef::Null), (false, None));
+        assert_eq!(read_disabled(ValueRef::Integer(0)), (false, None));
+        assert_eq!(read_disabled(ValueRef::Integer(1)), (true, None));
+        let (disabled, note) = read_disabled(ValueRef::Text(b"false"));
+        assert!(disabled);
+        assert_eq!(note.as_deref(), Some("text 'false'"));
+    }
+
+    #[test]
+    fn strict_schema_refuses_text_booleans() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        let result = conn.execute(
+            "INSERT INTO users (username, disabled, hashed_password) VALUES ('a', 'false', 'h')",
+            [],
+        );
+        assert!(result.is_err());
+    }
+}

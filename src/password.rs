@@ -1,0 +1,350 @@
+//! Password hashes: the service's own Argon2id parameters for new hashes, and verification of
+//! every hash a real users table holds (argon2id/i/d of any sane parameters, passlib-era bcrypt).
+
+use std::fmt;
+use std::str::FromStr;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+
+use crate::error::{Error, Result};
+
+/// Argon2id parameters; [`SERVICE`] is what the service itself writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// Memory in KiB.
+    pub m_cost: u32,
+    pub t_cost: u32,
+    pub p_cost: u32,
+}
+
+/// pwdlib's `PasswordHash.recommended()` (argon2-cffi's defaults, RFC 9106's second
+/// recommendation). pwdlib's `verify_and_update` rehashes anything else at first login.
+pub const SERVICE: Argon2Params = Argon2Params {
+    m_cost: 65_536,
+    t_cost: 3,
+    p_cost: 4,
+};
+const SALT_LEN: usize = 16;
+const TAG_LEN: usize = 32;
+
+/// The longest password accepted, in bytes. The service has no limit; this one keeps a
+/// mistaken `--password-file /some/large/file` from being hashed.
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+
+/// Upper bounds on stored hash parameters. A hash beyond them is refused rather than attempted:
+/// an m of 4 TiB would abort the process on allocation, a bcrypt cost of 31 would run for days.
+const MAX_M_COST: u32 = 1 << 20; // 1 GiB
+const MAX_T_COST: u32 = 64;
+const MAX_P_COST: u32 = 255;
+const MAX_BCRYPT_COST: u32 = 18;
+
+/// A hash with [`SERVICE`] parameters, verified when the user does not exist so that an unknown
+/// username costs the same time as a wrong password. This is the service contract's public
+/// "secret" vector: its result is discarded.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
+
+/// Refuses passwords the service could never accept or that are surely a mistake.
+pub fn check_policy(password: &str) -> Result<()> {
+    if password.is_empty() {
+        return Err(Error::invalid("the password is empty"));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(Error::invalid(format!(
+            "the password is longer than {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// Hashes a password with the service's parameters, as the UTF-8 bytes given (no normalisation).
+pub fn hash(password: &str) -> Result<String> {
+    hash_with(password, SERVICE)
+}
+
+pub fn hash_with(password: &str, params: Argon2Params) -> Result<String> {
+    let params = Params::new(params.m_cost, params.t_cost, params.p_cost, Some(TAG_LEN))
+        .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Internal(format!("hashing the password: {e}")))
+}
+
+/// What a stored hash is: its scheme and cost parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashInfo {
+    Argon2 {
+        /// `argon2id`, `argon2i` or `argon2d`.
+        variant: String,
+        version: u32,
+        params: Argon2Params,
+        salt_len: usize,
+        tag_len: usize,
+    },
+    Bcrypt {
+        /// `2a`, `2b` or `2y`.
+        prefix: String,
+        cost: u32,
+    },
+}
+
+impl HashInfo {
+    /// Whether the hash has exactly the parameters the service writes today; if not, a service
+    /// using pwdlib's `verify_and_update` rewrites it at the next login.
+    pub fn is_current(&self) -> bool {
+        matches!(self, HashInfo::Argon2 { variant, version, params, salt_len, tag_len }
+            if variant == "argon2id" && *version == 0x13 && *params == SERVICE
+                && *salt_len == SALT_LEN && *tag_len == TAG_LEN)
+    }
+}
+
+impl fmt::Display for HashInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HashInfo::Argon2 {
+                variant,
+                version,
+                params,
+                salt_len,
+                tag_len,
+            } => write!(
+                f,
+                "{variant} v={version} m={} t={} p={} ({salt_len}-byte salt, {tag_len}-byte tag)",
+                params.m_cost, params.t_cost, params.p_cost
+            ),
+            HashInfo::Bcrypt { prefix, cost } => write!(f, "bcrypt ${prefix}$ cost {cost}"),
+        }
+    }
+}
+
+/// Describes the service's current hash, for messages.
+pub fn current_description() -> String {
+    HashInfo::Argon2 {
+        variant: "argon2id".to_owned(),
+        version: 0x13,
+        params: SERVICE,
+        salt_len: SALT_LEN,
+        tag_len: TAG_LEN,
+    }
+    .to_string()
+}
+
+/// Why a stored hash cannot be used, phrased to follow "the stored password hash of user 'x'".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadHash(pub String);
+
+fn bad(reason: impl Into<String>) -> BadHash {
+    BadHash(reason.into())
+}
+
+/// Identifies a stored hash and checks its parameters are within sane bounds, without hashing.
+pub fn inspect(stored: &str) -> Result<HashInfo, BadHash> {
+    if stored.is_empty() {
+        return Err(bad(
+            "is empty (the service cannot verify it and answers 500)",
+        ));
+    }
+    if stored.starts_with("$argon2") {
+        inspect_argon2(stored).map(|(info, _)| info)
+    } else if is_bcrypt(stored) {
+        inspect_bcrypt(stored)
+    } else {
+        Err(bad(
+            "is not an argon2 or bcrypt hash (the service cannot identify it and answers 500)",
+        ))
+    }
+}
+
+fn is_bcrypt(stored: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|p| stored.starts_with(p))
+}
+
+fn inspect_argon2(stored: &str) -> Result<(HashInfo, PasswordHash), BadHash> {
+    let malformed = |e: &dyn fmt::Display| bad(format!("is a malformed argon2 hash ({e})"));
+    let parsed = PasswordHash::new(stored).map_err(|e| malformed(&e))?;
+    let variant = parsed.algorithm.as_str().to_owned();
+    if !matches!(variant.as_str(), "argon2id" | "argon2i" | "argon2d") {
+        return Err(bad(format!("names an unknown algorithm '{variant}'")));
+    }
+    // NOTE: pwdlib refuses keyid= and data= (the service answers 500), so we do too.
+    if let Some((name, _)) = parsed
+        .params
+        .iter()
+        .find(|(name, _)| !matches!(name.as_str(), "m" | "t" | "p"))
+    {
+        return Err(bad(format!(
+            "has an argon2 parameter '{name}' the service cannot verify"
+        )));
+    }
+    let get = |name: &str| {
+        parsed
+            .params
+            .get_decimal(name)
+            .ok_or_else(|| bad(format!("is a malformed argon2 hash (no {name}= parameter)")))
+    };
+    let params = Argon2Params {
+        m_cost: get("m")?,
+        t_cost: get("t")?,
+        p_cost: get("p")?,
+    };
+    if params.m_cost > MAX_M_COST || params.t_cost > MAX_T_COST || params.p_cost > MAX_P_COST {
+        return Err(bad(format!(
+            "has absurd argon2 parameters m={} t={} p={} (limits: m<={MAX_M_COST} KiB, t<={MAX_T_COST}, p<={MAX_P_COST}); not attempted",
+            params.m_cost, params.t_cost, params.p_cost
+        )));
+    }
+    // Let the argon2 crate check the rest (m >= 8p, lengths, version) before any hashing.
+    Params::try_from(&parsed).map_err(|e| malformed(&e))?;
+    let version = parsed.version.unwrap_or(0x10);
+    if version != 0x10 && version != 0x13 {
+        return Err(bad(format!("has an unknown argon2 version {version}")));
+    }
+    let (Some(salt), Some(tag)) = (&parsed.salt, &parsed.hash) else {
+        return Err(bad("is a malformed argon2 hash (no salt or no tag)"));
+    };
+    let info = HashInfo::Argon2 {
+        variant,
+        version,
+        params,
+        salt_len: salt.len(),
+        tag_len: tag.len(),
+    };
+    Ok((info, parsed))
+}
+
+fn inspect_bcrypt(stored: &str) -> Result<HashInfo, BadHash> {
+    let parts = bcrypt::HashParts::from_str(stored)
+        .map_err(|e| bad(format!("is a malformed bcrypt hash ({e})")))?;
+    let cost = parts.get_cost();
+    if cost > MAX_BCRYPT_COST {
+        return Err(bad(format!(
+            "has an absurd bcrypt cost {cost} (limit {MAX_BCRYPT_COST}); not attempted"
+        )));
+    }
+    Ok(HashInfo::Bcrypt {
+        prefix: stored[1..3].to_owned(),
+        cost,
+    })
+}
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub matches: bool,
+    pub info: HashInfo,
+}
+
+/// Checks a password against a stored hash, with the parameters stored in the hash.
+/// Comparison of the tags is constant-time (argon2 and bcrypt crates).
+pub fn verify(password: &str, stored: &str) -> Result<Verification, BadHash> {
+    if stored.starts_with("$argon2") {
+        let (info, parsed) = inspect_argon2(stored)?;
+        let matches = match Argon2::default().verify_password(password.as_bytes(), &parsed) {
+            Ok(()) => true,
+            Err(argon2::password_hash::Error::PasswordInvalid) => false,
+            Err(e) => return Err(bad(format!("could not be verified ({e})"))),
+        };
+        Ok(Verification { matches, info })
+    } else if is_bcrypt(stored) {
+        let info = inspect_bcrypt(stored)?;
+        // NOTE: bcrypt only reads 72 bytes. Python's bcrypt 5 (the service's) raises on longer
+        // passwords instead of truncating, so such a password never logs in: refuse it too.
+        let matches = match bcrypt::non_truncating_verify(password, stored) {
+            Ok(matches) => matches,
+            Err(bcrypt::BcryptError::Truncation(_)) => false,
+            Err(e) => return Err(bad(format!("could not be verified ({e})"))),
+        };
+        Ok(Verification { matches, info })
+    } else {
+        inspect(stored).map(|info| Verification {
+            matches: false,
+            info,
+        })
+    }
+}
+
+/// Spends the time of one verification at the service's parameters; the answer is always "no".
+pub fn verify_dummy(password: &str) {
+    // The result is meaningless by design; only the time spent matters.
+    let _ = verify(password, DUMMY_HASH);
+}
+
+/// A random password: 24 characters from [A-Za-z0-9] (about 143 bits), from the OS CSPRNG.
+pub fn random_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const LEN: usize = 24;
+    // Rejection sampling: 248 is the largest multiple of 62 below 256, so no character is favoured.
+    const LIMIT: u8 = 248;
+    let mut password = String::with_capacity(LEN);
+    let mut buf = [0u8; 64];
+    while password.len() < LEN {
+        getrandom::fill(&mut buf)
+            .map_err(|e| Error::Internal(format!("the system's random source failed: {e}")))?;
+        for byte in buf.iter().filter(|b| **b < LIMIT) {
+            if password.len() == LEN {
+                break;
+            }
+            password.push(char::from(ALPHABET[usize::from(*byte) % ALPHABET.len()]));
+        }
+    }
+    Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TUTORIAL_ARGON2: &str = DUMMY_HASH;
+    const TUTORIAL_BCRYPT: &str = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW";
+
+    #[test]
+    fn new_hashes_have_the_service_parameters() {
+        let hash = hash("correct horse").unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=65536,t=3,p=4$"),
+            "{hash}"
+        );
+        let info = inspect(&hash).unwrap();
+        assert!(info.is_current(), "{info}");
+        assert!(verify("correct horse", &hash).unwrap().matches);
+        assert!(!verify("correct horse ", &hash).unwrap().matches);
+    }
+
+    #[test]
+    fn contract_vectors_verify() {
+        assert!(verify("secret", TUTORIAL_ARGON2).unwrap().matches);
+        assert!(verify("secret", TUTORIAL_BCRYPT).unwrap().matches);
+        assert!(!verify("Secret", TUTORIAL_BCRYPT).unwrap().matches);
+        assert!(!inspect(TUTORIAL_BCRYPT).unwrap().is_current());
+    }
+
+    #[test]
+    fn absurd_and_malformed_hashes_are_refused_without_hashing() {
+        let huge = "$argon2id$v=19$m=4294967295,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
+        assert!(verify("secret", huge).unwrap_err().0.contains("absurd"));
+        let keyid = "$argon2id$v=19$m=65536,t=3,p=4,keyid=AAAA$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
+        assert!(verify("secret", keyid).is_err());
+        assert!(verify("secret", "").is_err());
+        assert!(verify("secret", "!DISABLED!").is_err());
+        assert!(
+            verify(
+                "secret",
+                "$2b$31$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW"
+            )
+            .is_err()
+        );
+        assert!(verify("secret", "$argon2id$v=19$m=65536,t=3,p=4$short").is_err());
+    }
+
+    #[test]
+    fn random_passwords_are_long_and_differ() {
+        let a = random_password().unwrap();
+        let b = random_password().unwrap();
+        assert_eq!(a.len(), 24);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(a, b);
+    }
+}
