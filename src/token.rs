@@ -20,6 +20,8 @@ pub const TUTORIAL_EXAMPLE_KEY: &str =
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// Longest lifetime accepted: a token cannot be revoked before it expires.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(366 * 24 * 60 * 60);
+/// [`MAX_LIFETIME`] as people write it (humantime would print "1year 18h").
+const MAX_LIFETIME_TEXT: &str = "366days";
 
 /// The signing key. Never printed: its `Debug` hides the bytes.
 pub struct SigningKey(String);
@@ -77,9 +79,8 @@ pub struct Token {
 pub fn check_lifetime(lifetime: Duration) -> Result<i64> {
     if lifetime < Duration::from_secs(1) || lifetime > MAX_LIFETIME {
         return Err(Error::invalid(format!(
-            "token lifetime {} is out of range (1s to {})",
+            "token lifetime {} is out of range (1s to {MAX_LIFETIME_TEXT})",
             humantime::format_duration(lifetime),
-            humantime::format_duration(MAX_LIFETIME)
         )));
     }
     if lifetime.subsec_nanos() != 0 {

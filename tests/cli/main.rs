@@ -1,1 +1,22 @@
-//! placeholder
+//! Integration tests: the real authctl binary on temporary databases, one module per subject.
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+/// TestEnv and fixtures shared by every module.
+mod support;
+
+/// `add-user`: password sources, stored row, conflicts, validation.
+mod add_user;
+/// Database selection, locking, unusable files, usage errors.
+mod database;
+/// `disable-user` / `enable-user`.
+mod disable_user;
+/// The README and `--help` agree with the commands; README examples run.
+mod docs;
+/// `init-db`.
+mod init_db;
+/// `issue-token`.
+mod issue_token;
+/// `list-users`.
+mod list_users;
+/// `verify-login`.
+mod verify_login;

@@ -1,0 +1,366 @@
+//! `add-user`: password sources, the stored row, conflicts, validation, idempotency.
+
+use std::fs;
+
+use crate::support::{self, TestEnv};
+
+#[test]
+fn adds_a_user_with_the_service_hash_parameters() {
+    let env = TestEnv::init();
+    env.run(
+        &[
+            "add-user",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--full-name",
+            "Alice Liddell",
+            "--password-stdin",
+        ],
+        "wonderland\n",
+    )
+    .code(0)
+    .stdout("")
+    .stderr("created user 'alice' (id 1)\n");
+    assert_eq!(
+        env.dump()[0].rsplit_once('|').unwrap().0,
+        "1|alice|'alice@example.com'|'Alice Liddell'|0"
+    );
+    let hash = env.hash_of("alice");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=65536,t=3,p=4$"),
+        "{hash}"
+    );
+    let parts: Vec<&str> = hash.split('$').collect();
+    assert_eq!(parts[4].len(), 22, "16-byte salt");
+    assert_eq!(parts[5].len(), 43, "32-byte tag");
+    assert_eq!(env.disabled_of("alice"), ("integer".to_owned(), Some(0)));
+    env.run(
+        &["verify-login", "alice", "--password-stdin"],
+        "wonderland\n",
+    )
+    .code(0);
+}
+
+#[test]
+fn disabled_is_stored_as_integer_one() {
+    let env = TestEnv::init();
+    env.run(
+        &["add-user", "bob", "--disabled", "--password-stdin"],
+        "pw\n",
+    )
+    .code(0)
+    .stderr("created user 'bob' (id 1) (disabled)\n");
+    assert_eq!(env.disabled_of("bob"), ("integer".to_owned(), Some(1)));
+}
+
+#[test]
+fn works_on_the_service_table_and_writes_integer_booleans() {
+    let env = TestEnv::service_table();
+    env.run(&["add-user", "carol", "--password-stdin"], "pw\n")
+        .code(0);
+    assert_eq!(env.disabled_of("carol"), ("integer".to_owned(), Some(0)));
+    env.run(&["verify-login", "carol", "--password-stdin"], "pw\n")
+        .code(0);
+}
+
+#[test]
+fn stdin_loses_exactly_one_trailing_newline() {
+    let env = TestEnv::init();
+    env.run(&["add-user", "crlf", "--password-stdin"], "pw\r\n")
+        .code(0);
+    env.run(&["verify-login", "crlf", "--password-stdin"], "pw")
+        .code(0);
+    env.run(&["add-user", "spaces", "--password-stdin"], "  pw \t\n")
+        .code(0);
+    env.run(&["verify-login", "spaces", "--password-stdin"], "  pw \t")
+        .code(0);
+    env.run(&["verify-login", "spaces", "--password-stdin"], "pw")
+        .code(1);
+    env.run(&["add-user", "nonl", "--password-stdin"], "pw")
+        .code(0);
+    env.run(&["verify-login", "nonl", "--password-stdin"], "pw\n")
+        .code(0);
+    env.run(&["add-user", "two", "--password-stdin"], "pw\n\n")
+        .code(5)
+        .stderr("error: the password from standard input has more than one line; give exactly one line\n");
+    env.run(&["add-user", "two", "--password-stdin"], "pw\nsecond\n")
+        .code(5);
+    assert_eq!(env.dump().len(), 3);
+}
+
+#[test]
+fn passwords_are_utf8_bytes_without_normalisation() {
+    let env = TestEnv::init();
+    let nfc = "caf\u{e9}";
+    let nfd = "cafe\u{301}";
+    env.run(
+        &["add-user", "amelie", "--password-stdin"],
+        &format!("{nfc}\n"),
+    )
+    .code(0);
+    env.run(&["verify-login", "amelie", "--password-stdin"], nfc)
+        .code(0);
+    env.run(&["verify-login", "amelie", "--password-stdin"], nfd)
+        .code(1);
+}
+
+#[test]
+fn reads_the_password_from_a_file() {
+    let env = TestEnv::init();
+    let file = env.path("pw.txt");
+    fs::write(&file, "from a file\n").unwrap();
+    env.cmd()
+        .args(["add-user", "dave", "--password-file"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    env.run(&["verify-login", "dave", "--password-stdin"], "from a file")
+        .code(0);
+
+    let missing = env.path("missing.txt");
+    env.cmd()
+        .args(["add-user", "erin", "--password-file"])
+        .arg(&missing)
+        .assert()
+        .code(8)
+        .stderr(format!(
+            "error: cannot read password file {}: No such file or directory (os error 2)\n",
+            missing.display()
+        ));
+}
+
+#[test]
+fn random_password_is_printed_once_and_works() {
+    let env = TestEnv::init();
+    let assert = env
+        .cmd()
+        .args(["add-user", "bot", "--random-password"])
+        .assert()
+        .code(0)
+        .stderr("created user 'bot' (id 1)\n");
+    let out = support::stdout(&assert);
+    let password = out.strip_suffix('\n').unwrap();
+    assert_eq!(password.len(), 24);
+    assert!(password.bytes().all(|b| b.is_ascii_alphanumeric()));
+    env.run(&["verify-login", "bot", "--password-stdin"], password)
+        .code(0);
+}
+
+#[test]
+fn without_a_terminal_or_a_source_it_fails_at_once() {
+    let env = TestEnv::init();
+    env.run(&["add-user", "frank"], "")
+        .code(8)
+        .stdout("")
+        .stderr("error: no password given and standard input is not a terminal to ask on; use --password-stdin, --password-file PATH or --random-password\n");
+    assert!(env.dump().is_empty());
+}
+
+#[test]
+fn there_is_no_option_taking_a_password() {
+    let env = TestEnv::init();
+    for option in ["--password", "-p"] {
+        env.run(&["add-user", "gina", option, "hunter2"], "")
+            .code(2);
+    }
+    env.run(
+        &["add-user", "gina", "--random-password", "--password-stdin"],
+        "pw\n",
+    )
+    .code(2);
+}
+
+#[test]
+fn a_taken_username_is_a_conflict() {
+    let env = TestEnv::init();
+    env.add_user("alice", "pw");
+    let before = env.dump();
+    env.run(&["add-user", "alice", "--password-stdin"], "other\n")
+        .code(4)
+        .stdout("")
+        .stderr("error: username 'alice' already exists\n");
+    assert_eq!(env.dump(), before);
+    // Usernames are case-sensitive, as the service matches them.
+    env.run(&["add-user", "Alice", "--password-stdin"], "pw\n")
+        .code(0);
+}
+
+#[test]
+fn a_taken_email_is_a_conflict_naming_it() {
+    let env = TestEnv::init();
+    env.run(
+        &[
+            "add-user",
+            "alice",
+            "--email",
+            "a@example.com",
+            "--password-stdin",
+        ],
+        "pw\n",
+    )
+    .code(0);
+    env.run(
+        &[
+            "add-user",
+            "bob",
+            "--email",
+            "a@example.com",
+            "--password-stdin",
+        ],
+        "pw\n",
+    )
+    .code(4)
+    .stderr("error: email 'a@example.com' is already used by user 'alice'\n");
+}
+
+#[test]
+fn if_not_exists_makes_a_taken_username_a_no_op() {
+    let env = TestEnv::init();
+    env.add_user("alice", "pw");
+    let before = env.dump();
+    // No password source at all: it is not needed, and must not be asked for.
+    env.run(&["add-user", "alice", "--if-not-exists"], "")
+        .code(0)
+        .stdout("")
+        .stderr("user 'alice' already exists; nothing changed\n");
+    env.run(
+        &["add-user", "alice", "--if-not-exists", "--random-password"],
+        "",
+    )
+    .code(0)
+    .stdout("");
+    assert_eq!(env.dump(), before);
+    env.run(
+        &["add-user", "bob", "--if-not-exists", "--password-stdin"],
+        "pw\n",
+    )
+    .code(0)
+    .stderr("created user 'bob' (id 2)\n");
+}
+
+#[test]
+fn bad_values_are_refused() {
+    let env = TestEnv::init();
+    let cases: [(&[&str], &str, &str); 6] = [
+        (
+            &["add-user", "", "--password-stdin"],
+            "pw\n",
+            "error: the username is empty\n",
+        ),
+        (
+            &["add-user", " alice", "--password-stdin"],
+            "pw\n",
+            "error: username \" alice\" starts or ends with whitespace\n",
+        ),
+        (
+            &["add-user", "al\tice", "--password-stdin"],
+            "pw\n",
+            "error: username \"al\\tice\" contains a control character\n",
+        ),
+        (
+            &[
+                "add-user",
+                "alice",
+                "--email",
+                "not-an-email",
+                "--password-stdin",
+            ],
+            "pw\n",
+            "error: email \"not-an-email\" is not an address of the form name@domain\n",
+        ),
+        (
+            &["add-user", "alice", "--password-stdin"],
+            "\n",
+            "error: the password is empty\n",
+        ),
+        (
+            &["add-user", "alice", "--password-stdin"],
+            "",
+            "error: the password is empty\n",
+        ),
+    ];
+    for (args, stdin, stderr) in cases {
+        env.run(args, stdin)
+            .code(5)
+            .stdout("")
+            .stderr(stderr.to_owned());
+    }
+    env.cmd()
+        .args(["add-user", "alice", "--password-stdin"])
+        .write_stdin(vec![0xff, 0xfe, b'\n'])
+        .assert()
+        .code(5)
+        .stderr("error: the password from standard input is not valid UTF-8; the service receives passwords as text\n");
+    env.run(
+        &["add-user", "alice", "--password-stdin"],
+        &"x".repeat(5000),
+    )
+    .code(5)
+    .stderr("error: the password from standard input is longer than 4096 bytes\n");
+    assert!(env.dump().is_empty());
+}
+
+#[test]
+fn a_mistyped_path_is_not_created() {
+    let env = TestEnv::init();
+    let typo = env.path("user.db");
+    env.bare()
+        .arg("--db")
+        .arg(&typo)
+        .args(["add-user", "alice", "--password-stdin"])
+        .write_stdin("pw\n")
+        .assert()
+        .code(7)
+        .stderr(format!(
+            "error: database {}: no database at this path; check --db/DATABASE_URL, or create one with `authctl init-db`\n",
+            typo.display()
+        ));
+    assert!(!typo.exists());
+}
+
+#[test]
+fn prompts_twice_on_a_terminal() {
+    // A pseudo-terminal from util-linux `script`: rpassword reads it as /dev/tty.
+    let env = TestEnv::init();
+    let command = format!(
+        "{} --db {} add-user tty-user",
+        support::bin(),
+        env.db.display()
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(env.dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            // Typed after a pause each, as a person would, once the prompt is up.
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            stdin.write_all(b"typed secret\n")?;
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            stdin.write_all(b"typed secret\n")?;
+            drop(stdin);
+            child.wait_with_output()
+        })
+        .expect("util-linux `script` is needed for the terminal test");
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{shown}");
+    assert!(shown.contains("Password for tty-user: "), "{shown}");
+    assert!(
+        shown.contains("Retype the password for tty-user: "),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("typed secret"),
+        "the password was echoed: {shown}"
+    );
+    env.run(
+        &["verify-login", "tty-user", "--password-stdin"],
+        "typed secret",
+    )
+    .code(0);
+}

@@ -1,0 +1,130 @@
+//! `init-db`: creates the file and the table once, adopts the service's table, refuses others.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::{SERVICE_DDL, TestEnv};
+
+#[test]
+fn creates_a_private_database_with_the_service_schema() {
+    let env = TestEnv::empty();
+    env.cmd()
+        .arg("init-db")
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr(format!(
+            "created database {} with table users\n",
+            env.db.display()
+        ));
+    let mode = std::fs::metadata(&env.db).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    let schema = env.schema().join("\n");
+    for index in [
+        "CREATE UNIQUE INDEX ix_users_username ON users (username)",
+        "CREATE UNIQUE INDEX ix_users_email ON users (email)",
+        "CREATE INDEX ix_users_id ON users (id)",
+        "CREATE INDEX ix_users_full_name ON users (full_name)",
+    ] {
+        assert!(schema.contains(index), "{index} missing from\n{schema}");
+    }
+    let version: i64 = env
+        .sql()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+}
+
+#[test]
+fn is_idempotent() {
+    let env = TestEnv::init();
+    env.add_user("alice", "pw");
+    let before = (env.schema(), env.dump());
+    env.cmd().arg("init-db").assert().code(0).stderr(format!(
+        "database {} already has the users table; nothing changed\n",
+        env.db.display()
+    ));
+    assert_eq!((env.schema(), env.dump()), before);
+}
+
+#[test]
+fn adopts_the_table_the_service_made_without_changing_it() {
+    let env = TestEnv::service_table();
+    env.insert_raw(&format!(
+        "INSERT INTO users VALUES (1, 'johndoe', 'johndoe@example.com', 'John Doe', NULL, '{}');",
+        crate::support::BCRYPT_SWORDFISH
+    ));
+    let before = (env.schema(), env.dump());
+    env.cmd().arg("init-db").assert().code(0).stderr(format!(
+        "database {} has a users table the service made; it is compatible and was left unchanged\n",
+        env.db.display()
+    ));
+    assert_eq!((env.schema(), env.dump()), before);
+}
+
+#[test]
+fn warns_when_the_service_table_lacks_a_unique_index() {
+    let env = TestEnv::empty();
+    env.insert_raw(&SERVICE_DDL.replace(
+        "CREATE UNIQUE INDEX ix_users_email",
+        "CREATE INDEX ix_users_email",
+    ));
+    env.cmd().arg("init-db").assert().code(0).stderr(format!(
+        "database {} has a users table the service made; it is compatible and was left unchanged\n\
+         warning: the users table has no unique index on email; the service's model declares one, so duplicates are possible\n",
+        env.db.display()
+    ));
+}
+
+#[test]
+fn creates_the_table_in_an_existing_database_of_the_service() {
+    let env = TestEnv::empty();
+    env.insert_raw("CREATE TABLE items (id INTEGER PRIMARY KEY, title VARCHAR);");
+    env.cmd().arg("init-db").assert().code(0).stderr(format!(
+        "created table users in database {}\n",
+        env.db.display()
+    ));
+    env.add_user("alice", "pw");
+}
+
+#[test]
+fn refuses_a_users_table_missing_a_column() {
+    let env = TestEnv::empty();
+    env.insert_raw("CREATE TABLE users (id INTEGER PRIMARY KEY, username VARCHAR, email VARCHAR, full_name VARCHAR, disabled BOOLEAN);");
+    env.cmd().arg("init-db").assert().code(7).stdout("").stderr(format!(
+        "error: database {}: table users has no column 'hashed_password'; it is not the login service's users table \
+         (expected columns: id, username, email, full_name, disabled, hashed_password)\n",
+        env.db.display()
+    ));
+}
+
+#[test]
+fn refuses_a_file_that_is_not_sqlite() {
+    let env = TestEnv::empty();
+    std::fs::write(&env.db, "name,password\nalice,hunter2\n".repeat(100)).unwrap();
+    env.cmd().arg("init-db").assert().code(7).stderr(format!(
+        "error: database {}: is not a SQLite database\n",
+        env.db.display()
+    ));
+    assert!(
+        std::fs::read_to_string(&env.db)
+            .unwrap()
+            .starts_with("name,password")
+    );
+}
+
+#[test]
+fn does_not_create_missing_directories() {
+    let env = TestEnv::empty();
+    let db = env.path("no/such/dir/users.db");
+    env.bare()
+        .arg("--db")
+        .arg(&db)
+        .arg("init-db")
+        .assert()
+        .code(7)
+        .stderr(format!(
+            "error: database {}: cannot be created: its directory does not exist\n",
+            db.display()
+        ));
+    assert!(!env.path("no").exists());
+}

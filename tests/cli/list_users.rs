@@ -1,0 +1,192 @@
+//! `list-users`: the table for people, the machine formats and their field set, filters.
+
+use serde::Deserialize;
+
+use crate::support::{self, BCRYPT_SWORDFISH, TestEnv};
+
+/// The `--format json|jsonl` record: the machine contract. Unknown fields fail the test.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Record {
+    id: i64,
+    username: String,
+    email: Option<String>,
+    full_name: Option<String>,
+    disabled: bool,
+}
+
+fn three_users() -> TestEnv {
+    let env = TestEnv::init();
+    env.run(
+        &[
+            "add-user",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--full-name",
+            "Alice Liddell",
+            "--password-stdin",
+        ],
+        "pw\n",
+    )
+    .success();
+    env.run(
+        &["add-user", "bob", "--disabled", "--password-stdin"],
+        "pw\n",
+    )
+    .success();
+    env.run(
+        &[
+            "add-user",
+            "carol",
+            "--full-name",
+            "Carol, \"C\"",
+            "--password-stdin",
+        ],
+        "pw\n",
+    )
+    .success();
+    env
+}
+
+#[test]
+fn prints_a_table_for_people() {
+    let env = three_users();
+    env.run(&["list-users"], "").code(0).stderr("").stdout(
+        "\
+┌────┬──────────┬───────────────────┬───────────────┬──────────┐
+│ ID ┆ USERNAME ┆ EMAIL             ┆ FULL NAME     ┆ STATUS   │
+╞════╪══════════╪═══════════════════╪═══════════════╪══════════╡
+│ 1  ┆ alice    ┆ alice@example.com ┆ Alice Liddell ┆ active   │
+│ 2  ┆ bob      ┆                   ┆               ┆ disabled │
+│ 3  ┆ carol    ┆                   ┆ Carol, \"C\"    ┆ active   │
+└────┴──────────┴───────────────────┴───────────────┴──────────┘
+",
+    );
+}
+
+#[test]
+fn json_has_the_documented_fields_and_no_hash() {
+    let env = three_users();
+    let assert = env.run(&["list-users", "--format", "json"], "").code(0);
+    let out = support::stdout(&assert);
+    let records: Vec<Record> = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        records[0],
+        Record {
+            id: 1,
+            username: "alice".into(),
+            email: Some("alice@example.com".into()),
+            full_name: Some("Alice Liddell".into()),
+            disabled: false
+        }
+    );
+    assert_eq!(records.len(), 3);
+    assert!(records[1].disabled);
+    assert_eq!(records[1].email, None);
+    assert!(!out.contains("argon2"), "{out}");
+}
+
+#[test]
+fn jsonl_streams_one_object_per_line() {
+    let env = three_users();
+    let assert = env.run(&["list-users", "--format", "jsonl"], "").code(0);
+    let out = support::stdout(&assert);
+    let records: Vec<Record> = out
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| r.username.as_str())
+            .collect::<Vec<_>>(),
+        ["alice", "bob", "carol"]
+    );
+}
+
+#[test]
+fn csv_has_a_header_and_quotes_properly() {
+    let env = three_users();
+    env.run(&["list-users", "--format", "csv"], "")
+        .code(0)
+        .stdout(
+            "\
+id,username,email,full_name,disabled
+1,alice,alice@example.com,Alice Liddell,false
+2,bob,,,true
+3,carol,,\"Carol, \"\"C\"\"\",false
+",
+        );
+}
+
+#[test]
+fn filters_by_status() {
+    let env = three_users();
+    env.run(&["list-users", "--active", "--format", "csv"], "").code(0).stdout(
+        "id,username,email,full_name,disabled\n1,alice,alice@example.com,Alice Liddell,false\n3,carol,,\"Carol, \"\"C\"\"\",false\n",
+    );
+    env.run(&["list-users", "--disabled", "--format", "jsonl"], "")
+        .code(0)
+        .stdout(
+            "{\"id\":2,\"username\":\"bob\",\"email\":null,\"full_name\":null,\"disabled\":true}\n",
+        );
+    env.run(&["list-users", "--active", "--disabled"], "")
+        .code(2);
+}
+
+#[test]
+fn empty_tables_still_show_their_shape() {
+    let env = TestEnv::init();
+    env.run(&["list-users", "--format", "json"], "")
+        .code(0)
+        .stdout("[]\n");
+    env.run(&["list-users", "--format", "jsonl"], "")
+        .code(0)
+        .stdout("");
+    env.run(&["list-users", "--format", "csv"], "")
+        .code(0)
+        .stdout("id,username,email,full_name,disabled\n");
+    env.run(&["list-users"], "").code(0).stderr("no users\n");
+}
+
+#[test]
+fn reads_null_and_text_disabled_as_the_service_does() {
+    let env = TestEnv::service_table();
+    env.insert_raw(&format!(
+        "INSERT INTO users VALUES (1, 'johndoe', 'johndoe@example.com', 'John Doe', NULL, '{BCRYPT_SWORDFISH}');
+         INSERT INTO users VALUES (2, 'janedoe', NULL, NULL, 'false', '{BCRYPT_SWORDFISH}');"
+    ));
+    env.run(&["list-users", "--format", "csv"], "")
+        .code(0)
+        .stdout("id,username,email,full_name,disabled\n1,johndoe,johndoe@example.com,John Doe,false\n2,janedoe,,,true\n")
+        .stderr("warning: user 'janedoe' has disabled stored as text 'false', which the service reads as disabled; \
+                 `authctl enable-user` or `disable-user` stores it as 0 or 1\n");
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let env = TestEnv::init();
+    let values: Vec<String> = (0..20_000)
+        .map(|i| format!("('user{i}', 'x', 0)"))
+        .collect();
+    env.insert_raw(&format!(
+        "INSERT INTO users (username, hashed_password, disabled) VALUES {};",
+        values.join(",")
+    ));
+    let pipe = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; '{}' --db '{}' list-users --format csv | head -n 2",
+            support::bin(),
+            env.db.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&pipe.stdout),
+        "id,username,email,full_name,disabled\n1,user0,,,false\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&pipe.stderr), "");
+    assert!(pipe.status.success(), "authctl exited {:?}", pipe.status);
+}

@@ -1,0 +1,180 @@
+//! The test environment: a temporary directory, a database path in it, and the real binary.
+
+use assert_cmd::Command;
+use assert_cmd::assert::Assert;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+pub mod service;
+
+/// The DDL the service's SQLAlchemy model emits with `create_all` (service contract).
+pub const SERVICE_DDL: &str =
+    "CREATE TABLE users (id INTEGER NOT NULL, username VARCHAR, email VARCHAR,
+    full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR, PRIMARY KEY (id));
+    CREATE INDEX ix_users_id ON users (id);
+    CREATE UNIQUE INDEX ix_users_username ON users (username);
+    CREATE UNIQUE INDEX ix_users_email ON users (email);
+    CREATE INDEX ix_users_full_name ON users (full_name);";
+
+/// The contract's public test vectors.
+pub const BCRYPT_SECRET: &str = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW";
+pub const ARGON2_SECRET: &str = "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
+pub const BCRYPT_SWORDFISH: &str = "$2b$12$dQD2AD2Y.Aa8F3IliHPfk.yNESW7FZe3RmeT38K661sg/vds404ga";
+
+/// A key long enough for HS256 that is not the tutorial's.
+pub const KEY: &str = "5f1c0ae4b3d2e8a7c6b9f0e1d2c3b4a5968778695a4b3c2d1e0f";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_authctl")
+}
+
+/// One test's world: a temp dir (the working directory of every command) and a database path.
+pub struct TestEnv {
+    dir: TempDir,
+    pub db: PathBuf,
+}
+
+impl TestEnv {
+    /// No database yet.
+    pub fn empty() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("authctl-")
+            .tempdir()
+            .unwrap();
+        let db = dir.path().join("users.db");
+        TestEnv { dir, db }
+    }
+
+    /// A database made by `authctl init-db`.
+    pub fn init() -> Self {
+        let env = Self::empty();
+        env.cmd().arg("init-db").assert().success();
+        env
+    }
+
+    /// A database made by the service's `create_all` (its exact DDL), with no rows.
+    pub fn service_table() -> Self {
+        let env = Self::empty();
+        Connection::open(&env.db)
+            .unwrap()
+            .execute_batch(SERVICE_DDL)
+            .unwrap();
+        env
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The binary, run in the temp dir, with a clean environment and no database option.
+    pub fn bare(&self) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.current_dir(self.dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("SECRET_KEY")
+            .env_remove("RUST_BACKTRACE");
+        cmd
+    }
+
+    /// The binary with `--db` set to this test's database.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = self.bare();
+        cmd.arg("--db").arg(&self.db);
+        cmd
+    }
+
+    /// Runs a subcommand with arguments and the given stdin.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Assert {
+        self.cmd().args(args).write_stdin(stdin).assert()
+    }
+
+    /// Adds a user through the binary, password from stdin.
+    pub fn add_user(&self, username: &str, password: &str) {
+        self.run(
+            &["add-user", username, "--password-stdin"],
+            &format!("{password}\n"),
+        )
+        .success();
+    }
+
+    /// Inserts a row directly, as an operator with the sqlite3 shell would.
+    pub fn insert_raw(&self, sql: &str) {
+        self.sql().execute_batch(sql).unwrap();
+    }
+
+    pub fn sql(&self) -> Connection {
+        Connection::open(&self.db).unwrap()
+    }
+
+    /// The stored hash of a user.
+    pub fn hash_of(&self, username: &str) -> String {
+        self.sql()
+            .query_row(
+                "SELECT hashed_password FROM users WHERE username = ?1",
+                [username],
+                |row| row.get(0),
+            )
+            .unwrap()
+    }
+
+    /// `disabled` as stored: its SQLite type and value.
+    pub fn disabled_of(&self, username: &str) -> (String, Option<i64>) {
+        self.sql()
+            .query_row(
+                "SELECT typeof(disabled), disabled FROM users WHERE username = ?1",
+                [username],
+                |row| Ok((row.get(0)?, row.get(1).ok())),
+            )
+            .unwrap()
+    }
+
+    /// The whole table as text, to show nothing changed.
+    pub fn dump(&self) -> Vec<String> {
+        let conn = self.sql();
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, username, quote(email), quote(full_name), quote(disabled), hashed_password \
+                 FROM users ORDER BY id",
+            )
+            .unwrap();
+        stmt.query_map([], |row| {
+            Ok(format!(
+                "{}|{}|{}|{}|{}|{}",
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, Option<String>>(5)?.unwrap_or_default()
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    pub fn schema(&self) -> Vec<String> {
+        let conn = self.sql();
+        let mut stmt = conn
+            .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+}
+
+/// The stdout of a finished command, as text.
+pub fn stdout(assert: &Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
+}
+
+pub fn stderr(assert: &Assert) -> String {
+    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+}

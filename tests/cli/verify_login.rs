@@ -1,0 +1,175 @@
+//! `verify-login`: the service's login decision, on every kind of stored hash.
+
+use crate::support::{ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, TestEnv};
+
+const REHASH_BCRYPT: &str = "note: the stored hash is bcrypt $2b$ cost 12, not the service's current argon2id v=19 m=65536 t=3 p=4 \
+(16-byte salt, 32-byte tag); a service using pwdlib's verify_and_update rehashes it at the next login\n";
+
+fn with_rows(rows: &[(&str, &str, &str)]) -> TestEnv {
+    let env = TestEnv::service_table();
+    for (username, disabled, hash) in rows {
+        env.insert_raw(&format!(
+            "INSERT INTO users (username, disabled, hashed_password) VALUES ('{username}', {disabled}, '{hash}');"
+        ));
+    }
+    env
+}
+
+#[test]
+fn accepts_the_right_password_and_refuses_the_rest_alike() {
+    let env = TestEnv::init();
+    env.add_user("alice", "pw");
+    env.run(&["verify-login", "alice", "--password-stdin"], "pw\n")
+        .code(0)
+        .stdout("")
+        .stderr("login accepted for 'alice'\n");
+    env.run(&["verify-login", "alice", "--password-stdin"], "PW\n")
+        .code(1)
+        .stdout("")
+        .stderr("incorrect username or password\n");
+    env.run(&["verify-login", "nobody", "--password-stdin"], "pw\n")
+        .code(1)
+        .stderr("incorrect username or password\n");
+    // Exact, case-sensitive username match, as the service's query.
+    env.run(&["verify-login", "Alice", "--password-stdin"], "pw\n")
+        .code(1);
+    env.run(&["-q", "verify-login", "alice", "--password-stdin"], "PW\n")
+        .code(1)
+        .stderr("");
+}
+
+#[test]
+fn a_disabled_user_is_inactive_after_the_password_check() {
+    let env = TestEnv::init();
+    env.run(
+        &["add-user", "bob", "--disabled", "--password-stdin"],
+        "pw\n",
+    )
+    .success();
+    env.run(&["verify-login", "bob", "--password-stdin"], "pw\n")
+        .code(1)
+        .stderr("inactive user\n");
+    env.run(&["verify-login", "bob", "--password-stdin"], "wrong\n")
+        .code(1)
+        .stderr("incorrect username or password\n");
+}
+
+#[test]
+fn contract_test_vectors_verify() {
+    let env = with_rows(&[
+        ("johndoe", "0", BCRYPT_SECRET),
+        ("pwdlib", "0", ARGON2_SECRET),
+        ("blog", "NULL", BCRYPT_SWORDFISH),
+    ]);
+    env.run(&["verify-login", "johndoe", "--password-stdin"], "secret\n")
+        .code(0)
+        .stderr(format!("login accepted for 'johndoe'\n{REHASH_BCRYPT}"));
+    env.run(&["verify-login", "pwdlib", "--password-stdin"], "secret\n")
+        .code(0)
+        .stderr("login accepted for 'pwdlib'\n");
+    env.run(&["verify-login", "blog", "--password-stdin"], "swordfish\n")
+        .code(0)
+        .stderr(format!("login accepted for 'blog'\n{REHASH_BCRYPT}"));
+    env.run(&["verify-login", "blog", "--password-stdin"], "secret\n")
+        .code(1);
+}
+
+/// An argon2 hash of `password` with other variants and parameters than the service's.
+fn argon2_hash(algorithm: argon2::Algorithm, m: u32, t: u32, p: u32, password: &str) -> String {
+    use argon2::PasswordHasher;
+    let params = argon2::Params::new(m, t, p, Some(32)).unwrap();
+    argon2::Argon2::new(algorithm, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes())
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn other_argon2_variants_parameters_and_bcrypt_prefixes_verify() {
+    let argon2i = argon2_hash(argon2::Algorithm::Argon2i, 8192, 2, 1, "secret");
+    let argon2d = argon2_hash(argon2::Algorithm::Argon2d, 4096, 1, 2, "secret");
+    let cheap_id = argon2_hash(argon2::Algorithm::Argon2id, 19456, 2, 1, "secret");
+    let bcrypt_2y = BCRYPT_SECRET.replacen("$2b$", "$2y$", 1);
+    let bcrypt_2a = BCRYPT_SECRET.replacen("$2b$", "$2a$", 1);
+    let env = with_rows(&[
+        ("i", "0", &argon2i),
+        ("d", "0", &argon2d),
+        ("id", "0", &cheap_id),
+        ("y", "0", &bcrypt_2y),
+        ("a", "0", &bcrypt_2a),
+    ]);
+    env.run(&["verify-login", "i", "--password-stdin"], "secret")
+        .code(0)
+        .stderr(
+            "login accepted for 'i'\nnote: the stored hash is argon2i v=19 m=8192 t=2 p=1 (16-byte salt, 32-byte tag), \
+             not the service's current argon2id v=19 m=65536 t=3 p=4 (16-byte salt, 32-byte tag); \
+             a service using pwdlib's verify_and_update rehashes it at the next login\n",
+        );
+    for user in ["d", "id", "y", "a"] {
+        env.run(&["verify-login", user, "--password-stdin"], "secret")
+            .code(0);
+        env.run(&["verify-login", user, "--password-stdin"], "Secret")
+            .code(1);
+    }
+}
+
+#[test]
+fn bad_stored_hashes_are_reported_not_attempted() {
+    let absurd = "$argon2id$v=19$m=4294967295,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
+    let keyid = "$argon2id$v=19$m=65536,t=3,p=4,keyid=AAAAAA$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
+    let env = with_rows(&[
+        ("absurd", "0", absurd),
+        ("marker", "0", "!DISABLED!"),
+        ("empty", "0", ""),
+        (
+            "truncated",
+            "0",
+            "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w",
+        ),
+        ("keyid", "0", keyid),
+        ("bcrypt31", "0", &BCRYPT_SECRET.replacen("$12$", "$31$", 1)),
+    ]);
+    let expect = [
+        (
+            "absurd",
+            "has absurd argon2 parameters m=4294967295 t=3 p=4 (limits: m<=1048576 KiB, t<=64, p<=255); not attempted",
+        ),
+        (
+            "marker",
+            "is not an argon2 or bcrypt hash (the service cannot identify it and answers 500)",
+        ),
+        (
+            "empty",
+            "is empty (the service cannot verify it and answers 500)",
+        ),
+        (
+            "keyid",
+            "has an argon2 parameter 'keyid' the service cannot verify",
+        ),
+        (
+            "bcrypt31",
+            "has an absurd bcrypt cost 31 (limit 18); not attempted",
+        ),
+    ];
+    for (user, reason) in expect {
+        env.run(&["verify-login", user, "--password-stdin"], "secret")
+            .code(5)
+            .stdout("")
+            .stderr(format!(
+                "error: the stored password hash of user '{user}' {reason}\n"
+            ));
+    }
+    env.run(&["verify-login", "truncated", "--password-stdin"], "secret")
+        .code(5);
+}
+
+#[test]
+fn without_a_password_source_it_fails_at_once() {
+    let env = TestEnv::init();
+    env.add_user("alice", "pw");
+    env.run(&["verify-login", "alice"], "")
+        .code(8)
+        .stderr("error: no password given and standard input is not a terminal to ask on; use --password-stdin or --password-file PATH\n");
+    env.run(&["verify-login", "alice", "--random-password"], "")
+        .code(2);
+}
