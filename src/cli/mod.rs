@@ -53,6 +53,7 @@ pub struct Cli {
 
 /// Options every subcommand accepts, before or after its name.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Path of the SQLite database file [default: ./users.db]
     #[arg(long = "db", value_name = "PATH", global = true)]

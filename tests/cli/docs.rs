@@ -1,1 +1,185 @@
-//! placeholder
+//! The README and `--help` agree with the commands, and the README's examples run as written.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use authctl::cli::Cli;
+use clap::CommandFactory;
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+#[test]
+fn every_subcommand_has_help_examples_and_a_readme_section() {
+    let readme = readme();
+    let cli = Cli::command();
+    let names: Vec<&str> = cli.get_subcommands().map(clap::Command::get_name).collect();
+    assert!(names.len() >= 7, "{names:?}");
+    for sub in cli.get_subcommands() {
+        let name = sub.get_name();
+        assert!(sub.get_about().is_some(), "{name} has no about");
+        let after = sub
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let invocation = format!("authctl {name}");
+        assert!(
+            after.contains("Examples:\n") && after.contains(&invocation),
+            "{name} --help has no examples"
+        );
+        assert!(
+            readme
+                .lines()
+                .any(|l| l.starts_with("$ ") && l.contains(&invocation)),
+            "README has no example of {name}"
+        );
+        assert!(
+            readme
+                .lines()
+                .any(|l| l.starts_with("### ") && l.contains(name)),
+            "README has no section for {name}"
+        );
+    }
+}
+
+#[test]
+fn readme_exit_table_is_the_code_table() {
+    use authctl::exit;
+    let readme = readme();
+    let documented: Vec<u8> = readme
+        .lines()
+        .filter_map(|line| line.strip_prefix("| "))
+        .filter_map(|rest| rest.split(" |").next()?.parse().ok())
+        .collect();
+    assert_eq!(
+        documented,
+        [
+            exit::SUCCESS,
+            exit::REJECTED,
+            exit::USAGE,
+            exit::NOT_FOUND,
+            exit::CONFLICT,
+            exit::INVALID_INPUT,
+            exit::BUSY,
+            exit::DATABASE_UNUSABLE,
+            exit::ENVIRONMENT,
+            exit::INTERNAL
+        ]
+    );
+}
+
+/// One `$ command` of a ```console block, with its expected status and output.
+#[derive(Debug)]
+struct Example {
+    command: String,
+    status: i32,
+    output: Vec<String>,
+}
+
+/// Reads the ```console blocks: `$ ` starts a command, a `? N` line right after it gives a
+/// non-zero exit status, the lines up to the next command are its stdout and stderr as a
+/// terminal shows them. `[..]` in an expected line matches any text.
+fn examples(readme: &str) -> Vec<Example> {
+    let mut examples: Vec<Example> = Vec::new();
+    let mut in_console = false;
+    for line in readme.lines() {
+        if line == "```console" {
+            in_console = true;
+        } else if line.starts_with("```") {
+            in_console = false;
+        } else if !in_console {
+        } else if let Some(command) = line.strip_prefix("$ ") {
+            examples.push(Example {
+                command: command.to_owned(),
+                status: 0,
+                output: Vec::new(),
+            });
+        } else if let Some(example) = examples.last_mut() {
+            match line.strip_prefix("? ") {
+                Some(status) if example.output.is_empty() => {
+                    example.status = status.parse().unwrap()
+                }
+                _ => example.output.push(line.to_owned()),
+            }
+        }
+    }
+    examples
+}
+
+fn line_matches(expected: &str, actual: &str) -> bool {
+    let mut pieces = expected.split("[..]");
+    let first = pieces.next().unwrap_or_default();
+    let Some(mut rest) = actual.strip_prefix(first) else {
+        return false;
+    };
+    let pieces: Vec<&str> = pieces.collect();
+    for (i, piece) in pieces.iter().enumerate() {
+        if i + 1 == pieces.len() {
+            return rest.ends_with(piece);
+        }
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+#[test]
+fn readme_examples_run_as_written() {
+    let readme = readme();
+    let examples = examples(&readme);
+    assert!(
+        examples.len() >= 15,
+        "found only {} examples",
+        examples.len()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bin_dir = Path::new(crate::support::bin()).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for example in examples {
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec 2>&1; {}", example.command))
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .env_remove("DATABASE_URL")
+            .env_remove("SECRET_KEY")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let actual = String::from_utf8_lossy(&output.stdout);
+        let actual: Vec<&str> = actual.lines().collect();
+        let same = actual.len() == example.output.len()
+            && example
+                .output
+                .iter()
+                .zip(&actual)
+                .all(|(e, a)| line_matches(e, a));
+        assert!(
+            same && output.status.code() == Some(example.status),
+            "README example `{}`\nexpected (status {}):\n{}\ngot (status {:?}):\n{}",
+            example.command,
+            example.status,
+            example.output.join("\n"),
+            output.status.code(),
+            actual.join("\n")
+        );
+    }
+}
+
+#[test]
+fn wildcards_match_as_documented() {
+    assert!(line_matches("eyJ[..]", "eyJabc"));
+    assert!(line_matches(
+        "{\"a\":\"[..]\",\"b\":[..]}",
+        "{\"a\":\"x\",\"b\":12}"
+    ));
+    assert!(!line_matches("abc", "abcd"));
+    assert!(!line_matches("a[..]c", "abd"));
+}

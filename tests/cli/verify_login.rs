@@ -86,17 +86,17 @@ fn argon2_hash(algorithm: argon2::Algorithm, m: u32, t: u32, p: u32, password: &
 
 #[test]
 fn other_argon2_variants_parameters_and_bcrypt_prefixes_verify() {
-    let argon2i = argon2_hash(argon2::Algorithm::Argon2i, 8192, 2, 1, "secret");
-    let argon2d = argon2_hash(argon2::Algorithm::Argon2d, 4096, 1, 2, "secret");
-    let cheap_id = argon2_hash(argon2::Algorithm::Argon2id, 19456, 2, 1, "secret");
-    let bcrypt_2y = BCRYPT_SECRET.replacen("$2b$", "$2y$", 1);
-    let bcrypt_2a = BCRYPT_SECRET.replacen("$2b$", "$2a$", 1);
+    let hash_i = argon2_hash(argon2::Algorithm::Argon2i, 8192, 2, 1, "secret");
+    let hash_d = argon2_hash(argon2::Algorithm::Argon2d, 4096, 1, 2, "secret");
+    let low_cost_id = argon2_hash(argon2::Algorithm::Argon2id, 19456, 2, 1, "secret");
+    let bcrypt_y = BCRYPT_SECRET.replacen("$2b$", "$2y$", 1);
+    let bcrypt_a = BCRYPT_SECRET.replacen("$2b$", "$2a$", 1);
     let env = with_rows(&[
-        ("i", "0", &argon2i),
-        ("d", "0", &argon2d),
-        ("id", "0", &cheap_id),
-        ("y", "0", &bcrypt_2y),
-        ("a", "0", &bcrypt_2a),
+        ("i", "0", &hash_i),
+        ("d", "0", &hash_d),
+        ("id", "0", &low_cost_id),
+        ("y", "0", &bcrypt_y),
+        ("a", "0", &bcrypt_a),
     ]);
     env.run(&["verify-login", "i", "--password-stdin"], "secret")
         .code(0)
