@@ -321,34 +321,8 @@ fn a_mistyped_path_is_not_created() {
 
 #[test]
 fn prompts_twice_on_a_terminal() {
-    // A pseudo-terminal from util-linux `script`: rpassword reads it as /dev/tty.
     let env = TestEnv::init();
-    let command = format!(
-        "{} --db {} add-user tty-user",
-        support::bin(),
-        env.db.display()
-    );
-    let output = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(env.dir())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            let mut stdin = child.stdin.take().unwrap();
-            // Typed after a pause each, as a person would, once the prompt is up.
-            std::thread::sleep(std::time::Duration::from_millis(500));
-            stdin.write_all(b"typed secret\n")?;
-            std::thread::sleep(std::time::Duration::from_millis(300));
-            stdin.write_all(b"typed secret\n")?;
-            drop(stdin);
-            child.wait_with_output()
-        })
-        .expect("util-linux `script` is needed for the terminal test");
-    let shown = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{shown}");
+    let shown = env.add_user_on_terminal("tty-user", "typed secret");
     assert!(shown.contains("Password for tty-user: "), "{shown}");
     assert!(
         shown.contains("Retype the password for tty-user: "),

@@ -14,6 +14,8 @@ mod disable_user;
 mod docs;
 /// `init-db`.
 mod init_db;
+/// The proof against a real FastAPI login service (Python venv built on first use).
+mod interop;
 /// `issue-token`.
 mod issue_token;
 /// `list-users`.

@@ -102,6 +102,33 @@ impl TestEnv {
         .success();
     }
 
+    /// Adds a user by typing the password twice at the prompt, under a pseudo-terminal made by
+    /// util-linux `script` (rpassword reads it as /dev/tty). Returns what the terminal showed.
+    pub fn add_user_on_terminal(&self, username: &str, password: &str) -> String {
+        use std::io::Write;
+        use std::process::Stdio;
+        let command = format!("{} --db {} add-user {username}", bin(), self.db.display());
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(self.dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` is needed for the terminal tests");
+        let mut stdin = child.stdin.take().unwrap();
+        // Typed after a pause each, as a person would, once the prompt is up.
+        for _ in 0..2 {
+            std::thread::sleep(std::time::Duration::from_millis(400));
+            stdin.write_all(format!("{password}\n").as_bytes()).unwrap();
+        }
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        let shown = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{shown}");
+        shown
+    }
+
     /// Inserts a row directly, as an operator with the sqlite3 shell would.
     pub fn insert_raw(&self, sql: &str) {
         self.sql().execute_batch(sql).unwrap();

@@ -1,1 +1,252 @@
-//! placeholder
+//! The real login service: `tests/interop/app.py` (FastAPI, SQLAlchemy, pwdlib, PyJWT from
+//! PyPI) under uvicorn, in a virtual environment the tests build on first use.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// How long a cold `pip install` of the pinned packages may take.
+const PIP_TIMEOUT_NOTE: &str = "pip needs PyPI to be reachable";
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
+}
+
+static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+/// The venv's python, built once per `target/` (and again when requirements.txt changes).
+pub fn python() -> &'static Path {
+    match PYTHON.get_or_init(build_venv) {
+        Ok(python) => python,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+fn build_venv() -> Result<PathBuf, String> {
+    let requirements_file = interop_dir().join("requirements.txt");
+    let requirements = std::fs::read_to_string(&requirements_file).map_err(|e| e.to_string())?;
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-venv");
+    let stamp = venv.join("authctl-requirements.txt");
+    let python = venv.join("bin/python");
+    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&requirements) {
+        return Ok(python);
+    }
+    // Built beside, then renamed into place, so an interrupted build is never taken as done.
+    let building = venv.with_file_name(format!("interop-venv.building-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    let created = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&building)
+        .output();
+    match created {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => {
+            return Err(format!(
+                "the interop tests need python3 with its venv module (Debian: apt-get install python3-venv); \
+                 `python3 -m venv` failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Err(e) => {
+            return Err(format!(
+                "the interop tests need python3 with its venv module (Debian: apt-get install python3 python3-venv): {e}"
+            ));
+        }
+    }
+    let installed = Command::new(building.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+            "-r",
+        ])
+        .arg(&requirements_file)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !installed.status.success() {
+        return Err(format!(
+            "installing the interop service's packages failed ({PIP_TIMEOUT_NOTE}):\n{}",
+            String::from_utf8_lossy(&installed.stderr)
+        ));
+    }
+    std::fs::write(building.join("authctl-requirements.txt"), &requirements)
+        .map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_dir_all(&venv);
+    std::fs::rename(&building, &venv).map_err(|e| e.to_string())?;
+    Ok(python)
+}
+
+/// Runs `tests/interop/helper.py` with one JSON request; returns its JSON answer.
+pub fn helper(request: &Value) -> Value {
+    let mut child = Command::new(python())
+        .arg(interop_dir().join("helper.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "helper.py {request}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// An HTTP answer of the service.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub www_authenticate: Option<String>,
+}
+
+/// A running service; stopped when dropped, whatever the test's outcome.
+pub struct Service {
+    child: Child,
+    pub url: String,
+    log: Arc<Mutex<String>>,
+    agent: ureq::Agent,
+}
+
+impl Service {
+    /// Starts uvicorn on a free loopback port, with `dir` as working directory (relative
+    /// SQLite URLs resolve there), and waits until it answers.
+    pub fn start(dir: &Path, database_url: &str, secret_key: &str) -> Service {
+        let mut child = Command::new(python())
+            .args(["-m", "uvicorn", "app:app", "--app-dir"])
+            .arg(interop_dir())
+            .args(["--host", "127.0.0.1", "--port", "0", "--no-access-log"])
+            .current_dir(dir)
+            .env("DATABASE_URL", database_url)
+            .env("SECRET_KEY", secret_key)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting uvicorn");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (port_tx, port_rx) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let thread_log = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("Uvicorn running on http://127.0.0.1:").nth(1) {
+                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    let _ = port_tx.send(port);
+                }
+                let mut log = thread_log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let mut service = Service {
+            child,
+            url: String::new(),
+            log,
+            agent,
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        let port = loop {
+            if let Ok(port) = port_rx.recv_timeout(Duration::from_millis(100)) {
+                break port;
+            }
+            if let Ok(Some(status)) = service.child.try_wait() {
+                panic!(
+                    "the service exited ({status}) before serving:\n{}",
+                    service.log()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the service did not start:\n{}",
+                service.log()
+            );
+        };
+        service.url = format!("http://127.0.0.1:{port}");
+        // Answering is the readiness test; no token is the contract's "Not authenticated".
+        let reply = service.get_me(None);
+        assert_eq!(reply.status, 401, "{reply:?}\n{}", service.log());
+        assert_eq!(
+            reply.body,
+            serde_json::json!({"detail": "Not authenticated"})
+        );
+        service
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn reply(&self, response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+        let mut response =
+            response.unwrap_or_else(|e| panic!("request failed: {e}\n{}", self.log()));
+        let status = response.status().as_u16();
+        let www_authenticate = response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = response.body_mut().read_to_string().unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply {
+            status,
+            body,
+            www_authenticate,
+        }
+    }
+
+    /// `POST /token` with the OAuth2 password form.
+    pub fn login(&self, username: &str, password: &str) -> Reply {
+        let response = self
+            .agent
+            .post(format!("{}/token", self.url))
+            .send_form([("username", username), ("password", password)]);
+        self.reply(response)
+    }
+
+    /// `GET /users/me` with a bearer token, or none.
+    pub fn get_me(&self, token: Option<&str>) -> Reply {
+        let mut request = self.agent.get(format!("{}/users/me", self.url));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        self.reply(request.call())
+    }
+
+    /// Logs in and reads `/users/me`: the whole service verdict on a login.
+    pub fn login_and_me(&self, username: &str, password: &str) -> Reply {
+        let login = self.login(username, password);
+        if login.status != 200 {
+            return login;
+        }
+        self.get_me(login.body["access_token"].as_str())
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

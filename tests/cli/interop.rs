@@ -1,0 +1,405 @@
+//! The proof: a real FastAPI login service (tests/interop/app.py, packages pinned from PyPI)
+//! accepts the databases, users, hashes and tokens the authctl binary makes, and agrees with it.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::service::{Reply, Service, helper, interop_dir, python};
+use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, KEY, TestEnv};
+
+fn start(env: &TestEnv) -> Service {
+    Service::start(env.dir(), &format!("sqlite:///{}", env.db.display()), KEY)
+}
+
+fn token_of(env: &TestEnv, username: &str, extra: &[&str]) -> String {
+    let assert = env
+        .cmd()
+        .env("SECRET_KEY", KEY)
+        .args(["issue-token", username])
+        .args(extra)
+        .assert()
+        .code(0);
+    support::stdout(&assert).trim_end().to_owned()
+}
+
+fn assert_refused_credentials(reply: &Reply) {
+    assert_eq!(reply.status, 401, "{reply:?}");
+    assert_eq!(
+        reply.body,
+        json!({"detail": "Incorrect username or password"})
+    );
+    assert_eq!(reply.www_authenticate.as_deref(), Some("Bearer"));
+}
+
+fn assert_invalid_token(reply: &Reply) {
+    assert_eq!(reply.status, 401, "{reply:?}");
+    assert_eq!(
+        reply.body,
+        json!({"detail": "Could not validate credentials"})
+    );
+    assert_eq!(reply.www_authenticate.as_deref(), Some("Bearer"));
+}
+
+fn assert_inactive(reply: &Reply) {
+    assert_eq!(reply.status, 400, "{reply:?}");
+    assert_eq!(reply.body, json!({"detail": "Inactive user"}));
+}
+
+/// Proof 1a: the service adopts a database made by `authctl init-db` as it is.
+#[test]
+fn service_uses_a_database_made_by_init_db() {
+    let env = TestEnv::init();
+    env.run(
+        &[
+            "add-user",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--full-name",
+            "Alice Liddell",
+            "--password-stdin",
+        ],
+        "wonderland\n",
+    )
+    .success();
+    let schema = env.schema();
+    let service = start(&env);
+    assert_eq!(
+        env.schema(),
+        schema,
+        "the service's create_all changed authctl's table"
+    );
+    let login = service.login("alice", "wonderland");
+    assert_eq!(login.status, 200, "{login:?}");
+    assert_eq!(login.body["token_type"], "bearer");
+    let me = service.get_me(login.body["access_token"].as_str());
+    assert_eq!(me.status, 200, "{me:?}");
+    assert_eq!(
+        me.body,
+        json!({"username": "alice", "email": "alice@example.com", "full_name": "Alice Liddell", "disabled": false})
+    );
+}
+
+/// Proof 1b: every authctl command works on the table the service's `create_all` made.
+#[test]
+fn authctl_uses_a_database_made_by_create_all() {
+    let env = TestEnv::empty();
+    // The service's own relative URL, resolved in the working directory as it does.
+    let service = Service::start(env.dir(), "sqlite:///./users.db", KEY);
+    assert!(env.db.exists(), "the service did not create its database");
+    let schema = env.schema();
+    env.cmd().arg("init-db").assert().code(0).stderr(format!(
+        "database {} has a users table the service made; it is compatible and was left unchanged\n",
+        env.db.display()
+    ));
+    env.run(
+        &[
+            "add-user",
+            "bob",
+            "--email",
+            "bob@example.com",
+            "--password-stdin",
+        ],
+        "builder\n",
+    )
+    .code(0);
+    env.run(&["list-users", "--format", "csv"], "")
+        .code(0)
+        .stdout("id,username,email,full_name,disabled\n1,bob,bob@example.com,,false\n");
+    env.run(&["verify-login", "bob", "--password-stdin"], "builder")
+        .code(0);
+    assert_eq!(service.login_and_me("bob", "builder").status, 200);
+    env.run(&["disable-user", "bob"], "").code(0);
+    assert_inactive(&service.login_and_me("bob", "builder"));
+    env.run(&["enable-user", "bob"], "").code(0);
+    let token = token_of(&env, "bob", &[]);
+    assert_eq!(service.get_me(Some(&token)).status, 200);
+    assert_eq!(env.schema(), schema, "authctl changed the service's table");
+}
+
+/// Proof 2: users added with each password source log in; refusals and disabling are the service's.
+#[test]
+fn users_from_every_password_source_log_in() {
+    let env = TestEnv::init();
+    env.run(
+        &["add-user", "from-stdin", "--password-stdin"],
+        "stdin pass\r\n",
+    )
+    .code(0);
+    let file = env.path("password.txt");
+    std::fs::write(&file, "file pass\n").unwrap();
+    env.cmd()
+        .args(["add-user", "from-file", "--password-file"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    let random = support::stdout(
+        &env.run(&["add-user", "random", "--random-password"], "")
+            .code(0),
+    );
+    env.add_user_on_terminal("from-prompt", "prompt pass");
+    let service = start(&env);
+    for (user, password) in [
+        ("from-stdin", "stdin pass"),
+        ("from-file", "file pass"),
+        ("random", random.trim_end()),
+        ("from-prompt", "prompt pass"),
+    ] {
+        let me = service.login_and_me(user, password);
+        assert_eq!(me.status, 200, "{user}: {me:?}");
+        assert_eq!(me.body["username"], user);
+        assert_refused_credentials(&service.login(user, &format!("{password}x")));
+    }
+    assert_refused_credentials(&service.login("nobody", "stdin pass"));
+
+    env.run(&["disable-user", "from-stdin"], "").code(0);
+    assert_inactive(&service.login_and_me("from-stdin", "stdin pass"));
+    env.run(&["enable-user", "from-stdin"], "").code(0);
+    assert_eq!(service.login_and_me("from-stdin", "stdin pass").status, 200);
+}
+
+/// Proof 3: pwdlib would never rewrite a hash authctl wrote.
+#[test]
+fn pwdlib_does_not_want_to_rehash_authctl_hashes() {
+    let env = TestEnv::init();
+    env.add_user("alice", "pw");
+    env.run(&["add-user", "bob", "--disabled", "--random-password"], "")
+        .code(0);
+    env.run(&["add-user", "carol", "--password-stdin"], "ünïcødé\n")
+        .code(0);
+    let hashes: Vec<String> = ["alice", "bob", "carol"]
+        .iter()
+        .map(|u| env.hash_of(u))
+        .collect();
+    // A control that the check can say yes: a hash with the argon2 crate's own defaults.
+    let mut checked = hashes.clone();
+    checked.push("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$ZXhhbXBsZWV4YW1wbGVleGFtcGxlZXhhbXBsZWU".to_owned());
+    let answer = helper(&json!({"op": "needs_rehash", "hashes": checked}));
+    assert_eq!(
+        answer["needs_rehash"],
+        json!([false, false, false, true]),
+        "{hashes:?}"
+    );
+}
+
+/// Proof 4: `verify-login` and the service give the same answer on the same rows.
+#[test]
+fn verify_login_agrees_with_the_service() {
+    let hash = |request: Value| helper(&request)["hash"].as_str().unwrap().to_owned();
+    let cafe_nfc = "caf\u{e9}";
+    let rows: Vec<(&str, &str, String, &str)> = vec![
+        // (username, disabled, hash, right password)
+        (
+            "pwdlib-default",
+            "0",
+            hash(json!({"op": "hash", "scheme": "argon2", "password": "secret"})),
+            "secret",
+        ),
+        (
+            "pwdlib-low",
+            "NULL",
+            hash(
+                json!({"op": "hash", "scheme": "argon2", "m": 19456, "t": 2, "p": 1, "password": "pässwörd"}),
+            ),
+            "pässwörd",
+        ),
+        (
+            "argon2i",
+            "0",
+            hash(
+                json!({"op": "hash", "scheme": "argon2", "type": "i", "m": 8192, "t": 2, "p": 1, "password": "密码🔑"}),
+            ),
+            "密码🔑",
+        ),
+        (
+            "argon2d",
+            "NULL",
+            hash(
+                json!({"op": "hash", "scheme": "argon2", "type": "d", "m": 4096, "t": 1, "p": 2, "password": cafe_nfc}),
+            ),
+            cafe_nfc,
+        ),
+        (
+            "bcrypt-2b",
+            "0",
+            hash(json!({"op": "hash", "scheme": "bcrypt", "rounds": 4, "password": "secret"})),
+            "secret",
+        ),
+        (
+            "bcrypt-2a",
+            "NULL",
+            hash(
+                json!({"op": "hash", "scheme": "bcrypt", "rounds": 5, "prefix": "2a", "password": "Grüße"}),
+            ),
+            "Grüße",
+        ),
+        ("johndoe", "0", BCRYPT_SECRET.to_owned(), "secret"),
+        ("johndoe-pwdlib", "NULL", ARGON2_SECRET.to_owned(), "secret"),
+        ("blog", "NULL", BCRYPT_SWORDFISH.to_owned(), "swordfish"),
+        (
+            "disabled",
+            "1",
+            hash(json!({"op": "hash", "scheme": "argon2", "password": "secret"})),
+            "secret",
+        ),
+    ];
+    let env = TestEnv::service_table();
+    for (user, disabled, hash, _) in &rows {
+        env.insert_raw(&format!(
+            "INSERT INTO users (username, disabled, hashed_password) VALUES ('{user}', {disabled}, '{hash}');"
+        ));
+    }
+    let service = start(&env);
+    let mut compared = 0;
+    for (user, _, _, right) in &rows {
+        let nfd = right.replace('\u{e9}', "e\u{301}");
+        let mut candidates = vec![
+            (*right).to_owned(),
+            format!("{right}!"),
+            right.to_uppercase(),
+        ];
+        if nfd != *right {
+            candidates.push(nfd);
+        }
+        for password in candidates {
+            let authctl = env
+                .run(&["verify-login", user, "--password-stdin"], &password)
+                .get_output()
+                .status
+                .code();
+            let service_accepts = service.login_and_me(user, &password).status == 200;
+            assert_eq!(
+                authctl == Some(0),
+                service_accepts,
+                "{user} with {password:?}: authctl exit {authctl:?}, service accepts: {service_accepts}"
+            );
+            assert!(matches!(authctl, Some(0 | 1)), "{user}: exit {authctl:?}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 31, "{compared}");
+    // The disabled row: both refuse it, with the service's own word.
+    env.run(&["verify-login", "disabled", "--password-stdin"], "secret")
+        .code(1)
+        .stderr("inactive user\n");
+    assert_inactive(&service.login_and_me("disabled", "secret"));
+}
+
+/// Proof 5: authctl's tokens are accepted, and refused exactly as the service's own are.
+#[test]
+fn tokens_are_accepted_and_refused_like_the_service_own() {
+    let env = TestEnv::init();
+    for user in ["alice", "bob", "carol"] {
+        env.add_user(user, "pw");
+    }
+    let service = start(&env);
+
+    let token = token_of(&env, "alice", &[]);
+    let me = service.get_me(Some(&token));
+    assert_eq!(me.status, 200, "{me:?}");
+    assert_eq!(me.body["username"], "alice");
+
+    // Signed with another key: refused.
+    let other = env
+        .cmd()
+        .env("SECRET_KEY", "another-key-another-key-another-key")
+        .args(["issue-token", "alice"])
+        .assert()
+        .code(0);
+    assert_invalid_token(&service.get_me(Some(support::stdout(&other).trim_end())));
+
+    // Expired: refused, as the service's own token with an exp in the past is.
+    let short = token_of(&env, "alice", &["--expires-in", "1s"]);
+    let own_expired = helper(
+        &json!({"op": "token", "secret": KEY, "claims": {"sub": "alice", "exp": 1_000_000_000}}),
+    );
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_invalid_token(&service.get_me(Some(&short)));
+    assert_invalid_token(&service.get_me(own_expired["token"].as_str()));
+
+    // The user deleted (in SQL) after issue: both refused alike.
+    let ours = token_of(&env, "bob", &[]);
+    let theirs = service.login("bob", "pw").body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.insert_raw("DELETE FROM users WHERE username = 'bob';");
+    assert_invalid_token(&service.get_me(Some(&ours)));
+    assert_invalid_token(&service.get_me(Some(&theirs)));
+
+    // The user disabled after issue: both refused alike, at once.
+    let ours = token_of(&env, "carol", &[]);
+    let theirs = service.login("carol", "pw").body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(service.get_me(Some(&ours)).status, 200);
+    env.run(&["disable-user", "carol"], "").code(0);
+    assert_inactive(&service.get_me(Some(&ours)));
+    assert_inactive(&service.get_me(Some(&theirs)));
+}
+
+/// Proof 6: authctl writes while the service serves a stream of logins; nothing fails, every
+/// change shows at the next login.
+#[test]
+fn authctl_and_a_busy_service_share_the_file() {
+    let env = TestEnv::init();
+    env.add_user("steady", "steady pass");
+    let service = start(&env);
+    let requests = 300;
+    let mut load = Command::new(python())
+        .arg(interop_dir().join("helper.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        // Dropped at the end of this block: the helper reads to end of input.
+        let mut stdin = load.stdin.take().unwrap();
+        let request = json!({"op": "load", "url": service.url, "username": "steady", "password": "steady pass", "requests": requests});
+        stdin.write_all(request.to_string().as_bytes()).unwrap();
+    }
+
+    let mut rounds = 0;
+    while rounds < 4 || load.try_wait().unwrap().is_none() {
+        let user = format!("user{rounds}");
+        env.run(&["add-user", &user, "--password-stdin"], "pw\n")
+            .code(0);
+        assert_eq!(
+            service.login_and_me(&user, "pw").status,
+            200,
+            "{user} after add-user"
+        );
+        env.run(&["disable-user", &user], "").code(0);
+        assert_inactive(&service.login_and_me(&user, "pw"));
+        env.run(&["enable-user", &user], "").code(0);
+        assert_eq!(
+            service.login_and_me(&user, "pw").status,
+            200,
+            "{user} after enable-user"
+        );
+        rounds += 1;
+        assert!(rounds < 200, "the load never finished");
+    }
+    let output = load.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["errors"], json!([]), "{report}\n{}", service.log());
+    assert_eq!(report["status"], json!({"200": requests}), "{report}");
+    assert!(
+        !service.log().contains("database is locked"),
+        "{}",
+        service.log()
+    );
+    eprintln!(
+        "interop load: {requests} logins while authctl ran {rounds} add/disable/enable rounds"
+    );
+}
