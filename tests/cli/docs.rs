@@ -98,7 +98,7 @@ fn examples(readme: &str) -> Vec<Example> {
         } else if let Some(example) = examples.last_mut() {
             match line.strip_prefix("? ") {
                 Some(status) if example.output.is_empty() => {
-                    example.status = status.parse().unwrap()
+                    example.status = status.parse().unwrap();
                 }
                 _ => example.output.push(line.to_owned()),
             }
