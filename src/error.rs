@@ -8,6 +8,8 @@ use std::time::Duration;
 pub enum Kind {
     /// A negative answer about credentials or the user's state.
     Rejected,
+    /// The command line is wrong in a way clap cannot see (a missing `--yes`).
+    Usage,
     /// The named user does not exist.
     NotFound,
     /// The username or the email is already taken.
@@ -22,6 +24,23 @@ pub enum Kind {
     Environment,
     /// A bug.
     Internal,
+}
+
+impl Kind {
+    /// The stable name used in `--format json` errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Rejected => "rejected",
+            Kind::Usage => "usage",
+            Kind::NotFound => "not_found",
+            Kind::Conflict => "conflict",
+            Kind::Invalid => "invalid_input",
+            Kind::Busy => "busy",
+            Kind::DatabaseUnusable => "database_unusable",
+            Kind::Environment => "environment",
+            Kind::Internal => "internal",
+        }
+    }
 }
 
 /// An error of the domain core. Messages are lowercase, name the object, and never hold a secret.
@@ -62,6 +81,18 @@ pub enum Error {
     #[error("{0}")]
     Environment(String),
 
+    /// The command line is wrong in a way clap cannot check.
+    #[error("{0}")]
+    Usage(String),
+
+    /// The operator answered no at a confirmation prompt.
+    #[error("{0}")]
+    Declined(String),
+
+    /// Rows of an import were refused; all of them are listed.
+    #[error("{} of the input refused, nothing was written:\n{}", plural(.0.len(), "record"), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Rows(Vec<RowError>),
+
     /// Anything else that should not happen: a bug or a broken system (no random source).
     #[error("{0}")]
     Internal(String),
@@ -78,10 +109,14 @@ pub enum Error {
 impl Error {
     pub fn kind(&self) -> Kind {
         match self {
-            Error::UserDisabled(_) => Kind::Rejected,
+            Error::UserDisabled(_) | Error::Declined(_) => Kind::Rejected,
+            Error::Usage(_) => Kind::Usage,
+            // Conflicts only when every refused row is one: a script can then retry with
+            // --on-conflict; anything else is bad input.
+            Error::Rows(rows) if rows.iter().all(|r| r.conflict) => Kind::Conflict,
             Error::UserNotFound(_) => Kind::NotFound,
             Error::UsernameTaken(_) | Error::EmailTaken { .. } => Kind::Conflict,
-            Error::Invalid(_) | Error::BadStoredHash { .. } => Kind::Invalid,
+            Error::Invalid(_) | Error::BadStoredHash { .. } | Error::Rows(_) => Kind::Invalid,
             Error::Busy { .. } => Kind::Busy,
             Error::Unusable { .. } => Kind::DatabaseUnusable,
             Error::Environment(_) => Kind::Environment,
@@ -91,6 +126,34 @@ impl Error {
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::Invalid(message.into())
+    }
+}
+
+/// One refused record of an import: where it is, which field, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// Line of a CSV or JSON lines file, or 1-based index of a JSON array element.
+    pub location: String,
+    pub field: Option<String>,
+    pub message: String,
+    /// The username or email is taken (as opposed to a bad value).
+    pub conflict: bool,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "  {}, field {field}: {}", self.location, self.message),
+            None => write!(f, "  {}: {}", self.location, self.message),
+        }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 

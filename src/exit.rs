@@ -19,6 +19,7 @@ pub const INTERNAL: u8 = 70;
 pub fn for_kind(kind: Kind) -> u8 {
     match kind {
         Kind::Rejected => REJECTED,
+        Kind::Usage => USAGE,
         Kind::NotFound => NOT_FOUND,
         Kind::Conflict => CONFLICT,
         Kind::Invalid => INVALID_INPUT,
@@ -37,9 +38,16 @@ pub fn for_error(err: &anyhow::Error) -> u8 {
     if is_broken_pipe(err) {
         return SUCCESS;
     }
-    err.chain()
-        .find_map(|cause| cause.downcast_ref::<Error>())
-        .map_or(INTERNAL, |e| for_kind(e.kind()))
+    for_kind(kind_of(err))
+}
+
+/// The class of an error that reached `main`: the first domain error in its chain.
+pub fn kind_of(err: &anyhow::Error) -> Kind {
+    domain_error(err).map_or(Kind::Internal, Error::kind)
+}
+
+pub fn domain_error(err: &anyhow::Error) -> Option<&Error> {
+    err.chain().find_map(|cause| cause.downcast_ref::<Error>())
 }
 
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -6,6 +6,7 @@
 // Unit tests may unwrap: a panic there is the failure report.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod bulk;
 pub mod cli;
 pub mod db;
 pub mod error;

@@ -10,7 +10,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     // clap prints its own usage errors and exits 2, and prints --help/--version and exits 0.
     let cli = Cli::parse();
-    let out = Output::new(cli.quiet());
+    let out = Output::new(cli.quiet(), cli.command.json_output());
     // A panic is a bug: exit 70 as the table says, not Rust's 101.
     let code = match panic::catch_unwind(panic::AssertUnwindSafe(|| cli::run(cli, &out))) {
         Ok(Ok(code)) => code,

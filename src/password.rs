@@ -25,6 +25,33 @@ pub const SERVICE: Argon2Params = Argon2Params {
     t_cost: 3,
     p_cost: 4,
 };
+/// The cheapest Argon2id parameters the algorithm allows (m = 8 KiB, t = 1, p = 1), for test
+/// fixtures only: the service verifies them, as it reads the parameters from each hash.
+pub const TEST: Argon2Params = Argon2Params {
+    m_cost: 8,
+    t_cost: 1,
+    p_cost: 1,
+};
+
+/// Which parameters new hashes get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HashProfile {
+    /// [`SERVICE`]: what the service writes.
+    #[default]
+    Service,
+    /// [`TEST`]: for CI fixtures; anyone who gets the table can brute-force these at once.
+    Test,
+}
+
+impl HashProfile {
+    pub fn params(self) -> Argon2Params {
+        match self {
+            HashProfile::Service => SERVICE,
+            HashProfile::Test => TEST,
+        }
+    }
+}
+
 const SALT_LEN: usize = 16;
 const TAG_LEN: usize = 32;
 
@@ -62,6 +89,23 @@ pub fn hash(password: &str) -> Result<String> {
     hash_with(password, SERVICE)
 }
 
+/// Hashes many passwords on every core; `done` is called once per finished hash (progress).
+pub fn hash_many(
+    passwords: &[&str],
+    profile: HashProfile,
+    done: &(dyn Fn() + Sync),
+) -> Result<Vec<String>> {
+    use rayon::prelude::*;
+    passwords
+        .par_iter()
+        .map(|password| {
+            let hash = hash_with(password, profile.params());
+            done();
+            hash
+        })
+        .collect()
+}
+
 pub fn hash_with(password: &str, params: Argon2Params) -> Result<String> {
     let params = Params::new(params.m_cost, params.t_cost, params.p_cost, Some(TAG_LEN))
         .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
@@ -89,7 +133,36 @@ pub enum HashInfo {
     },
 }
 
+/// Which profile a stored hash was made with, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileMatch {
+    Service,
+    Test,
+    /// Any other parameters or scheme (bcrypt, pwdlib non-defaults…).
+    Other,
+}
+
+impl ProfileMatch {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProfileMatch::Service => "service",
+            ProfileMatch::Test => "test",
+            ProfileMatch::Other => "other",
+        }
+    }
+}
+
 impl HashInfo {
+    pub fn profile(&self) -> ProfileMatch {
+        match self {
+            _ if self.is_current() => ProfileMatch::Service,
+            HashInfo::Argon2 {
+                variant, params, ..
+            } if variant == "argon2id" && *params == TEST => ProfileMatch::Test,
+            _ => ProfileMatch::Other,
+        }
+    }
+
     /// Whether the hash has exactly the parameters the service writes today; if not, a service
     /// using pwdlib's `verify_and_update` rewrites it at the next login.
     pub fn is_current(&self) -> bool {

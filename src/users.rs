@@ -1,37 +1,88 @@
-//! User operations, as the service understands users: validation, adding, enabling and
-//! disabling, and logging in. No clap, no printing, no SQL.
+//! User operations, as the service understands users: validation, adding and updating,
+//! enabling and disabling, passwords, deleting, logging in. No clap, no printing, no SQL.
 
 use std::time::{Duration, SystemTime};
 
-use crate::db::{Lookup, NewUser, Store, User};
+use crate::db::{Lookup, NewUser, Store, StoredUser, User, WriteTx};
 use crate::error::{Error, Result};
 use crate::password::{self, HashInfo};
 use crate::token::{self, SigningKey, Token};
 
-/// The non-secret fields of a new user, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserFields {
-    pub username: String,
-    pub email: Option<String>,
-    pub full_name: Option<String>,
-    pub disabled: bool,
+/// What a command did (or, in a dry run, would do) to one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Created,
+    Updated,
+    Unchanged,
+    Skipped,
+    Disabled,
+    Enabled,
+    PasswordChanged,
+    Deleted,
+    /// `--if-exists` and there was no such user.
+    Absent,
 }
 
-impl UserFields {
+impl Action {
+    /// The stable name used in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Updated => "updated",
+            Action::Unchanged => "unchanged",
+            Action::Skipped => "skipped",
+            Action::Disabled => "disabled",
+            Action::Enabled => "enabled",
+            Action::PasswordChanged => "password_changed",
+            Action::Deleted => "deleted",
+            Action::Absent => "absent",
+        }
+    }
+
+    pub fn changed(self) -> bool {
+        !matches!(self, Action::Unchanged | Action::Skipped | Action::Absent)
+    }
+}
+
+/// The outcome for one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub action: Action,
+    /// The user after the change (before it, for a deletion).
+    pub user: User,
+    /// For [`Action::Updated`]: which fields changed (`email`, `full_name`, `disabled`, `password`).
+    pub fields: Vec<&'static str>,
+}
+
+/// A user as a command describes it. `None` fields are not given: an update leaves them alone,
+/// a creation uses the empty value (NULL email and full name, active).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserSpec {
+    /// Only from an import that carries ids.
+    pub id: Option<i64>,
+    pub username: String,
+    pub email: Option<Option<String>>,
+    pub full_name: Option<Option<String>>,
+    pub disabled: Option<bool>,
+}
+
+impl UserSpec {
+    /// Checks every given value.
     pub fn new(
         username: String,
-        email: Option<String>,
-        full_name: Option<String>,
-        disabled: bool,
+        email: Option<Option<String>>,
+        full_name: Option<Option<String>>,
+        disabled: Option<bool>,
     ) -> Result<Self> {
         check_username(&username)?;
-        if let Some(email) = &email {
+        if let Some(Some(email)) = &email {
             check_email(email)?;
         }
-        if let Some(full_name) = &full_name {
+        if let Some(Some(full_name)) = &full_name {
             check_full_name(full_name)?;
         }
-        Ok(UserFields {
+        Ok(UserSpec {
+            id: None,
             username,
             email,
             full_name,
@@ -39,12 +90,20 @@ impl UserFields {
         })
     }
 
-    pub fn with_hash(self, hashed_password: String) -> NewUser {
+    /// The user this spec describes, on top of `current` (or of nothing, for a creation).
+    fn apply_to(&self, current: Option<&StoredUser>, hashed_password: String) -> NewUser {
+        let keep = |given: &Option<Option<String>>, old: Option<&Option<String>>| match given {
+            Some(value) => value.clone(),
+            None => old.cloned().flatten(),
+        };
         NewUser {
-            username: self.username,
-            email: self.email,
-            full_name: self.full_name,
-            disabled: self.disabled,
+            id: self.id,
+            username: self.username.clone(),
+            email: keep(&self.email, current.map(|c| &c.user.email)),
+            full_name: keep(&self.full_name, current.map(|c| &c.user.full_name)),
+            disabled: self
+                .disabled
+                .unwrap_or_else(|| current.is_some_and(|c| c.user.disabled)),
             hashed_password,
         }
     }
@@ -89,11 +148,9 @@ pub fn check_email(email: &str) -> Result<()> {
     }
 }
 
-fn check_full_name(full_name: &str) -> Result<()> {
+pub fn check_full_name(full_name: &str) -> Result<()> {
     if full_name.trim().is_empty() {
-        return Err(Error::invalid(
-            "the full name is empty; leave out --full-name instead",
-        ));
+        return Err(Error::invalid("the full name is empty"));
     }
     if full_name.chars().any(char::is_control) {
         return Err(Error::invalid(format!(
@@ -103,65 +160,197 @@ fn check_full_name(full_name: &str) -> Result<()> {
     Ok(())
 }
 
-/// What adding a user did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AddOutcome {
-    Created {
-        id: i64,
-    },
-    /// `--if-not-exists` and the username was taken: nothing was written.
-    AlreadyExists,
+/// What to do when the username already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnExisting {
+    /// A conflict (exit 4).
+    Fail,
+    /// Leave the user as is.
+    Skip,
+    /// Bring the user to the spec; `password` says whether the password is part of it.
+    Update { password: bool },
 }
 
-/// Checks that a user can be added, before the password is asked for and hashed.
-/// `Some(AlreadyExists)` means there is nothing to do.
-pub fn check_can_add(
-    lookup: &mut dyn Lookup,
-    fields: &UserFields,
-    if_not_exists: bool,
-) -> Result<Option<AddOutcome>> {
-    if lookup.find_user(&fields.username)?.is_some() {
-        return if if_not_exists {
-            Ok(Some(AddOutcome::AlreadyExists))
-        } else {
-            Err(Error::UsernameTaken(fields.username.clone()))
-        };
+/// The password part of a write, settled before the write lock is taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// The password is not touched (or not needed: the user exists and is left alone).
+    None,
+    /// Store this hash (a new password's, or an imported one).
+    Set(String),
+    /// The given password already verifies against this stored hash: keep it. Should the
+    /// stored hash have changed meanwhile, the write stops rather than guess.
+    KeepIf(String),
+}
+
+/// What must be known before the lock: whether a password is needed at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The user as it is now, if it exists.
+    pub existing: Option<StoredUser>,
+    /// True when the write will need a password (a creation, or an update of the password).
+    pub needs_password: bool,
+}
+
+/// Looks at the user before anything is asked or hashed; refuses conflicts early.
+pub fn plan(lookup: &mut dyn Lookup, spec: &UserSpec, on_existing: OnExisting) -> Result<Plan> {
+    let existing = lookup.find_user(&spec.username)?;
+    let needs_password = match (&existing, on_existing) {
+        (None, _) => true,
+        (Some(_), OnExisting::Fail) => return Err(Error::UsernameTaken(spec.username.clone())),
+        (Some(_), OnExisting::Skip) => false,
+        (Some(_), OnExisting::Update { password }) => password,
+    };
+    if existing.is_none() || matches!(on_existing, OnExisting::Update { .. }) {
+        check_email_free(lookup, spec)?;
     }
-    if let Some(email) = &fields.email
+    Ok(Plan {
+        existing,
+        needs_password,
+    })
+}
+
+fn check_email_free(lookup: &mut dyn Lookup, spec: &UserSpec) -> Result<()> {
+    if let Some(Some(email)) = &spec.email
         && let Some(owner) = lookup.email_owner(email)?
+        && owner != spec.username
     {
         return Err(Error::EmailTaken {
             email: email.clone(),
             owner,
         });
     }
-    Ok(None)
+    Ok(())
 }
 
-/// Adds a user whose password is already hashed, in one short write transaction.
-pub fn add(store: &mut dyn Store, user: &NewUser, if_not_exists: bool) -> Result<AddOutcome> {
-    let fields = UserFields {
+/// Decides the password change for a plan: a new user gets the new hash; an existing one keeps
+/// its hash when the given password already verifies (so re-runs change nothing).
+pub fn password_change(
+    plan: &Plan,
+    password: &str,
+    hash: impl FnOnce(&str) -> Result<String>,
+) -> Result<PasswordChange> {
+    if let Some(existing) = &plan.existing
+        && password::verify(password, &existing.hashed_password).is_ok_and(|v| v.matches)
+    {
+        return Ok(PasswordChange::KeepIf(existing.hashed_password.clone()));
+    }
+    hash(password).map(PasswordChange::Set)
+}
+
+/// Writes one spec inside a transaction: creates, skips, fails or updates as `on_existing`
+/// says. Re-checks everything under the lock; the service may have written meanwhile.
+pub fn apply(
+    tx: &mut dyn WriteTx,
+    spec: &UserSpec,
+    password: &PasswordChange,
+    on_existing: OnExisting,
+) -> Result<Outcome> {
+    let existing = tx.find_user(&spec.username)?;
+    let Some(existing) = existing else {
+        let PasswordChange::Set(hash) = password else {
+            return Err(Error::Internal(format!(
+                "user '{}' appeared to exist and then vanished; run the command again",
+                spec.username
+            )));
+        };
+        check_email_free(tx, spec)?;
+        if let Some(id) = spec.id
+            && let Some(owner) = tx.id_owner(id)?
+        {
+            return Err(Error::invalid(format!(
+                "id {id} is already used by user '{owner}'"
+            )));
+        }
+        let new = spec.apply_to(None, hash.clone());
+        let id = tx.insert_user(&new)?;
+        return Ok(Outcome {
+            action: Action::Created,
+            user: user_of(id, &new),
+            fields: Vec::new(),
+        });
+    };
+    match on_existing {
+        OnExisting::Fail => Err(Error::UsernameTaken(spec.username.clone())),
+        OnExisting::Skip => Ok(Outcome {
+            action: Action::Skipped,
+            user: existing.user,
+            fields: Vec::new(),
+        }),
+        OnExisting::Update { .. } => {
+            let hash = match password {
+                PasswordChange::None => existing.hashed_password.clone(),
+                PasswordChange::Set(hash) => hash.clone(),
+                PasswordChange::KeepIf(hash) if *hash == existing.hashed_password => hash.clone(),
+                PasswordChange::KeepIf(_) => {
+                    return Err(Error::Internal(format!(
+                        "the password of user '{}' changed while authctl was running; run the command again",
+                        spec.username
+                    )));
+                }
+            };
+            check_email_free(tx, spec)?;
+            let target = spec.apply_to(Some(&existing), hash);
+            let current = &existing.user;
+            let mut fields = Vec::new();
+            if target.email != current.email {
+                fields.push("email");
+            }
+            if target.full_name != current.full_name {
+                fields.push("full_name");
+            }
+            // An irregular stored value ('false' text) is rewritten even when it reads the same.
+            if target.disabled != current.disabled || current.irregular_disabled.is_some() {
+                fields.push("disabled");
+            }
+            if target.hashed_password != existing.hashed_password {
+                fields.push("password");
+            }
+            if fields.is_empty() {
+                return Ok(Outcome {
+                    action: Action::Unchanged,
+                    user: existing.user,
+                    fields,
+                });
+            }
+            tx.update_user(current.id, &target)?;
+            Ok(Outcome {
+                action: Action::Updated,
+                user: user_of(current.id, &target),
+                fields,
+            })
+        }
+    }
+}
+
+fn user_of(id: i64, user: &NewUser) -> User {
+    User {
+        id,
         username: user.username.clone(),
         email: user.email.clone(),
         full_name: user.full_name.clone(),
         disabled: user.disabled,
-    };
-    let mut tx = store.write()?;
-    // Checked again under the lock: the service may have added the same user meanwhile.
-    if let Some(outcome) = check_can_add(&mut *tx, &fields, if_not_exists)? {
-        return Ok(outcome);
+        irregular_disabled: None,
     }
-    let id = tx.insert_user(user)?;
-    tx.commit()?;
-    Ok(AddOutcome::Created { id })
 }
 
-/// One user's status after `disable-user` or `enable-user`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusChange {
-    pub user: User,
-    /// False when the user already had the requested status.
-    pub changed: bool,
+/// Commits, unless this is a dry run (then the transaction is rolled back when dropped).
+pub fn finish(tx: Box<dyn WriteTx + '_>, dry_run: bool) -> Result<()> {
+    if dry_run { Ok(()) } else { tx.commit() }
+}
+
+/// Adds (or upserts) one user in one short write transaction.
+pub fn add(
+    store: &mut dyn Store,
+    spec: &UserSpec,
+    password: &PasswordChange,
+    on_existing: OnExisting,
+    dry_run: bool,
+) -> Result<Outcome> {
+    let mut tx = store.write()?;
+    let outcome = apply(&mut *tx, spec, password, on_existing)?;
+    finish(tx, dry_run)?;
+    Ok(outcome)
 }
 
 /// Sets `disabled` for every named user in one transaction: all of them or, when one does
@@ -170,11 +359,12 @@ pub fn set_disabled(
     store: &mut dyn Store,
     usernames: &[String],
     disabled: bool,
-) -> Result<Vec<StatusChange>> {
+    dry_run: bool,
+) -> Result<Vec<Outcome>> {
     let mut tx = store.write()?;
-    let mut changes: Vec<StatusChange> = Vec::with_capacity(usernames.len());
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(usernames.len());
     for username in usernames {
-        if changes.iter().any(|c| &c.user.username == username) {
+        if outcomes.iter().any(|c| &c.user.username == username) {
             continue;
         }
         let mut user = tx
@@ -188,13 +378,104 @@ pub fn set_disabled(
         }
         user.disabled = disabled;
         user.irregular_disabled = None;
-        changes.push(StatusChange {
+        let action = match (differs, disabled) {
+            (false, _) => Action::Unchanged,
+            (true, true) => Action::Disabled,
+            (true, false) => Action::Enabled,
+        };
+        outcomes.push(Outcome {
+            action,
             user,
-            changed: differs,
+            fields: Vec::new(),
         });
     }
-    tx.commit()?;
-    Ok(changes)
+    finish(tx, dry_run)?;
+    Ok(outcomes)
+}
+
+/// Replaces a user's password hash. With `if_changed`, a password that already verifies
+/// is left alone and nothing is written.
+pub fn set_password(
+    store: &mut dyn Store,
+    username: &str,
+    password: &str,
+    if_changed: bool,
+    hash: impl FnOnce(&str) -> Result<String>,
+    dry_run: bool,
+) -> Result<Outcome> {
+    let existing = store
+        .find_user(username)?
+        .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
+    if if_changed && password::verify(password, &existing.hashed_password).is_ok_and(|v| v.matches)
+    {
+        return Ok(Outcome {
+            action: Action::Unchanged,
+            user: existing.user,
+            fields: Vec::new(),
+        });
+    }
+    let hashed = hash(password)?;
+    let mut tx = store.write()?;
+    let current = tx
+        .find_user(username)?
+        .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
+    let target = NewUser {
+        id: None,
+        username: current.user.username.clone(),
+        email: current.user.email.clone(),
+        full_name: current.user.full_name.clone(),
+        disabled: current.user.disabled,
+        hashed_password: hashed,
+    };
+    tx.update_user(current.user.id, &target)?;
+    finish(tx, dry_run)?;
+    Ok(Outcome {
+        action: Action::PasswordChanged,
+        user: current.user,
+        fields: vec!["password"],
+    })
+}
+
+/// Deletes the named users in one transaction, all or none. With `if_exists`, an unknown
+/// name is reported as absent instead of failing.
+pub fn delete(
+    store: &mut dyn Store,
+    usernames: &[String],
+    if_exists: bool,
+    dry_run: bool,
+) -> Result<Vec<Outcome>> {
+    let mut tx = store.write()?;
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(usernames.len());
+    for username in usernames {
+        if outcomes.iter().any(|c| &c.user.username == username) {
+            continue;
+        }
+        match tx.find_user(username)? {
+            Some(stored) => {
+                tx.delete_user(stored.user.id)?;
+                outcomes.push(Outcome {
+                    action: Action::Deleted,
+                    user: stored.user,
+                    fields: Vec::new(),
+                });
+            }
+            None if if_exists => outcomes.push(Outcome {
+                action: Action::Absent,
+                user: User {
+                    id: 0,
+                    username: username.clone(),
+                    email: None,
+                    full_name: None,
+                    disabled: false,
+                    irregular_disabled: None,
+                },
+                fields: Vec::new(),
+            }),
+            None => return Err(Error::UserNotFound(username.clone())),
+        }
+    }
+    finish(tx, dry_run)?;
+    Ok(outcomes)
 }
 
 /// The service's answer to a login.
@@ -279,5 +560,28 @@ mod tests {
         assert!(check_email("a@").is_err());
         assert!(check_email("a@b@c").is_err());
         assert!(check_email("a b@c").is_err());
+    }
+
+    #[test]
+    fn specs_keep_what_they_do_not_give() {
+        let spec = UserSpec::new("a".into(), None, Some(Some("A".into())), None).unwrap();
+        let current = StoredUser {
+            user: User {
+                id: 7,
+                username: "a".into(),
+                email: Some("a@x".into()),
+                full_name: None,
+                disabled: true,
+                irregular_disabled: None,
+            },
+            hashed_password: "h".into(),
+        };
+        let target = spec.apply_to(Some(&current), "h".into());
+        assert_eq!(target.email.as_deref(), Some("a@x"));
+        assert_eq!(target.full_name.as_deref(), Some("A"));
+        assert!(target.disabled);
+        let created = spec.apply_to(None, "h".into());
+        assert_eq!(created.email, None);
+        assert!(!created.disabled);
     }
 }

@@ -1,23 +1,28 @@
-//! `authctl add-user`: one user, with a password from a prompt, stdin, a file, or generated.
+//! `authctl add-user`: one user, with a password from a prompt, stdin, a file, or generated;
+//! `--upsert` makes it declarative, for scripts that must be safe to re-run.
 
 use crate::db::Access;
 use crate::exit;
 use crate::password;
-use crate::users::{self, AddOutcome, UserFields};
+use crate::users::{self, Action, OnExisting, PasswordChange, UserSpec};
 
-use super::Context;
-use super::output;
-use super::password_source::{PasswordArgs, Prompt};
+use super::password_source::{HashArgs, PasswordArgs, Prompt};
+use super::{Context, WriteArgs};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 There is no option that takes the password itself: it would show in `ps` and shell history.
 The hash is Argon2id with the service's own parameters (m=65536, t=3, p=4).
 
+With --upsert an existing user is brought to the values given (--email, --full-name,
+--disabled/--enabled; what is not given is left alone) and its password is replaced only with
+--update-password, and then only if it differs: re-running the same command changes nothing.
+
 Examples:
   authctl add-user alice --email alice@example.com --full-name 'Alice Liddell'
   printf '%s\\n' \"$PASSWORD\" | authctl add-user alice --password-stdin
-  authctl add-user ci-bot --random-password --if-not-exists > ci-bot.password")]
+  authctl add-user ci-bot --random-password --if-not-exists > ci-bot.password
+  authctl add-user alice --upsert --email alice@new.example.com --format json")]
 pub struct Args {
     /// The login name, stored exactly as given (the service matches it case-sensitively)
     pub username: String,
@@ -30,13 +35,25 @@ pub struct Args {
     #[arg(long = "full-name", value_name = "NAME")]
     pub full_name: Option<String>,
 
-    /// Create the user disabled
-    #[arg(long = "disabled")]
+    /// Create the user disabled (with --upsert: disable an existing one)
+    #[arg(long = "disabled", conflicts_with = "enabled")]
     pub disabled: bool,
 
+    /// With --upsert: enable an existing user (new users are enabled anyway)
+    #[arg(long = "enabled")]
+    pub enabled: bool,
+
     /// Do nothing (exit 0) when the username already exists
-    #[arg(long = "if-not-exists")]
+    #[arg(long = "if-not-exists", conflicts_with = "upsert")]
     pub if_not_exists: bool,
+
+    /// Create the user, or bring an existing one to the values given
+    #[arg(long = "upsert")]
+    pub upsert: bool,
+
+    /// With --upsert: also set the password of an existing user (left alone otherwise)
+    #[arg(long = "update-password", requires = "upsert")]
+    pub update_password: bool,
 
     #[command(flatten)]
     pub password: PasswordArgs,
@@ -47,44 +64,74 @@ pub struct Args {
         conflicts_with_all = ["password_stdin", "password_file"]
     )]
     pub random_password: bool,
+
+    #[command(flatten)]
+    pub hash: HashArgs,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 const SOURCES: &str = "--password-stdin, --password-file PATH or --random-password";
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
-    let fields = UserFields::new(args.username, args.email, args.full_name, args.disabled)?;
+    let disabled = match (args.disabled, args.enabled) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let spec = UserSpec::new(
+        args.username,
+        args.email.map(Some),
+        args.full_name.map(Some),
+        disabled,
+    )?;
+    let on_existing = if args.upsert {
+        OnExisting::Update {
+            password: args.update_password,
+        }
+    } else if args.if_not_exists {
+        OnExisting::Skip
+    } else {
+        OnExisting::Fail
+    };
     let mut store = ctx.open(Access::ReadWrite)?;
 
     // Before asking for a password: nobody should type one twice to learn the name is taken.
-    if users::check_can_add(&mut *store, &fields, args.if_not_exists)?.is_some() {
-        already_exists(ctx, &fields.username);
-        return Ok(exit::SUCCESS);
-    }
-
-    let password = if args.random_password {
-        password::random_password()?
+    let plan = users::plan(&mut *store, &spec, on_existing)?;
+    let mut generated = None;
+    let change = if plan.needs_password {
+        let password = if args.random_password {
+            let password = password::random_password()?;
+            generated = Some(password.clone());
+            password
+        } else {
+            args.password.read(&spec.username, Prompt::New, SOURCES)?
+        };
+        let profile = args.hash.profile(ctx.out);
+        // Hashing takes a fraction of a second: done before the write lock is taken.
+        users::password_change(&plan, &password, |p| {
+            password::hash_with(p, profile.params())
+        })?
     } else {
-        args.password.read(&fields.username, Prompt::New, SOURCES)?
+        PasswordChange::None
     };
-    // Hashing takes a fraction of a second: done before the write lock is taken.
-    let hashed = password::hash(&password)?;
-    let user = fields.with_hash(hashed);
 
-    match users::add(&mut *store, &user, args.if_not_exists)? {
-        AddOutcome::Created { id } => {
-            if args.random_password {
-                output::write_line(&mut ctx.out.stdout(), &password)?;
-            }
-            let state = if user.disabled { " (disabled)" } else { "" };
-            ctx.out
-                .status(format!("created user '{}' (id {id}){state}", user.username));
-        }
-        AddOutcome::AlreadyExists => already_exists(ctx, &user.username),
+    let mut outcome = users::add(&mut *store, &spec, &change, on_existing, args.write.dry_run)?;
+    if outcome.action == Action::Skipped {
+        outcome.action = Action::Unchanged;
     }
+    // A generated password is shown only once it is stored.
+    let stored = !args.write.dry_run
+        && (outcome.action == Action::Created || outcome.fields.contains(&"password"));
+    let shown = generated.filter(|_| stored);
+    let unchanged = if args.upsert {
+        "already exists as given"
+    } else {
+        "already exists"
+    };
+    args.write
+        .report(unchanged)
+        .emit(ctx.out, &outcome, shown.as_deref())?;
     Ok(exit::SUCCESS)
-}
-
-fn already_exists(ctx: &Context, username: &str) {
-    ctx.out
-        .status(format!("user '{username}' already exists; nothing changed"));
 }

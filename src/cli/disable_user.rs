@@ -4,7 +4,7 @@ use crate::db::Access;
 use crate::exit;
 use crate::users;
 
-use super::Context;
+use super::{Context, WriteArgs};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -13,27 +13,24 @@ A user already disabled is left as is (exit 0).
 
 Examples:
   authctl disable-user alice
-  authctl disable-user alice bob carol")]
+  authctl disable-user alice bob carol --format json")]
 pub struct Args {
     /// The users to disable
     #[arg(required = true, value_name = "USERNAME")]
     pub usernames: Vec<String>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut store = ctx.open(Access::ReadWrite)?;
-    let changes = users::set_disabled(&mut *store, &args.usernames, true)?;
-    for change in &changes {
-        let name = &change.user.username;
-        if change.changed {
-            ctx.out.status(format!("disabled user '{name}'"));
-        } else {
-            ctx.out.status(format!(
-                "user '{name}' is already disabled; nothing changed"
-            ));
-        }
+    let outcomes = users::set_disabled(&mut *store, &args.usernames, true, args.write.dry_run)?;
+    let report = args.write.report("is already disabled");
+    for outcome in &outcomes {
+        report.emit(ctx.out, outcome, None)?;
     }
-    if changes.iter().any(|c| c.changed) {
+    if outcomes.iter().any(|c| c.action.changed()) && !args.write.dry_run {
         ctx.out.note(
             "tokens already issued are refused at once by a service that checks `disabled` on each request \
              (the tutorial's /users/me does); a service that does not accepts them until they expire",

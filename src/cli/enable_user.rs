@@ -4,7 +4,7 @@ use crate::db::Access;
 use crate::exit;
 use crate::users;
 
-use super::Context;
+use super::{Context, WriteArgs};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -13,23 +13,21 @@ A user already active is left as is (exit 0).
 
 Examples:
   authctl enable-user alice
-  authctl enable-user alice bob")]
+  authctl enable-user alice bob --dry-run")]
 pub struct Args {
     /// The users to enable
     #[arg(required = true, value_name = "USERNAME")]
     pub usernames: Vec<String>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut store = ctx.open(Access::ReadWrite)?;
-    for change in users::set_disabled(&mut *store, &args.usernames, false)? {
-        let name = &change.user.username;
-        if change.changed {
-            ctx.out.status(format!("enabled user '{name}'"));
-        } else {
-            ctx.out
-                .status(format!("user '{name}' is already active; nothing changed"));
-        }
+    let report = args.write.report("is already active");
+    for outcome in users::set_disabled(&mut *store, &args.usernames, false, args.write.dry_run)? {
+        report.emit(ctx.out, &outcome, None)?;
     }
     Ok(exit::SUCCESS)
 }

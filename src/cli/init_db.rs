@@ -1,9 +1,12 @@
 //! `authctl init-db`: the only command that may create a database file.
 
+use serde::Serialize;
+
 use crate::db::{Access, InitReport};
 use crate::exit;
 
 use super::Context;
+use super::output::{self, Format};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -14,39 +17,77 @@ already made, changes nothing and says it is compatible. Safe to run again.
 Examples:
   authctl init-db
   authctl --database-url sqlite:///./sql_app.db init-db")]
-pub struct Args {}
+pub struct Args {
+    /// Output format
+    #[arg(long = "format", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
 
-pub fn run(_args: Args, ctx: &Context) -> anyhow::Result<u8> {
+/// `--format json`: `{"action", "changed", "database", "table", "missing_unique_indexes"}`.
+#[derive(Serialize)]
+struct InitRecord<'a> {
+    action: &'static str,
+    changed: bool,
+    database: String,
+    /// "created", "authctl" (already initialised) or "service" (made by create_all).
+    table: &'static str,
+    missing_unique_indexes: &'a [String],
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
+    let location = ctx.location()?;
     let mut store = ctx.open(Access::Create)?;
-    let location = &ctx.location;
-    match store.init()? {
-        InitReport::Created { file_created: true } => {
-            ctx.out
-                .status(format!("created database {location} with table users"));
-        }
+    let report = store.init()?;
+    let none = Vec::new();
+    let (action, table, missing, text) = match &report {
+        InitReport::Created { file_created: true } => (
+            "created",
+            "created",
+            &none,
+            format!("created database {location} with table users"),
+        ),
         InitReport::Created {
             file_created: false,
-        } => {
-            ctx.out
-                .status(format!("created table users in database {location}"));
-        }
-        InitReport::AlreadyInitialised => {
-            ctx.out.status(format!(
-                "database {location} already has the users table; nothing changed"
-            ));
-        }
+        } => (
+            "created",
+            "created",
+            &none,
+            format!("created table users in database {location}"),
+        ),
+        InitReport::AlreadyInitialised => (
+            "unchanged",
+            "authctl",
+            &none,
+            format!("database {location} already has the users table; nothing changed"),
+        ),
         InitReport::Compatible {
             missing_unique_indexes,
-        } => {
-            ctx.out.status(format!(
+        } => (
+            "unchanged",
+            "service",
+            missing_unique_indexes,
+            format!(
                 "database {location} has a users table the service made; it is compatible and was left unchanged"
-            ));
-            for column in missing_unique_indexes {
-                ctx.out.warn(format!(
-                    "the users table has no unique index on {column}; the service's model declares one, so duplicates are possible"
-                ));
-            }
-        }
+            ),
+        ),
+    };
+    match args.format {
+        Format::Json => output::write_json(
+            &mut ctx.out.stdout(),
+            &InitRecord {
+                action,
+                changed: action == "created",
+                database: location.to_string(),
+                table,
+                missing_unique_indexes: missing,
+            },
+        )?,
+        Format::Text => ctx.out.status(text),
+    }
+    for column in missing {
+        ctx.out.warn(format!(
+            "the users table has no unique index on {column}; the service's model declares one, so duplicates are possible"
+        ));
     }
     Ok(exit::SUCCESS)
 }

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 
 use crate::db::{Access, StatusFilter};
 use crate::exit;
+use crate::password::{self, ProfileMatch};
 
 use super::Context;
 use super::output::{ListFormat, UserWriter};
@@ -19,7 +20,8 @@ it (NULL in the table is false). JSON lines and CSV are streamed.
 Examples:
   authctl list-users
   authctl list-users --disabled --format csv > disabled.csv
-  authctl list-users --format jsonl | jq -r .username")]
+  authctl list-users --format jsonl | jq -r .username
+  authctl list-users --hash-profile test")]
 pub struct Args {
     /// Output format
     #[arg(long = "format", value_enum, default_value_t = ListFormat::Table)]
@@ -32,6 +34,11 @@ pub struct Args {
     /// Only disabled users
     #[arg(long = "disabled")]
     pub disabled: bool,
+
+    /// Only users whose stored hash has this profile: service (the service's parameters), test
+    /// (--hash-profile test fixtures) or other (bcrypt, other argon2 parameters, unusable)
+    #[arg(long = "hash-profile", value_name = "PROFILE", value_parser = ["service", "test", "other"])]
+    pub hash_profile: Option<String>,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
@@ -43,13 +50,27 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         StatusFilter::All
     };
     let mut store = ctx.open(Access::ReadOnly)?;
-    let mut writer = UserWriter::new(args.format, std::io::BufWriter::new(ctx.out.stdout()));
+    let mut writer = UserWriter::new(
+        args.format,
+        std::io::BufWriter::new(ctx.out.stdout()),
+        false,
+    );
     let mut irregular = Vec::new();
-    store.for_each_user(filter, &mut |user| {
+    store.for_each_user(filter, &mut |stored| {
+        if let Some(profile) = &args.hash_profile {
+            let found = password::inspect(&stored.hashed_password)
+                .map_or(ProfileMatch::Other, |info| info.profile());
+            if found.name() != profile {
+                return Ok(());
+            }
+        }
+        let user = &stored.user;
         if let Some(value) = &user.irregular_disabled {
             irregular.push((user.username.clone(), value.clone()));
         }
-        writer.write(&user).context("writing to standard output")?;
+        writer
+            .write(&stored)
+            .context("writing to standard output")?;
         Ok(())
     })?;
     let count = writer.finish().context("writing to standard output")?;

@@ -1,13 +1,20 @@
 //! The command line: global options, one module per subcommand, and the dispatch.
 
 mod add_user;
+mod completions;
+mod delete_user;
 mod disable_user;
 mod enable_user;
+mod export;
+mod import;
 mod init_db;
 mod issue_token;
 mod list_users;
+mod man;
 pub mod output;
 mod password_source;
+mod set_password;
+mod show_user;
 mod verify_login;
 
 use std::path::PathBuf;
@@ -31,7 +38,8 @@ Exit status: 0 done, 1 rejected, 2 usage, 3 no such user, 4 conflict, 5 invalid 
 Examples:
   authctl init-db
   authctl add-user alice --email alice@example.com
-  authctl list-users --format json";
+  authctl list-users --format json
+  authctl import users.csv --on-conflict update";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -99,6 +107,20 @@ pub enum Command {
     VerifyLogin(verify_login::Args),
     /// Print an access token the service accepts for a user
     IssueToken(issue_token::Args),
+    /// Set a user's password (prompt, stdin, file, or generated)
+    SetPassword(set_password::Args),
+    /// Delete users (asks first on a terminal; --yes in scripts)
+    DeleteUser(delete_user::Args),
+    /// Show one user: every non-secret field and what its stored hash is
+    ShowUser(show_user::Args),
+    /// Import users from CSV, JSON or JSON lines: checked first, then all or nothing
+    Import(import::Args),
+    /// Export users as CSV, JSON or JSON lines (hashes only with --include-hashes)
+    Export(export::Args),
+    /// Print shell completions (bash, zsh, fish, …)
+    Completions(completions::Args),
+    /// Print the manual page (roff)
+    Man(man::Args),
 }
 
 impl Cli {
@@ -107,20 +129,71 @@ impl Cli {
     }
 }
 
+impl Command {
+    /// Whether the command was asked for JSON output: its errors are then JSON too.
+    pub fn json_output(&self) -> bool {
+        use output::{Format, ListFormat};
+        match self {
+            Command::InitDb(a) => a.format == Format::Json,
+            Command::AddUser(a) => a.write.format == Format::Json,
+            Command::DisableUser(a) => a.write.format == Format::Json,
+            Command::EnableUser(a) => a.write.format == Format::Json,
+            Command::SetPassword(a) => a.write.format == Format::Json,
+            Command::DeleteUser(a) => a.write.format == Format::Json,
+            Command::ListUsers(a) => matches!(a.format, ListFormat::Json | ListFormat::Jsonl),
+            Command::VerifyLogin(a) => a.format == Format::Json,
+            Command::IssueToken(a) => a.format == issue_token::TokenFormat::Json,
+            Command::ShowUser(a) => a.format == Format::Json,
+            Command::Import(a) => a.format == Format::Json,
+            Command::Export(a) => matches!(
+                a.format,
+                Some(import::FileFormat::Json | import::FileFormat::Jsonl)
+            ),
+            Command::Completions(_) | Command::Man(_) => false,
+        }
+    }
+}
+
+/// `--dry-run` and `--format`, shared by every command that writes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WriteArgs {
+    /// Run every check and print what would change, but commit nothing
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+
+    /// Output format
+    #[arg(long = "format", value_enum, default_value_t = output::Format::Text)]
+    pub format: output::Format,
+}
+
+impl WriteArgs {
+    pub fn report<'a>(&self, unchanged: &'a str) -> output::Report<'a> {
+        output::Report {
+            format: self.format,
+            dry_run: self.dry_run,
+            unchanged,
+        }
+    }
+}
+
 /// What every command needs besides its own arguments.
 pub struct Context<'a> {
-    pub location: Location,
-    pub busy_timeout: Duration,
+    pub global: GlobalArgs,
     pub out: &'a Output,
 }
 
 impl Context<'_> {
+    /// The database the options name; resolved only by commands that use one.
+    pub fn location(&self) -> Result<Location, Error> {
+        location(&self.global)
+    }
+
     pub fn open(&self, access: Access) -> Result<Box<dyn Store>, Error> {
         db::open(
-            &self.location,
+            &self.location()?,
             access,
             OpenOptions {
-                busy_timeout: self.busy_timeout,
+                busy_timeout: self.global.busy_timeout,
             },
         )
     }
@@ -151,8 +224,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Runs the parsed command line; returns the exit code.
 pub fn run(cli: Cli, out: &Output) -> anyhow::Result<u8> {
     let ctx = Context {
-        location: location(&cli.global)?,
-        busy_timeout: cli.global.busy_timeout,
+        global: cli.global,
         out,
     };
     match cli.command {
@@ -163,6 +235,13 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<u8> {
         Command::ListUsers(args) => list_users::run(args, &ctx),
         Command::VerifyLogin(args) => verify_login::run(args, &ctx),
         Command::IssueToken(args) => issue_token::run(args, &ctx),
+        Command::SetPassword(args) => set_password::run(args, &ctx),
+        Command::DeleteUser(args) => delete_user::run(args, &ctx),
+        Command::ShowUser(args) => show_user::run(args, &ctx),
+        Command::Import(args) => import::run(args, &ctx),
+        Command::Export(args) => export::run(args, &ctx),
+        Command::Completions(args) => completions::run(args, &ctx),
+        Command::Man(args) => man::run(args, &ctx),
     }
 }
 

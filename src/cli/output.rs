@@ -7,17 +7,26 @@ use std::io::{self, Write};
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
-use crate::db::User;
+use crate::db::{StoredUser, User};
+use crate::error::Error;
+use crate::exit;
+use crate::users::{Action, Outcome};
 
 /// Where a command's messages go; `-q` silences status lines and notes, not warnings or errors.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Output {
     quiet: bool,
+    json_errors: bool,
 }
 
 impl Output {
-    pub fn new(quiet: bool) -> Self {
-        Output { quiet }
+    /// `json_errors`: the command was asked for `--format json`, so errors are JSON too.
+    pub fn new(quiet: bool, json_errors: bool) -> Self {
+        Output { quiet, json_errors }
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
     }
 
     /// A line saying what was done ("created user 'alice'"), on stderr.
@@ -39,9 +48,33 @@ impl Output {
         eprintln!("warning: {message}");
     }
 
-    /// An error, with its causes on one line (`a: b: c`), printed once.
+    /// An error, with its causes on one line (`a: b: c`), printed once; as one JSON object
+    /// `{"error": {"kind", "exit_code", "message", "records"?}}` when JSON was asked for.
     pub fn error(&self, err: &anyhow::Error) {
-        eprintln!("error: {err:#}");
+        if !self.json_errors {
+            eprintln!("error: {err:#}");
+            return;
+        }
+        let kind = exit::kind_of(err);
+        let records = match exit::domain_error(err) {
+            Some(Error::Rows(rows)) => Some(
+                rows.iter()
+                    .map(|r| {
+                        serde_json::json!({"location": r.location, "field": r.field, "message": r.message})
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        };
+        let mut error = serde_json::json!({
+            "kind": kind.name(),
+            "exit_code": exit::for_kind(kind),
+            "message": format!("{err:#}"),
+        });
+        if let Some(records) = records {
+            error["records"] = serde_json::Value::Array(records);
+        }
+        eprintln!("{}", serde_json::json!({ "error": error }));
     }
 
     /// The data stream. Take it once per command and write through it.
@@ -63,6 +96,106 @@ pub fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> 
     w.flush()
 }
 
+/// `--format` of the commands that write or show one thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Messages for people, on stderr
+    #[default]
+    Text,
+    /// One JSON object per user acted on, one per line, on stdout
+    Json,
+}
+
+/// The JSON record of what a write did to one user (the stable contract of `--format json`).
+#[derive(Debug, Serialize)]
+struct ActionRecord<'a> {
+    action: &'static str,
+    changed: bool,
+    dry_run: bool,
+    fields: &'a [&'static str],
+    username: &'a str,
+    /// Null when there is no such user (`absent`).
+    user: Option<UserRecord<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generated_password: Option<&'a str>,
+}
+
+/// How a command reports one outcome.
+pub struct Report<'a> {
+    pub format: Format,
+    pub dry_run: bool,
+    /// Why nothing changed, for text: "is already disabled".
+    pub unchanged: &'a str,
+}
+
+impl Report<'_> {
+    /// Prints an outcome: a status line on stderr, or a JSON line on stdout.
+    /// A generated password goes to stdout in both forms (it is data).
+    pub fn emit(
+        &self,
+        out: &Output,
+        outcome: &Outcome,
+        generated_password: Option<&str>,
+    ) -> io::Result<()> {
+        match self.format {
+            Format::Json => write_json(
+                &mut out.stdout(),
+                &ActionRecord {
+                    action: outcome.action.name(),
+                    changed: outcome.action.changed(),
+                    dry_run: self.dry_run,
+                    fields: &outcome.fields,
+                    username: &outcome.user.username,
+                    user: (outcome.action != Action::Absent)
+                        .then(|| UserRecord::from(&outcome.user)),
+                    generated_password,
+                },
+            ),
+            Format::Text => {
+                if let Some(password) = generated_password {
+                    write_line(&mut out.stdout(), password)?;
+                }
+                out.status(self.text(outcome));
+                Ok(())
+            }
+        }
+    }
+
+    fn text(&self, outcome: &Outcome) -> String {
+        let user = &outcome.user;
+        let name = &user.username;
+        let (done, planned) = match outcome.action {
+            Action::Created => ("created", "would create"),
+            Action::Updated => ("updated", "would update"),
+            Action::Disabled => ("disabled", "would disable"),
+            Action::Enabled => ("enabled", "would enable"),
+            Action::Deleted => ("deleted", "would delete"),
+            Action::PasswordChanged => {
+                let verb = if self.dry_run {
+                    "would change"
+                } else {
+                    "changed"
+                };
+                return format!("{verb} the password of user '{name}'");
+            }
+            Action::Unchanged => {
+                return format!("user '{name}' {}; nothing changed", self.unchanged);
+            }
+            Action::Skipped => return format!("user '{name}' exists; skipped"),
+            Action::Absent => return format!("user '{name}' does not exist; nothing to delete"),
+        };
+        let verb = if self.dry_run { planned } else { done };
+        match outcome.action {
+            Action::Created if !self.dry_run => {
+                let state = if user.disabled { " (disabled)" } else { "" };
+                format!("{verb} user '{name}' (id {}){state}", user.id)
+            }
+            Action::Updated => format!("{verb} user '{name}': {}", outcome.fields.join(", ")),
+            _ => format!("{verb} user '{name}'"),
+        }
+    }
+}
+
 /// How `list-users` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ListFormat {
@@ -80,14 +213,18 @@ pub enum ListFormat {
 /// The machine-readable fields of a user: the stable contract of `--format json|jsonl|csv`.
 /// Never a password hash.
 #[derive(Debug, Serialize)]
-struct UserRecord<'a> {
+pub struct UserRecord<'a> {
     id: i64,
     username: &'a str,
     email: Option<&'a str>,
     full_name: Option<&'a str>,
     disabled: bool,
+    /// Only in `export --include-hashes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hashed_password: Option<&'a str>,
 }
 
+/// The record of a user in every JSON output.
 impl<'a> From<&'a User> for UserRecord<'a> {
     fn from(user: &'a User) -> Self {
         UserRecord {
@@ -96,17 +233,26 @@ impl<'a> From<&'a User> for UserRecord<'a> {
             email: user.email.as_deref(),
             full_name: user.full_name.as_deref(),
             disabled: user.disabled,
+            hashed_password: None,
         }
     }
 }
 
 const TABLE_HEADER: [&str; 5] = ["ID", "USERNAME", "EMAIL", "FULL NAME", "STATUS"];
-const CSV_HEADER: [&str; 5] = ["id", "username", "email", "full_name", "disabled"];
+const CSV_HEADER: [&str; 6] = [
+    "id",
+    "username",
+    "email",
+    "full_name",
+    "disabled",
+    "hashed_password",
+];
 
 /// Writes users as they come: JSON, JSON lines and CSV stream; the table is laid out at the end.
 pub struct UserWriter<W: Write> {
     sink: Sink<W>,
     count: u64,
+    include_hashes: bool,
 }
 
 enum Sink<W: Write> {
@@ -117,7 +263,8 @@ enum Sink<W: Write> {
 }
 
 impl<W: Write> UserWriter<W> {
-    pub fn new(format: ListFormat, out: W) -> Self {
+    /// `include_hashes`: `export --include-hashes`; never for `list-users`.
+    pub fn new(format: ListFormat, out: W, include_hashes: bool) -> Self {
         let sink = match format {
             ListFormat::Table => {
                 let mut table = Table::new();
@@ -135,11 +282,28 @@ impl<W: Write> UserWriter<W> {
                     .from_writer(out),
             )),
         };
-        UserWriter { sink, count: 0 }
+        UserWriter {
+            sink,
+            count: 0,
+            include_hashes,
+        }
     }
 
-    pub fn write(&mut self, user: &User) -> io::Result<()> {
-        let record = UserRecord::from(user);
+    fn header(&self) -> &'static [&'static str] {
+        if self.include_hashes {
+            &CSV_HEADER
+        } else {
+            &CSV_HEADER[..5]
+        }
+    }
+
+    pub fn write(&mut self, stored: &StoredUser) -> io::Result<()> {
+        let user = &stored.user;
+        let mut record = UserRecord::from(user);
+        if self.include_hashes {
+            record.hashed_password = Some(&stored.hashed_password);
+        }
+        let header = self.header();
         match &mut self.sink {
             Sink::Table(_, table) => {
                 table.add_row([
@@ -160,7 +324,7 @@ impl<W: Write> UserWriter<W> {
             }
             Sink::Csv(csv) => {
                 if self.count == 0 {
-                    csv.write_record(CSV_HEADER).map_err(csv_to_io)?;
+                    csv.write_record(header).map_err(csv_to_io)?;
                 }
                 csv.serialize(record).map_err(csv_to_io)?;
             }
@@ -172,6 +336,7 @@ impl<W: Write> UserWriter<W> {
     /// Ends the output (closes the JSON array, lays out the table); returns how many users.
     pub fn finish(self) -> io::Result<u64> {
         let count = self.count;
+        let header = self.header();
         match self.sink {
             Sink::Table(mut out, table) => {
                 writeln!(out, "{table}")?;
@@ -185,7 +350,7 @@ impl<W: Write> UserWriter<W> {
             Sink::Csv(mut csv) => {
                 // No rows: still print the header, so the field set is visible.
                 if count == 0 {
-                    csv.write_record(CSV_HEADER).map_err(csv_to_io)?;
+                    csv.write_record(header).map_err(csv_to_io)?;
                 }
                 csv.flush()?;
             }

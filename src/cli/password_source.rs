@@ -6,7 +6,9 @@ use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::password::{self, MAX_PASSWORD_BYTES};
+use crate::password::{self, HashProfile, MAX_PASSWORD_BYTES};
+
+use super::Output;
 
 /// The password options shared by every command that reads a password.
 #[derive(Debug, Clone, clap::Args)]
@@ -22,6 +24,38 @@ pub struct PasswordArgs {
         conflicts_with = "password_stdin"
     )]
     pub password_file: Option<PathBuf>,
+}
+
+/// `--hash-profile`: the cost of new hashes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HashArgs {
+    /// Cost of new hashes: service (the service's own Argon2id parameters) or test (the cheapest
+    /// Argon2id allows, m=8 t=1 p=1: for CI fixtures only, never for real accounts)
+    #[arg(long = "hash-profile", value_enum, default_value_t = ProfileArg::Service)]
+    pub hash_profile: ProfileArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProfileArg {
+    /// m=65536 KiB, t=3, p=4: what the service writes
+    Service,
+    /// m=8 KiB, t=1, p=1: test fixtures only
+    Test,
+}
+
+impl HashArgs {
+    /// The profile, with a warning when it is the test one.
+    pub fn profile(&self, out: &Output) -> HashProfile {
+        match self.hash_profile {
+            ProfileArg::Service => HashProfile::Service,
+            ProfileArg::Test => {
+                out.warn(
+                    "--hash-profile test: these hashes take microseconds to brute-force; use them for test fixtures only",
+                );
+                HashProfile::Test
+            }
+        }
+    }
 }
 
 /// How a prompt asks.

@@ -5,7 +5,10 @@ use crate::exit;
 use crate::password::{self, HashInfo};
 use crate::users::{self, Login};
 
+use serde::Serialize;
+
 use super::Context;
+use super::output::{self, Format};
 use super::password_source::{PasswordArgs, Prompt};
 
 #[derive(Debug, clap::Args)]
@@ -23,6 +26,21 @@ pub struct Args {
 
     #[command(flatten)]
     pub password: PasswordArgs,
+
+    /// Output format
+    #[arg(long = "format", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `--format json`: `{"username", "accepted", "reason", "needs_rehash"}`.
+#[derive(Serialize)]
+struct VerifyRecord<'a> {
+    username: &'a str,
+    accepted: bool,
+    /// null when accepted; else the service's words.
+    reason: Option<&'static str>,
+    /// Whether a service using verify_and_update would rehash the stored hash (null: unknown user).
+    needs_rehash: Option<bool>,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
@@ -32,23 +50,37 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         Prompt::Existing,
         "--password-stdin or --password-file PATH",
     )?;
-    match users::verify_login(&mut *store, &args.username, &password)? {
-        Login::Accepted { hash } => {
-            ctx.out
-                .status(format!("login accepted for '{}'", args.username));
-            note_rehash(ctx, &hash);
-            Ok(exit::SUCCESS)
-        }
-        Login::IncorrectCredentials => {
-            ctx.out.status("incorrect username or password");
-            Ok(exit::REJECTED)
-        }
-        Login::Inactive { hash } => {
-            ctx.out.status("inactive user");
-            note_rehash(ctx, &hash);
-            Ok(exit::REJECTED)
+    let login = users::verify_login(&mut *store, &args.username, &password)?;
+    let (reason, hash) = match &login {
+        Login::Accepted { hash } => (None, Some(hash)),
+        Login::IncorrectCredentials => (Some("incorrect username or password"), None),
+        Login::Inactive { hash } => (Some("inactive user"), Some(hash)),
+    };
+    match args.format {
+        Format::Json => output::write_json(
+            &mut ctx.out.stdout(),
+            &VerifyRecord {
+                username: &args.username,
+                accepted: reason.is_none(),
+                reason,
+                needs_rehash: hash.map(|h| !h.is_current()),
+            },
+        )?,
+        Format::Text => {
+            ctx.out.status(reason.map_or_else(
+                || format!("login accepted for '{}'", args.username),
+                str::to_owned,
+            ));
+            if let Some(hash) = hash {
+                note_rehash(ctx, hash);
+            }
         }
     }
+    Ok(if reason.is_none() {
+        exit::SUCCESS
+    } else {
+        exit::REJECTED
+    })
 }
 
 fn note_rehash(ctx: &Context, hash: &HashInfo) {

@@ -134,15 +134,18 @@ pub struct User {
 }
 
 /// A user with the stored password hash, for verification.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredUser {
     pub user: User,
     pub hashed_password: String,
 }
 
-/// A user to insert. The hash is computed before the write transaction starts.
-#[derive(Debug, Clone)]
+/// A user to insert, or the values to give an existing one. The hash is computed before the
+/// write transaction starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
+    /// Only when importing users with their ids; otherwise the database assigns one.
+    pub id: Option<i64>,
     pub username: String,
     pub email: Option<String>,
     pub full_name: Option<String>,
@@ -188,7 +191,7 @@ pub trait Store: Lookup {
     fn for_each_user(
         &mut self,
         filter: StatusFilter,
-        each: &mut dyn FnMut(User) -> anyhow::Result<()>,
+        each: &mut dyn FnMut(StoredUser) -> anyhow::Result<()>,
     ) -> anyhow::Result<()>;
 
     /// Starts the one write transaction of a command. It takes the write lock at once
@@ -198,9 +201,14 @@ pub trait Store: Lookup {
 
 /// The write transaction. Dropped without [`WriteTx::commit`], it rolls back.
 pub trait WriteTx: Lookup {
+    /// The username holding this id, if any.
+    fn id_owner(&mut self, id: i64) -> Result<Option<String>>;
     /// Inserts and returns the new id. A taken username or email is a conflict error.
     fn insert_user(&mut self, user: &NewUser) -> Result<i64>;
+    /// Gives user `id` every value of `user` but its id and username.
+    fn update_user(&mut self, id: i64, user: &NewUser) -> Result<()>;
     fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()>;
+    fn delete_user(&mut self, id: i64) -> Result<()>;
     fn commit(self: Box<Self>) -> Result<()>;
 }
 

@@ -304,24 +304,26 @@ impl Store for SqliteStore {
     fn for_each_user(
         &mut self,
         filter: StatusFilter,
-        each: &mut dyn FnMut(User) -> anyhow::Result<()>,
+        each: &mut dyn FnMut(StoredUser) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let mut stmt = self
             .conn
-            .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))
+            .prepare(&format!(
+                "SELECT {USER_COLUMNS}, hashed_password FROM users ORDER BY id"
+            ))
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         while let Some(row) = rows
             .next()
             .map_err(|e| classify(&self.path, self.busy_timeout, e))?
         {
-            let user =
-                user_from_row(row).map_err(|e| classify(&self.path, self.busy_timeout, e))?;
+            let user = stored_user_from_row(row)
+                .map_err(|e| classify(&self.path, self.busy_timeout, e))?;
             // Filtered here, not in SQL, so that "disabled" means exactly what the service reads.
             let keep = match filter {
                 StatusFilter::All => true,
-                StatusFilter::Active => !user.disabled,
-                StatusFilter::Disabled => user.disabled,
+                StatusFilter::Active => !user.user.disabled,
+                StatusFilter::Disabled => user.user.disabled,
             };
             if keep {
                 each(user)?;
@@ -356,15 +358,23 @@ impl SqliteTx<'_> {
 }
 
 impl WriteTx for SqliteTx<'_> {
+    fn id_owner(&mut self, id: i64) -> Result<Option<String>> {
+        self.tx
+            .prepare_cached("SELECT username FROM users WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([id], |row| row.get(0)).optional())
+            .map_err(|e| self.err(e))
+    }
+
     fn insert_user(&mut self, user: &NewUser) -> Result<i64> {
         let inserted = self
             .tx
             .prepare_cached(
-                "INSERT INTO users (username, email, full_name, disabled, hashed_password) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO users (id, username, email, full_name, disabled, hashed_password) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .and_then(|mut stmt| {
                 stmt.execute(rusqlite::params![
+                    user.id,
                     user.username,
                     user.email,
                     user.full_name,
@@ -391,6 +401,48 @@ impl WriteTx for SqliteTx<'_> {
             }
             Err(e) => Err(self.err(e)),
         }
+    }
+
+    fn update_user(&mut self, id: i64, user: &NewUser) -> Result<()> {
+        let updated = self
+            .tx
+            .prepare_cached(
+                "UPDATE users SET email = ?2, full_name = ?3, disabled = ?4, hashed_password = ?5 \
+                 WHERE id = ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(rusqlite::params![
+                    id,
+                    user.email,
+                    user.full_name,
+                    i64::from(user.disabled),
+                    user.hashed_password,
+                ])
+            });
+        match updated {
+            Ok(_) => Ok(()),
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                match &user.email {
+                    Some(email) if e.to_string().contains("users.email") => {
+                        let owner = self.email_owner(email)?.unwrap_or_default();
+                        Err(Error::EmailTaken {
+                            email: email.clone(),
+                            owner,
+                        })
+                    }
+                    _ => Err(self.err(e)),
+                }
+            }
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    fn delete_user(&mut self, id: i64) -> Result<()> {
+        self.tx
+            .prepare_cached("DELETE FROM users WHERE id = ?1")
+            .and_then(|mut stmt| stmt.execute([id]))
+            .map(drop)
+            .map_err(|e| self.err(e))
     }
 
     fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()> {

@@ -1,0 +1,206 @@
+//! `authctl import`: many users from CSV, JSON or JSON lines, all or nothing.
+
+use std::fs::File;
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::bulk::{self, ImportOptions, MissingPassword, Summary};
+use crate::db::Access;
+use crate::error::Error;
+use crate::exit;
+use crate::users::OnExisting;
+
+use super::Context;
+use super::output::{self, Format};
+use super::password_source::HashArgs;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Fields (CSV header or JSON keys): username (required), email, full_name, disabled (true/false),
+id (optional: keep ids when moving users), and either password (hashed on import) or
+hashed_password (an argon2 or bcrypt hash, checked, stored as is). The same fields `export` writes.
+
+Every record is checked before anything is written, and every refused record is listed with its
+line (or record number) and field. Passwords are hashed on every core, outside the write lock;
+then one transaction writes all the users, or none.
+
+Examples:
+  authctl import users.csv
+  authctl import fixtures.jsonl --hash-profile test --on-conflict update
+  authctl export --include-hashes --format jsonl | authctl --db new.db import --input-format jsonl")]
+pub struct Args {
+    /// The file to read, or - for standard input
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub file: PathBuf,
+
+    /// Input format [default: from the file's extension, else csv]
+    #[arg(long = "input-format", value_enum, value_name = "FORMAT")]
+    pub input_format: Option<FileFormat>,
+
+    /// What to do with a username that already exists
+    #[arg(long = "on-conflict", value_enum, default_value_t = OnConflict::Fail)]
+    pub on_conflict: OnConflict,
+
+    /// What to do with a record that has no password and no hashed_password
+    #[arg(long = "missing-password", value_enum, default_value_t = Missing::Error)]
+    pub missing_password: Missing,
+
+    #[command(flatten)]
+    pub hash: HashArgs,
+
+    /// Check and hash everything and print the summary, but write nothing
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+
+    /// Output format of the summary
+    #[arg(long = "format", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// The file formats of `import` and `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileFormat {
+    /// CSV with a header row
+    Csv,
+    /// One JSON array of objects
+    Json,
+    /// One JSON object per line
+    Jsonl,
+}
+
+impl FileFormat {
+    pub fn for_file(given: Option<FileFormat>, file: &std::path::Path) -> bulk::Format {
+        match given {
+            Some(FileFormat::Csv) => bulk::Format::Csv,
+            Some(FileFormat::Json) => bulk::Format::Json,
+            Some(FileFormat::Jsonl) => bulk::Format::Jsonl,
+            None => bulk::Format::from_extension(file).unwrap_or(bulk::Format::Csv),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnConflict {
+    /// Refuse the import (exit 4), listing every taken username
+    Fail,
+    /// Leave existing users as they are
+    Skip,
+    /// Bring existing users to the record (a password only if it differs)
+    Update,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Missing {
+    /// Refuse the record
+    Error,
+    /// Give the user a random password nobody knows (set one later with set-password)
+    Random,
+    /// The same, and create the user disabled
+    Disabled,
+}
+
+#[derive(Serialize)]
+struct SummaryRecord {
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    skipped: usize,
+    failed: usize,
+    dry_run: bool,
+}
+
+/// A progress bar on a terminal (rows/s, ETA); nothing when stderr is not one.
+struct Bar(ProgressBar);
+
+impl bulk::Progress for Bar {
+    fn start(&self, total: usize) {
+        self.0.set_length(u64::try_from(total).unwrap_or(u64::MAX));
+    }
+    fn tick(&self) {
+        self.0.inc(1);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
+    let format = FileFormat::for_file(args.input_format, &args.file);
+    let on_conflict = match args.on_conflict {
+        OnConflict::Fail => OnExisting::Fail,
+        OnConflict::Skip => OnExisting::Skip,
+        OnConflict::Update => OnExisting::Update { password: true },
+    };
+    let options = ImportOptions {
+        on_conflict,
+        missing_password: match args.missing_password {
+            Missing::Error => MissingPassword::Error,
+            Missing::Random => MissingPassword::Random,
+            Missing::Disabled => MissingPassword::Disabled,
+        },
+        profile: args.hash.profile(ctx.out),
+        dry_run: args.dry_run,
+    };
+    let bar = if io::stderr().is_terminal() && !ctx.out.is_quiet() {
+        let bar = ProgressBar::new(0);
+        if let Ok(style) =
+            ProgressStyle::with_template("hashing {wide_bar} {pos}/{len} ({per_sec}, ETA {eta})")
+        {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut store = ctx.open(Access::ReadWrite)?;
+    let (summary, _) = if args.file.as_os_str() == "-" {
+        bulk::import(&mut *store, io::stdin().lock(), format, options, &Bar(bar))?
+    } else {
+        let file = File::open(&args.file)
+            .map_err(|e| Error::Environment(format!("cannot read {}: {e}", args.file.display())))?;
+        bulk::import(
+            &mut *store,
+            io::BufReader::new(file),
+            format,
+            options,
+            &Bar(bar),
+        )?
+    };
+    report(ctx, args.format, &summary, args.dry_run)?;
+    Ok(exit::SUCCESS)
+}
+
+fn report(ctx: &Context, format: Format, summary: &Summary, dry_run: bool) -> io::Result<()> {
+    match format {
+        Format::Json => output::write_json(
+            &mut ctx.out.stdout(),
+            &SummaryRecord {
+                created: summary.created,
+                updated: summary.updated,
+                unchanged: summary.unchanged,
+                skipped: summary.skipped,
+                failed: summary.failed,
+                dry_run,
+            },
+        ),
+        Format::Text => {
+            let head = if dry_run {
+                "dry run, nothing written: would have"
+            } else {
+                "imported:"
+            };
+            ctx.out.status(format!(
+                "{head} {} created, {} updated, {} unchanged, {} skipped, {} failed",
+                summary.created,
+                summary.updated,
+                summary.unchanged,
+                summary.skipped,
+                summary.failed
+            ));
+            Ok(())
+        }
+    }
+}
