@@ -95,6 +95,16 @@ fn read_records(input: impl Read, format: Format) -> Result<(Vec<RawRecord>, Vec
                 .iter()
                 .map(|h| h.trim().to_owned())
                 .collect();
+            // An unknown column is reported once, at the header, not on every line.
+            for header in &headers {
+                if !FIELDS.contains(&header.as_str()) {
+                    errors.push(row_error(
+                        "line 1".to_owned(),
+                        Some(header),
+                        format!("unknown field (known: {})", FIELDS.join(", ")),
+                    ));
+                }
+            }
             for result in reader.records() {
                 match result {
                     Ok(record) => {
@@ -102,6 +112,7 @@ fn read_records(input: impl Read, format: Format) -> Result<(Vec<RawRecord>, Vec
                         let fields = headers
                             .iter()
                             .zip(record.iter())
+                            .filter(|(h, _)| FIELDS.contains(&h.as_str()))
                             .map(|(h, v)| {
                                 let value = (!v.is_empty()).then(|| FieldValue::Text(v.to_owned()));
                                 (h.clone(), value)
@@ -362,7 +373,6 @@ pub fn import(
                 Some("password"),
                 "neither password nor hashed_password (see --missing-password)",
             ));
-            continue;
         }
         match users::plan(store, &row.spec, options.on_conflict) {
             Ok(plan) => {

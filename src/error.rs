@@ -90,7 +90,7 @@ pub enum Error {
     Declined(String),
 
     /// Rows of an import were refused; all of them are listed.
-    #[error("{} of the input refused, nothing was written:\n{}", plural(.0.len(), "record"), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    #[error("{} in the input; nothing was written:\n{}", plural(.0.len(), "problem"), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Rows(Vec<RowError>),
 
     /// Anything else that should not happen: a bug or a broken system (no random source).

@@ -338,3 +338,88 @@ fn prompts_twice_on_a_terminal() {
     )
     .code(0);
 }
+
+#[test]
+fn upsert_creates_then_converges() {
+    let env = TestEnv::init();
+    let upsert = |extra: &[&str], stdin: &str| {
+        let mut args = vec!["add-user", "alice", "--upsert"];
+        args.extend_from_slice(extra);
+        env.run(&args, stdin)
+    };
+    upsert(&["--email", "a@example.com", "--password-stdin"], "pw\n")
+        .code(0)
+        .stderr("created user 'alice' (id 1)\n");
+    let before = env.dump();
+    // Re-running the same command, with no password source at all: nothing to do, nothing asked.
+    upsert(&["--email", "a@example.com"], "")
+        .code(0)
+        .stderr("user 'alice' already exists as given; nothing changed\n");
+    assert_eq!(env.dump(), before);
+    upsert(&["--full-name", "Alice", "--disabled"], "")
+        .code(0)
+        .stderr("updated user 'alice': full_name, disabled\n");
+    env.run(&["list-users", "--format", "csv"], "")
+        .stdout("id,username,email,full_name,disabled\n1,alice,a@example.com,Alice,true\n");
+    upsert(&["--enabled"], "")
+        .code(0)
+        .stderr("updated user 'alice': disabled\n");
+    // The password only with --update-password, and only when it differs.
+    let hash = env.hash_of("alice");
+    upsert(&["--update-password", "--password-stdin"], "pw\n")
+        .code(0)
+        .stderr("user 'alice' already exists as given; nothing changed\n");
+    assert_eq!(env.hash_of("alice"), hash);
+    upsert(&["--update-password", "--password-stdin"], "new\n")
+        .code(0)
+        .stderr("updated user 'alice': password\n");
+    env.run(&["verify-login", "alice", "--password-stdin"], "new")
+        .code(0);
+    env.run(
+        &["add-user", "alice", "--update-password", "--password-stdin"],
+        "x\n",
+    )
+    .code(2);
+    env.run(&["add-user", "alice", "--upsert", "--if-not-exists"], "")
+        .code(2);
+}
+
+#[test]
+fn upsert_refuses_an_email_of_another_user() {
+    let env = TestEnv::init();
+    env.run(
+        &[
+            "add-user",
+            "bob",
+            "--email",
+            "b@example.com",
+            "--password-stdin",
+        ],
+        "pw\n",
+    )
+    .success();
+    env.add_user("alice", "pw");
+    env.run(
+        &["add-user", "alice", "--upsert", "--email", "b@example.com"],
+        "",
+    )
+    .code(4)
+    .stderr("error: email 'b@example.com' is already used by user 'bob'\n");
+}
+
+#[test]
+fn dry_run_adds_nothing() {
+    let env = TestEnv::init();
+    env.run(
+        &["add-user", "alice", "--password-stdin", "--dry-run"],
+        "pw\n",
+    )
+    .code(0)
+    .stdout("")
+    .stderr("would create user 'alice'\n");
+    env.run(&["add-user", "bob", "--random-password", "--dry-run"], "")
+        .code(0)
+        .stdout("")
+        .stderr("would create user 'bob'\n");
+    assert!(env.dump().is_empty());
+}

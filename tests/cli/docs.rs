@@ -183,3 +183,23 @@ fn wildcards_match_as_documented() {
     assert!(!line_matches("abc", "abcd"));
     assert!(!line_matches("a[..]c", "abd"));
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_same_definitions() {
+    let env = crate::support::TestEnv::empty();
+    for shell in ["bash", "zsh", "fish"] {
+        let assert = env.bare().args(["completions", shell]).assert().code(0);
+        let script = crate::support::stdout(&assert);
+        for name in Cli::command()
+            .get_subcommands()
+            .map(clap::Command::get_name)
+        {
+            assert!(script.contains(name), "{shell} completions lack {name}");
+        }
+    }
+    let assert = env.bare().arg("man").assert().code(0);
+    let page = crate::support::stdout(&assert);
+    assert!(page.contains(".TH authctl 1"), "{page}");
+    assert!(page.contains("import"), "{page}");
+    env.bare().args(["completions", "tcsh"]).assert().code(2);
+}

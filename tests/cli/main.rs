@@ -8,17 +8,29 @@ mod support;
 mod add_user;
 /// Database selection, locking, unusable files, usage errors.
 mod database;
+/// `delete-user`.
+mod delete_user;
 /// `disable-user` / `enable-user`.
 mod disable_user;
 /// The README and `--help` agree with the commands; README examples run.
 mod docs;
+/// `export`.
+mod export;
+/// `import`.
+mod import;
 /// `init-db`.
 mod init_db;
 /// The proof against a real FastAPI login service (Python venv built on first use).
 mod interop;
 /// `issue-token`.
 mod issue_token;
+/// Every `--format json` shape, pinned.
+mod json;
 /// `list-users`.
 mod list_users;
+/// `set-password`.
+mod set_password;
+/// `show-user`.
+mod show_user;
 /// `verify-login`.
 mod verify_login;

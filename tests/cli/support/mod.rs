@@ -102,31 +102,49 @@ impl TestEnv {
         .success();
     }
 
-    /// Adds a user by typing the password twice at the prompt, under a pseudo-terminal made by
-    /// util-linux `script` (rpassword reads it as /dev/tty). Returns what the terminal showed.
+    /// Adds a user by typing the password twice at the prompt. Returns what the terminal showed.
     pub fn add_user_on_terminal(&self, username: &str, password: &str) -> String {
+        let (success, shown) = self.on_terminal(&["add-user", username], &[password, password]);
+        assert!(success, "{shown}");
+        shown
+    }
+
+    /// Runs authctl under a pseudo-terminal made by util-linux `script` (rpassword reads it as
+    /// /dev/tty, and stdin is a terminal), typing each line after a pause, as a person would once
+    /// the prompt is up. Returns whether it succeeded and what the terminal showed.
+    pub fn on_terminal(&self, args: &[&str], lines: &[&str]) -> (bool, String) {
         use std::io::Write;
         use std::process::Stdio;
-        let command = format!("{} --db {} add-user {username}", bin(), self.db.display());
+        let command = format!(
+            "{} --db '{}' {}",
+            bin(),
+            self.db.display(),
+            args.iter()
+                .map(|a| format!("'{a}'"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
         let mut child = std::process::Command::new("script")
             .args(["-qec", &command, "/dev/null"])
             .current_dir(self.dir())
+            .env_remove("DATABASE_URL")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("util-linux `script` is needed for the terminal tests");
         let mut stdin = child.stdin.take().unwrap();
-        // Typed after a pause each, as a person would, once the prompt is up.
-        for _ in 0..2 {
+        for line in lines {
             std::thread::sleep(std::time::Duration::from_millis(400));
-            stdin.write_all(format!("{password}\n").as_bytes()).unwrap();
+            stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
         }
+        std::thread::sleep(std::time::Duration::from_millis(200));
         drop(stdin);
         let output = child.wait_with_output().unwrap();
-        let shown = String::from_utf8_lossy(&output.stdout).into_owned();
-        assert!(output.status.success(), "{shown}");
-        shown
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
     }
 
     /// Inserts a row directly, as an operator with the sqlite3 shell would.

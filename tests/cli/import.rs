@@ -1,0 +1,307 @@
+//! `import`: formats, every refused record listed, nothing half-written, re-runs, profiles.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::time::{Duration, Instant};
+
+use crate::support::{self, BCRYPT_SECRET, TestEnv};
+
+const TEST_PROFILE_WARNING: &str = "warning: --hash-profile test: these hashes take microseconds to brute-force; use them for test fixtures only\n";
+
+fn import(env: &TestEnv, file: &str, content: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+    fs::write(env.path(file), content).unwrap();
+    env.cmd()
+        .arg("import")
+        .arg(env.path(file))
+        .args(extra)
+        .assert()
+}
+
+#[test]
+fn imports_csv_json_and_json_lines() {
+    let env = TestEnv::init();
+    import(&env, "a.csv", "username,email,full_name,disabled,password\nalice,a@example.com,\"Liddell, Alice\",false,pw-a\nbob,,,true,pw-b\n", &[])
+        .code(0)
+        .stdout("")
+        .stderr("imported: 2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\n");
+    import(&env, "b.json", r#"[{"username": "carol", "password": "pw-c", "disabled": false}, {"username": "dan", "email": null, "password": "pw-d"}]"#, &[])
+        .code(0);
+    import(&env, "c.jsonl", "{\"username\": \"erin\", \"password\": \"pw-e\"}\n\n{\"username\": \"frank\", \"password\": \"pw-f\", \"disabled\": true}\n", &[])
+        .code(0);
+    env.run(&["list-users", "--format", "csv"], "").stdout(
+        "id,username,email,full_name,disabled\n1,alice,a@example.com,\"Liddell, Alice\",false\n2,bob,,,true\n\
+         3,carol,,,false\n4,dan,,,false\n5,erin,,,false\n6,frank,,,true\n",
+    );
+    env.run(&["verify-login", "alice", "--password-stdin"], "pw-a")
+        .code(0);
+    env.run(&["verify-login", "erin", "--password-stdin"], "pw-e")
+        .code(0);
+    assert!(
+        env.hash_of("carol")
+            .starts_with("$argon2id$v=19$m=65536,t=3,p=4$")
+    );
+    // Standard input, format by flag.
+    env.cmd()
+        .args(["import", "-", "--input-format", "jsonl"])
+        .write_stdin("{\"username\": \"gina\", \"password\": \"pw-g\"}\n")
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn hashed_passwords_are_checked_and_stored_as_is() {
+    let env = TestEnv::init();
+    import(
+        &env,
+        "h.csv",
+        &format!("username,hashed_password\njohndoe,{BCRYPT_SECRET}\n"),
+        &[],
+    )
+    .code(0);
+    assert_eq!(env.hash_of("johndoe"), BCRYPT_SECRET);
+    env.run(&["verify-login", "johndoe", "--password-stdin"], "secret")
+        .code(0);
+    import(&env, "bad.csv", "username,hashed_password\nx,!DISABLED!\ny,\"$argon2id$v=19$m=4294967295,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc\"\n", &[])
+        .code(5)
+        .stderr("error: 2 problems in the input; nothing was written:\n  \
+                 line 2, field hashed_password: the hash is not an argon2 or bcrypt hash (the service cannot identify it and answers 500)\n  \
+                 line 3, field hashed_password: the hash has absurd argon2 parameters m=4294967295 t=3 p=4 (limits: m<=1048576 KiB, t<=64, p<=255); not attempted\n");
+}
+
+#[test]
+fn every_refused_record_is_listed_and_nothing_is_written() {
+    let env = TestEnv::init();
+    env.add_user("taken", "pw");
+    let before = env.dump();
+    let content = "username,email,password,hashed_password,disabled,colour\n\
+                   ok,ok@example.com,pw,,false,\n\
+                   ,nobody@example.com,pw,,,\n \
+                   padded,x,pw,,,\n\
+                   both,,pw,$2b$12$x,,\n\
+                   neither,,,,,\n\
+                   weird,,pw,,maybe,\n\
+                   ok,,pw,,,\n\
+                   taken,ok@example.com,,,,\n\
+                   short,,pw\n";
+    let known = "unknown field (known: id, username, email, full_name, disabled, password, hashed_password)";
+    import(&env, "bad.csv", content, &[])
+        .code(5)
+        .stdout("")
+        .stderr(format!(
+            "error: 12 problems in the input; nothing was written:\n  \
+             line 1, field colour: {known}\n  \
+             line 3, field username: is missing\n  \
+             line 4, field username: username \" padded\" starts or ends with whitespace\n  \
+             line 4, field email: email \"x\" is not an address of the form name@domain\n  \
+             line 5, field password: give password or hashed_password, not both\n  \
+             line 6, field password: neither password nor hashed_password (see --missing-password)\n  \
+             line 7, field disabled: \"maybe\" is not true or false\n  \
+             line 8, field username: 'ok' is also at line 2\n  \
+             line 9, field email: 'ok@example.com' is also at line 2\n  \
+             line 9, field password: neither password nor hashed_password (see --missing-password)\n  \
+             line 9, field username: username 'taken' already exists\n  \
+             line 10: CSV error: record 9 (line: 10, byte: 213): found record with 3 fields, but the previous record has 6 fields\n"
+        ));
+    assert_eq!(env.dump(), before);
+}
+
+#[test]
+fn one_bad_record_among_thousands_is_named_and_nothing_is_written() {
+    let env = TestEnv::init();
+    let mut content = String::from("username,email,password\n");
+    for i in 0..3000 {
+        let email = if i == 1776 {
+            "not-an-email".to_owned()
+        } else {
+            format!("user{i}@example.com")
+        };
+        writeln!(content, "user{i},{email},pw{i}").unwrap();
+    }
+    import(&env, "many.csv", &content, &["--hash-profile", "test"])
+        .code(5)
+        .stderr(format!(
+            "{TEST_PROFILE_WARNING}error: 1 problem in the input; nothing was written:\n  \
+             line 1778, field email: email \"not-an-email\" is not an address of the form name@domain\n"
+        ));
+    assert!(env.dump().is_empty());
+}
+
+#[test]
+fn taken_usernames_alone_are_a_conflict_and_re_runs_can_be_no_ops() {
+    let env = TestEnv::init();
+    let content = "username,email,full_name,password\nalice,a@example.com,Alice,pw-a\nbob,,,pw-b\n";
+    import(&env, "team.csv", content, &[]).code(0);
+    let before = env.dump();
+    import(&env, "team.csv", content, &[]).code(4).stderr(
+        "error: 2 problems in the input; nothing was written:\n  \
+                 line 2, field username: username 'alice' already exists\n  \
+                 line 3, field username: username 'bob' already exists\n",
+    );
+    import(&env, "team.csv", content, &["--on-conflict", "skip"])
+        .code(0)
+        .stderr("imported: 0 created, 0 updated, 0 unchanged, 2 skipped, 0 failed\n");
+    import(&env, "team.csv", content, &["--on-conflict", "update"])
+        .code(0)
+        .stderr("imported: 0 created, 0 updated, 2 unchanged, 0 skipped, 0 failed\n");
+    assert_eq!(
+        env.dump(),
+        before,
+        "a re-run must change nothing, not even a hash"
+    );
+}
+
+#[test]
+fn update_brings_users_to_the_records() {
+    let env = TestEnv::init();
+    import(
+        &env,
+        "v1.csv",
+        "username,email,full_name,password\nalice,a@example.com,Alice,pw-a\nbob,,,pw-b\n",
+        &[],
+    )
+    .code(0);
+    let bob_hash = env.hash_of("bob");
+    import(
+        &env,
+        "v2.csv",
+        "username,email,full_name,disabled,password\nalice,,Alice L,true,pw-a\nbob,b@example.com,,false,new-b\ncarol,,,false,pw-c\n",
+        &["--on-conflict", "update", "--format", "json"],
+    )
+    .code(0)
+    .stdout("{\"created\":1,\"updated\":2,\"unchanged\":0,\"skipped\":0,\"failed\":0,\"dry_run\":false}\n");
+    env.run(&["list-users", "--format", "csv"], "").stdout(
+        "id,username,email,full_name,disabled\n1,alice,,Alice L,true\n2,bob,b@example.com,,false\n3,carol,,,false\n",
+    );
+    assert_ne!(env.hash_of("bob"), bob_hash);
+    env.run(&["verify-login", "bob", "--password-stdin"], "new-b")
+        .code(0);
+}
+
+#[test]
+fn missing_passwords_are_refused_unless_told_what_to_do() {
+    let env = TestEnv::init();
+    let content = "username\nnopass\n";
+    import(&env, "n.csv", content, &[]).code(5);
+    import(&env, "n.csv", content, &["--missing-password", "random"]).code(0);
+    env.run(&["list-users", "--format", "csv"], "")
+        .stdout("id,username,email,full_name,disabled\n1,nopass,,,false\n");
+    assert!(
+        env.hash_of("nopass")
+            .starts_with("$argon2id$v=19$m=65536,t=3,p=4$")
+    );
+    import(
+        &env,
+        "d.csv",
+        "username\nlocked\n",
+        &["--missing-password", "disabled"],
+    )
+    .code(0);
+    env.run(&["list-users", "--disabled", "--format", "csv"], "")
+        .stdout("id,username,email,full_name,disabled\n2,locked,,,true\n");
+}
+
+#[test]
+fn dry_run_checks_everything_and_writes_nothing() {
+    let env = TestEnv::init();
+    import(&env, "a.csv", "username,password\nalice,pw\n", &["--dry-run"])
+        .code(0)
+        .stderr("dry run, nothing written: would have 1 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\n");
+    assert!(env.dump().is_empty());
+}
+
+#[test]
+fn ids_are_kept_and_checked() {
+    let env = TestEnv::init();
+    import(&env, "ids.jsonl", "{\"id\": 10, \"username\": \"alice\", \"password\": \"pw\"}\n{\"id\": \"20\", \"username\": \"bob\", \"password\": \"pw\"}\n", &["--hash-profile", "test"])
+        .code(0);
+    env.run(&["list-users", "--format", "csv"], "")
+        .stdout("id,username,email,full_name,disabled\n10,alice,,,false\n20,bob,,,false\n");
+    import(&env, "clash.jsonl", "{\"id\": 10, \"username\": \"carol\", \"password\": \"pw\"}\n", &["--hash-profile", "test"])
+        .code(5)
+        .stderr(format!("{TEST_PROFILE_WARNING}error: 1 problem in the input; nothing was written:\n  line 1: id 10 is already used by user 'alice'\n"));
+}
+
+#[test]
+fn test_profile_seeds_quickly_and_is_visible() {
+    let env = TestEnv::init();
+    let mut content = String::from("username,password\n");
+    for i in 0..2000 {
+        writeln!(content, "ci{i},pw{i}").unwrap();
+    }
+    let started = Instant::now();
+    import(&env, "ci.csv", &content, &["--hash-profile", "test"])
+        .code(0)
+        .stderr(format!("{TEST_PROFILE_WARNING}imported: 2000 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\n"));
+    eprintln!(
+        "2000 test-profile users imported in {:?}",
+        started.elapsed()
+    );
+    assert!(
+        env.hash_of("ci1999")
+            .starts_with("$argon2id$v=19$m=8,t=1,p=1$")
+    );
+    env.run(&["verify-login", "ci1999", "--password-stdin"], "pw1999")
+        .code(0);
+    env.add_user("real", "pw");
+    let assert = env
+        .run(
+            &["list-users", "--hash-profile", "test", "--format", "jsonl"],
+            "",
+        )
+        .code(0);
+    assert_eq!(support::stdout(&assert).lines().count(), 2000);
+    env.run(
+        &["list-users", "--hash-profile", "service", "--format", "csv"],
+        "",
+    )
+    .stdout("id,username,email,full_name,disabled\n2001,real,,,false\n");
+}
+
+#[test]
+fn killed_during_the_write_the_table_is_as_it_was() {
+    let env = TestEnv::init();
+    env.add_user("before", "pw");
+    let before = env.dump();
+    let mut content = String::from("username,email,password\n");
+    for i in 0..60_000 {
+        writeln!(content, "bulk{i},bulk{i}@example.com,pw").unwrap();
+    }
+    fs::write(env.path("big.csv"), content).unwrap();
+    let journal = env.path("users.db-journal");
+    // The write transaction exists exactly while the rollback journal does: kill -9 then.
+    let mut killed_in_write = false;
+    for _attempt in 0..5 {
+        let mut child = std::process::Command::new(support::bin())
+            .arg("--db")
+            .arg(&env.db)
+            .args(["-q", "import", "big.csv", "--hash-profile", "test"])
+            .current_dir(env.dir())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !journal.exists() && Instant::now() < deadline && child.try_wait().unwrap().is_none()
+        {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let in_write = journal.exists();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if in_write {
+            killed_in_write = true;
+            break;
+        }
+        // It finished before we saw the journal: undo and try again.
+        env.insert_raw("DELETE FROM users WHERE username LIKE 'bulk%';");
+    }
+    assert!(
+        killed_in_write,
+        "never caught the import inside its write transaction"
+    );
+    // The next connection rolls the hot journal back.
+    assert_eq!(env.dump(), before);
+    let check: String = env
+        .sql()
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+}
