@@ -403,3 +403,67 @@ fn authctl_and_a_busy_service_share_the_file() {
         "interop load: {requests} logins while authctl ran {rounds} add/disable/enable rounds"
     );
 }
+
+/// Issue 4's proof: users from every kind of import record, and a password changed by
+/// `set-password`, log in through the service.
+#[test]
+fn imported_users_and_changed_passwords_log_in() {
+    let hash = |request: Value| helper(&request)["hash"].as_str().unwrap().to_owned();
+    let bcrypt =
+        hash(json!({"op": "hash", "scheme": "bcrypt", "rounds": 4, "password": "from-bcrypt"}));
+    let argon2 = hash(json!({"op": "hash", "scheme": "argon2", "password": "from-pwdlib"}));
+    let env = TestEnv::init();
+    let records = [
+        json!({"username": "plain", "email": "plain@example.com", "password": "from-plain"}),
+        json!({"username": "bcrypt", "hashed_password": bcrypt}),
+        json!({"username": "argon2", "hashed_password": argon2, "full_name": "Pwd Lib"}),
+        json!({"username": "locked", "disabled": true, "password": "from-locked"}),
+    ];
+    let jsonl: String = records.iter().map(|r| format!("{r}\n")).collect();
+    env.cmd()
+        .args(["import", "-", "--input-format", "jsonl"])
+        .write_stdin(jsonl)
+        .assert()
+        .code(0);
+    env.cmd()
+        .args(["import", "-", "--hash-profile", "test"])
+        .write_stdin("username,password\nfixture,from-fixture\n")
+        .assert()
+        .code(0);
+    env.cmd()
+        .args(["import", "-", "--missing-password", "disabled"])
+        .write_stdin("username\nnopass\n")
+        .assert()
+        .code(0);
+    env.add_user("changed", "old password");
+    env.run(
+        &["set-password", "changed", "--password-stdin"],
+        "new password\n",
+    )
+    .code(0);
+
+    let service = start(&env);
+    for (user, password) in [
+        ("plain", "from-plain"),
+        ("bcrypt", "from-bcrypt"),
+        ("argon2", "from-pwdlib"),
+        ("fixture", "from-fixture"),
+        ("changed", "new password"),
+    ] {
+        let me = service.login_and_me(user, password);
+        assert_eq!(me.status, 200, "{user}: {me:?}");
+        assert_eq!(me.body["username"], user);
+    }
+    assert_eq!(
+        service.login_and_me("argon2", "from-pwdlib").body["full_name"],
+        "Pwd Lib"
+    );
+    assert_inactive(&service.login_and_me("locked", "from-locked"));
+    assert_refused_credentials(&service.login("changed", "old password"));
+    assert_refused_credentials(&service.login("nopass", "nopass"));
+    // The test profile's hashes verify, and pwdlib would rehash them (as it should).
+    let fixture_hash = env.hash_of("fixture");
+    let answer =
+        helper(&json!({"op": "needs_rehash", "hashes": [fixture_hash, env.hash_of("plain")]}));
+    assert_eq!(answer["needs_rehash"], json!([true, false]));
+}

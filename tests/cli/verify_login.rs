@@ -173,3 +173,39 @@ fn without_a_password_source_it_fails_at_once() {
     env.run(&["verify-login", "alice", "--random-password"], "")
         .code(2);
 }
+
+#[test]
+fn an_unknown_user_costs_one_hash_verification_like_a_wrong_password() {
+    use std::time::{Duration, Instant};
+    let env = TestEnv::init();
+    env.add_user("alice", "pw");
+    env.insert_raw(
+        "INSERT INTO users (username, disabled, hashed_password) VALUES ('broken', 0, '!X');",
+    );
+    let fastest = |user: &str, code: i32| -> Duration {
+        (0..3)
+            .map(|_| {
+                let started = Instant::now();
+                env.run(&["verify-login", user, "--password-stdin"], "wrong")
+                    .code(code);
+                started.elapsed()
+            })
+            .min()
+            .unwrap()
+    };
+    // Baseline in the same run: the same command when no hash is verified (refused first).
+    let no_hash = fastest("broken", 5);
+    let wrong_password = fastest("alice", 1);
+    let unknown_user = fastest("nobody", 1);
+    eprintln!(
+        "no hash {no_hash:?}, wrong password {wrong_password:?}, unknown user {unknown_user:?}"
+    );
+    assert!(
+        wrong_password > no_hash * 3,
+        "a verification must dominate: {wrong_password:?} vs {no_hash:?}"
+    );
+    assert!(
+        unknown_user * 2 > wrong_password && unknown_user < wrong_password * 2,
+        "unknown user {unknown_user:?} vs wrong password {wrong_password:?}"
+    );
+}
