@@ -419,7 +419,7 @@ fn imported_users_and_changed_passwords_log_in() {
         json!({"username": "argon2", "hashed_password": argon2, "full_name": "Pwd Lib"}),
         json!({"username": "locked", "disabled": true, "password": "from-locked"}),
     ];
-    let jsonl: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let jsonl = records.iter().map(Value::to_string).collect::<Vec<_>>().join("\n");
     env.cmd()
         .args(["import", "-", "--input-format", "jsonl"])
         .write_stdin(jsonl)
