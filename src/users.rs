@@ -353,6 +353,27 @@ pub fn add(
     Ok(outcome)
 }
 
+/// Runs `act` on every named user (each name once) in one transaction: all of them, or none
+/// when `act` fails for one.
+fn for_each_named(
+    store: &mut dyn Store,
+    usernames: &[String],
+    dry_run: bool,
+    mut act: impl FnMut(&mut dyn WriteTx, &str, Option<StoredUser>) -> Result<Outcome>,
+) -> Result<Vec<Outcome>> {
+    let mut tx = store.write()?;
+    let mut seen = std::collections::HashSet::new();
+    let mut outcomes = Vec::with_capacity(usernames.len());
+    for username in usernames {
+        if seen.insert(username.as_str()) {
+            let stored = tx.find_user(username)?;
+            outcomes.push(act(&mut *tx, username, stored)?);
+        }
+    }
+    finish(tx, dry_run)?;
+    Ok(outcomes)
+}
+
 /// Sets `disabled` for every named user in one transaction: all of them or, when one does
 /// not exist, none.
 pub fn set_disabled(
@@ -361,15 +382,9 @@ pub fn set_disabled(
     disabled: bool,
     dry_run: bool,
 ) -> Result<Vec<Outcome>> {
-    let mut tx = store.write()?;
-    let mut outcomes: Vec<Outcome> = Vec::with_capacity(usernames.len());
-    for username in usernames {
-        if outcomes.iter().any(|c| &c.user.username == username) {
-            continue;
-        }
-        let mut user = tx
-            .find_user(username)?
-            .ok_or_else(|| Error::UserNotFound(username.clone()))?
+    for_each_named(store, usernames, dry_run, |tx, username, stored| {
+        let mut user = stored
+            .ok_or_else(|| Error::UserNotFound(username.to_owned()))?
             .user;
         let differs = user.disabled != disabled;
         // An irregular stored value (NULL aside) is rewritten as the integer the service expects.
@@ -383,14 +398,12 @@ pub fn set_disabled(
             (true, true) => Action::Disabled,
             (true, false) => Action::Enabled,
         };
-        outcomes.push(Outcome {
+        Ok(Outcome {
             action,
             user,
             fields: Vec::new(),
-        });
-    }
-    finish(tx, dry_run)?;
-    Ok(outcomes)
+        })
+    })
 }
 
 /// Replaces a user's password hash. With `if_changed`, a password that already verifies
@@ -444,26 +457,24 @@ pub fn delete(
     if_exists: bool,
     dry_run: bool,
 ) -> Result<Vec<Outcome>> {
-    let mut tx = store.write()?;
-    let mut outcomes: Vec<Outcome> = Vec::with_capacity(usernames.len());
-    for username in usernames {
-        if outcomes.iter().any(|c| &c.user.username == username) {
-            continue;
-        }
-        match tx.find_user(username)? {
+    for_each_named(
+        store,
+        usernames,
+        dry_run,
+        |tx, username, stored| match stored {
             Some(stored) => {
                 tx.delete_user(stored.user.id)?;
-                outcomes.push(Outcome {
+                Ok(Outcome {
                     action: Action::Deleted,
                     user: stored.user,
                     fields: Vec::new(),
-                });
+                })
             }
-            None if if_exists => outcomes.push(Outcome {
+            None if if_exists => Ok(Outcome {
                 action: Action::Absent,
                 user: User {
                     id: 0,
-                    username: username.clone(),
+                    username: username.to_owned(),
                     email: None,
                     full_name: None,
                     disabled: false,
@@ -471,11 +482,9 @@ pub fn delete(
                 },
                 fields: Vec::new(),
             }),
-            None => return Err(Error::UserNotFound(username.clone())),
-        }
-    }
-    finish(tx, dry_run)?;
-    Ok(outcomes)
+            None => Err(Error::UserNotFound(username.to_owned())),
+        },
+    )
 }
 
 /// The service's answer to a login.

@@ -6,7 +6,7 @@ use crate::exit;
 use crate::password;
 use crate::users::{self, Action, OnExisting, PasswordChange, UserSpec};
 
-use super::password_source::{HashArgs, PasswordArgs, Prompt};
+use super::password_source::{HashArgs, NewPasswordArgs};
 use super::{Context, WriteArgs};
 
 #[derive(Debug, clap::Args)]
@@ -56,14 +56,7 @@ pub struct Args {
     pub update_password: bool,
 
     #[command(flatten)]
-    pub password: PasswordArgs,
-
-    /// Generate a random password (24 characters) and print it once on stdout
-    #[arg(
-        long = "random-password",
-        conflicts_with_all = ["password_stdin", "password_file"]
-    )]
-    pub random_password: bool,
+    pub password: NewPasswordArgs,
 
     #[command(flatten)]
     pub hash: HashArgs,
@@ -71,8 +64,6 @@ pub struct Args {
     #[command(flatten)]
     pub write: WriteArgs,
 }
-
-const SOURCES: &str = "--password-stdin, --password-file PATH or --random-password";
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let disabled = match (args.disabled, args.enabled) {
@@ -101,13 +92,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let plan = users::plan(&mut *store, &spec, on_existing)?;
     let mut generated = None;
     let change = if plan.needs_password {
-        let password = if args.random_password {
-            let password = password::random_password()?;
-            generated = Some(password.clone());
-            password
-        } else {
-            args.password.read(&spec.username, Prompt::New, SOURCES)?
-        };
+        let (password, random) = args.password.read(&spec.username)?;
+        generated = random;
         let profile = args.hash.profile(ctx.out);
         // Hashing takes a fraction of a second: done before the write lock is taken.
         users::password_change(&plan, &password, |p| {

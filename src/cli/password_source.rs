@@ -26,6 +26,34 @@ pub struct PasswordArgs {
     pub password_file: Option<PathBuf>,
 }
 
+/// The options of commands that set a new password: a source, or a generated password.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NewPasswordArgs {
+    #[command(flatten)]
+    pub source: PasswordArgs,
+
+    /// Generate a random password (24 characters) and print it once on stdout
+    #[arg(
+        long = "random-password",
+        conflicts_with_all = ["password_stdin", "password_file"]
+    )]
+    pub random_password: bool,
+}
+
+impl NewPasswordArgs {
+    /// The new password (asked twice on a terminal), and again when it was generated, to be
+    /// shown once it is stored.
+    pub fn read(&self, username: &str) -> Result<(String, Option<String>)> {
+        if self.random_password {
+            let password = password::random_password()?;
+            Ok((password.clone(), Some(password)))
+        } else {
+            let sources = "--password-stdin, --password-file PATH or --random-password";
+            Ok((self.source.read(username, Prompt::New, sources)?, None))
+        }
+    }
+}
+
 /// `--hash-profile`: the cost of new hashes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HashArgs {

@@ -5,7 +5,7 @@ use crate::exit;
 use crate::password;
 use crate::users::{self, Action};
 
-use super::password_source::{HashArgs, PasswordArgs, Prompt};
+use super::password_source::{HashArgs, NewPasswordArgs};
 use super::{Context, WriteArgs};
 
 #[derive(Debug, clap::Args)]
@@ -26,14 +26,7 @@ pub struct Args {
     pub if_changed: bool,
 
     #[command(flatten)]
-    pub password: PasswordArgs,
-
-    /// Generate a random password (24 characters) and print it once on stdout
-    #[arg(
-        long = "random-password",
-        conflicts_with_all = ["password_stdin", "password_file"]
-    )]
-    pub random_password: bool,
+    pub password: NewPasswordArgs,
 
     #[command(flatten)]
     pub hash: HashArgs,
@@ -42,23 +35,13 @@ pub struct Args {
     pub write: WriteArgs,
 }
 
-const SOURCES: &str = "--password-stdin, --password-file PATH or --random-password";
-
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut store = ctx.open(Access::ReadWrite)?;
     // Unknown users are refused before anyone types a password.
     if store.find_user(&args.username)?.is_none() {
         return Err(crate::error::Error::UserNotFound(args.username).into());
     }
-    let (password, generated) = if args.random_password {
-        let password = password::random_password()?;
-        (password.clone(), Some(password))
-    } else {
-        (
-            args.password.read(&args.username, Prompt::New, SOURCES)?,
-            None,
-        )
-    };
+    let (password, generated) = args.password.read(&args.username)?;
     let profile = args.hash.profile(ctx.out);
     let outcome = users::set_password(
         &mut *store,

@@ -12,6 +12,16 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+/// The DDL the service's SQLAlchemy model emits with `create_all` on SQLite (SQLAlchemy 1.4 to
+/// 2.1, service contract): the other table shape every command must work on, as is.
+pub const SERVICE_DDL: &str =
+    "CREATE TABLE users (id INTEGER NOT NULL, username VARCHAR, email VARCHAR,
+    full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR, PRIMARY KEY (id));
+    CREATE INDEX ix_users_id ON users (id);
+    CREATE UNIQUE INDEX ix_users_username ON users (username);
+    CREATE UNIQUE INDEX ix_users_email ON users (email);
+    CREATE INDEX ix_users_full_name ON users (full_name);";
+
 /// Where the database is: parsed from `--db`, `--database-url` or `DATABASE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {

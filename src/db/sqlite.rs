@@ -465,15 +465,6 @@ impl WriteTx for SqliteTx<'_> {
 mod tests {
     use super::*;
 
-    /// The DDL the service's SQLAlchemy model emits with `create_all` (service contract).
-    const SERVICE_DDL: &str =
-        "CREATE TABLE users (id INTEGER NOT NULL, username VARCHAR, email VARCHAR,
-        full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR, PRIMARY KEY (id));
-        CREATE INDEX ix_users_id ON users (id);
-        CREATE UNIQUE INDEX ix_users_username ON users (username);
-        CREATE UNIQUE INDEX ix_users_email ON users (email);
-        CREATE INDEX ix_users_full_name ON users (full_name);";
-
     #[test]
     fn schema_declares_the_service_unique_indexes() {
         let conn = Connection::open_in_memory().unwrap();
@@ -488,7 +479,7 @@ mod tests {
     #[test]
     fn service_table_passes_the_column_check() {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(SERVICE_DDL).unwrap();
+        conn.execute_batch(crate::db::SERVICE_DDL).unwrap();
         let columns = table_columns(&conn).unwrap();
         check_columns(Path::new("x"), &columns).unwrap();
         assert!(missing_unique_indexes(&conn).unwrap().is_empty());

@@ -1,12 +1,11 @@
 //! The proof: a real FastAPI login service (tests/interop/app.py, packages pinned from PyPI)
 //! accepts the databases, users, hashes and tokens the authctl binary makes, and agrees with it.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::service::{Reply, Service, helper, interop_dir, python};
+use crate::support::service::{Reply, Service, helper, spawn_helper};
 use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, KEY, TestEnv};
 
 fn start(env: &TestEnv) -> Service {
@@ -349,20 +348,10 @@ fn authctl_and_a_busy_service_share_the_file() {
     env.add_user("steady", "steady pass");
     let service = start(&env);
     let requests = 300;
-    let mut load = Command::new(python())
-        .arg(interop_dir().join("helper.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        // Dropped at the end of this block: the helper reads to end of input.
-        let mut stdin = load.stdin.take().unwrap();
-        let request = json!({"op": "load", "url": service.url, "username": "steady", "password": "steady pass", "requests": requests});
-        stdin.write_all(request.to_string().as_bytes()).unwrap();
-    }
+    let mut load = spawn_helper(&json!({
+        "op": "load", "url": service.url, "username": "steady", "password": "steady pass",
+        "requests": requests,
+    }));
 
     let mut rounds = 0;
     while rounds < 4 || load.try_wait().unwrap().is_none() {
@@ -419,7 +408,11 @@ fn imported_users_and_changed_passwords_log_in() {
         json!({"username": "argon2", "hashed_password": argon2, "full_name": "Pwd Lib"}),
         json!({"username": "locked", "disabled": true, "password": "from-locked"}),
     ];
-    let jsonl = records.iter().map(Value::to_string).collect::<Vec<_>>().join("\n");
+    let jsonl = records
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
     env.cmd()
         .args(["import", "-", "--input-format", "jsonl"])
         .write_stdin(jsonl)

@@ -8,14 +8,7 @@ use tempfile::TempDir;
 
 pub mod service;
 
-/// The DDL the service's SQLAlchemy model emits with `create_all` (service contract).
-pub const SERVICE_DDL: &str =
-    "CREATE TABLE users (id INTEGER NOT NULL, username VARCHAR, email VARCHAR,
-    full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR, PRIMARY KEY (id));
-    CREATE INDEX ix_users_id ON users (id);
-    CREATE UNIQUE INDEX ix_users_username ON users (username);
-    CREATE UNIQUE INDEX ix_users_email ON users (email);
-    CREATE INDEX ix_users_full_name ON users (full_name);";
+pub use authctl::db::SERVICE_DDL;
 
 /// The contract's public test vectors.
 pub const BCRYPT_SECRET: &str = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW";

@@ -84,8 +84,8 @@ fn build_venv() -> Result<PathBuf, String> {
     Ok(python)
 }
 
-/// Runs `tests/interop/helper.py` with one JSON request; returns its JSON answer.
-pub fn helper(request: &Value) -> Value {
+/// Starts `tests/interop/helper.py` on one JSON request; its answer comes on stdout.
+pub fn spawn_helper(request: &Value) -> Child {
     let mut child = Command::new(python())
         .arg(interop_dir().join("helper.py"))
         .stdin(Stdio::piped())
@@ -93,13 +93,15 @@ pub fn helper(request: &Value) -> Value {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Dropped here: the helper reads to the end of its input.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(request.to_string().as_bytes()).unwrap();
     child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+}
+
+/// Runs the helper on one JSON request and returns its JSON answer.
+pub fn helper(request: &Value) -> Value {
+    let out = spawn_helper(request).wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "helper.py {request}: {}",
