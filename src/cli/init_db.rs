@@ -16,14 +16,18 @@ already made, changes nothing and says it is compatible. Safe to run again.
 
 Examples:
   authctl init-db
-  authctl --database-url sqlite:///./sql_app.db init-db")]
+  authctl --database-url sqlite:///./sql_app.db init-db --dry-run")]
 pub struct Args {
+    /// Say what would be created, but create and change nothing
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+
     /// Output format
     #[arg(long = "format", value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
-/// `--format json`: `{"action", "changed", "database", "table", "missing_unique_indexes"}`.
+/// `--format json`: `{"action", "changed", "database", "table", "missing_unique_indexes", "dry_run"}`.
 #[derive(Serialize)]
 struct InitRecord<'a> {
     action: &'static str,
@@ -32,28 +36,33 @@ struct InitRecord<'a> {
     /// "created", "authctl" (already initialised) or "service" (made by create_all).
     table: &'static str,
     missing_unique_indexes: &'a [String],
+    dry_run: bool,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let location = ctx.location()?;
-    let mut store = ctx.open(Access::Create)?;
+    let access = if args.dry_run {
+        Access::CreateDryRun
+    } else {
+        Access::Create
+    };
+    let mut store = ctx.open(access)?;
     let report = store.init()?;
     let none = Vec::new();
     let (action, table, missing, text) = match &report {
-        InitReport::Created { file_created: true } => (
-            "created",
-            "created",
-            &none,
-            format!("created database {location} with table users"),
-        ),
-        InitReport::Created {
-            file_created: false,
-        } => (
-            "created",
-            "created",
-            &none,
-            format!("created table users in database {location}"),
-        ),
+        InitReport::Created { file_created } => {
+            let verb = if args.dry_run {
+                "would create"
+            } else {
+                "created"
+            };
+            let text = if *file_created {
+                format!("{verb} database {location} with table users")
+            } else {
+                format!("{verb} table users in database {location}")
+            };
+            ("created", "created", &none, text)
+        }
         InitReport::AlreadyInitialised => (
             "unchanged",
             "authctl",
@@ -80,6 +89,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
                 database: location.to_string(),
                 table,
                 missing_unique_indexes: missing,
+                dry_run: args.dry_run,
             },
         )?,
         Format::Text => ctx.out.status(text),

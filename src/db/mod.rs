@@ -109,6 +109,8 @@ impl fmt::Display for Location {
 pub enum Access {
     /// `init-db` only: may create the file.
     Create,
+    /// `init-db --dry-run`: what `Create` would do, without creating or changing anything.
+    CreateDryRun,
     /// Commands that write: the database must exist.
     ReadWrite,
     /// Commands that only read: the database must exist; works on a read-only file.
@@ -194,7 +196,8 @@ pub trait Lookup {
 
 /// A database holding the service's `users` table.
 pub trait Store: Lookup {
-    /// Creates the `users` table if missing; checks an existing one. Only for [`Access::Create`].
+    /// Creates the `users` table if missing; checks an existing one. Only for [`Access::Create`]
+    /// (and [`Access::CreateDryRun`], which rolls the creation back).
     fn init(&mut self) -> Result<InitReport>;
 
     /// Calls `each` for every user matching `filter`, in id order, without loading them all.

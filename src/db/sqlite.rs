@@ -39,11 +39,32 @@ pub struct SqliteStore {
     path: PathBuf,
     busy_timeout: Duration,
     file_created: bool,
+    dry_run: bool,
 }
 
 impl SqliteStore {
     pub fn open(path: &Path, access: Access, options: OpenOptions) -> Result<Self> {
         let mut file_created = false;
+        let dry_run = access == Access::CreateDryRun;
+        if dry_run && !path.exists() {
+            // Nothing to look at: plan the creation on an empty in-memory database.
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            if parent.is_some_and(|p| !p.is_dir()) {
+                return Err(unusable(
+                    path,
+                    "cannot be created: its directory does not exist",
+                ));
+            }
+            let conn = Connection::open_in_memory()
+                .map_err(|e| classify(path, options.busy_timeout, e))?;
+            return Ok(SqliteStore {
+                conn,
+                path: path.to_owned(),
+                busy_timeout: options.busy_timeout,
+                file_created: true,
+                dry_run,
+            });
+        }
         // NOTE: never SQLITE_OPEN_CREATE and never SQLITE_OPEN_URI: a mistyped path must be an
         // error, not a new empty database, and `file:…?mode=` must not be interpreted.
         let flags = match access {
@@ -51,11 +72,12 @@ impl SqliteStore {
                 file_created = create_private_file(path)?;
                 OpenFlags::SQLITE_OPEN_READ_WRITE
             }
+            Access::CreateDryRun => OpenFlags::SQLITE_OPEN_READ_WRITE,
             Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
             Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
 
-        if access != Access::Create {
+        if access == Access::ReadWrite || access == Access::ReadOnly {
             match fs::metadata(path) {
                 Ok(meta) if meta.is_file() => {}
                 Ok(_) => return Err(unusable(path, "is not a file")),
@@ -76,12 +98,13 @@ impl SqliteStore {
             path: path.to_owned(),
             busy_timeout: options.busy_timeout,
             file_created,
+            dry_run,
         };
         store
             .conn
             .busy_timeout(options.busy_timeout)
             .map_err(|e| store.err(e))?;
-        if access != Access::Create {
+        if access == Access::ReadWrite || access == Access::ReadOnly {
             let columns = table_columns(&store.conn).map_err(|e| store.err(e))?;
             check_columns(&store.path, &columns)?;
         }
@@ -278,7 +301,10 @@ impl Store for SqliteStore {
         let columns = table_columns(&tx).map_err(err)?;
         if columns.is_empty() {
             tx.execute_batch(SCHEMA).map_err(err)?;
-            tx.commit().map_err(err)?;
+            // A dry run drops the transaction: rolled back.
+            if !self.dry_run {
+                tx.commit().map_err(err)?;
+            }
             return Ok(InitReport::Created { file_created });
         }
         check_columns(&self.path, &columns)?;

@@ -305,3 +305,21 @@ fn killed_during_the_write_the_table_is_as_it_was() {
         .unwrap();
     assert_eq!(check, "ok");
 }
+
+#[test]
+fn shows_a_progress_bar_on_a_terminal_only() {
+    let env = TestEnv::init();
+    let content = (0..6).fold(String::from("username,password\n"), |mut acc, i| {
+        writeln!(acc, "tty{i},pw{i}").unwrap();
+        acc
+    });
+    fs::write(env.path("tty.csv"), content).unwrap();
+    let (success, shown) = env.on_terminal(&["import", "tty.csv"], &[]);
+    assert!(success, "{shown}");
+    assert!(
+        shown.contains("hashing"),
+        "no progress bar on a terminal: {shown:?}"
+    );
+    assert!(shown.contains("/6"), "{shown:?}");
+    assert!(shown.contains("imported: 6 created"), "{shown:?}");
+}

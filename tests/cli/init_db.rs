@@ -128,3 +128,35 @@ fn does_not_create_missing_directories() {
         ));
     assert!(!env.path("no").exists());
 }
+
+#[test]
+fn dry_run_creates_and_changes_nothing() {
+    let env = TestEnv::empty();
+    env.cmd()
+        .args(["init-db", "--dry-run"])
+        .assert()
+        .code(0)
+        .stderr(format!(
+            "would create database {} with table users\n",
+            env.db.display()
+        ));
+    assert!(!env.db.exists(), "a dry run created the file");
+    env.insert_raw("CREATE TABLE items (id INTEGER PRIMARY KEY);");
+    let before = env.schema();
+    env.cmd()
+        .args(["init-db", "--dry-run"])
+        .assert()
+        .code(0)
+        .stderr(format!(
+            "would create table users in database {}\n",
+            env.db.display()
+        ));
+    assert_eq!(env.schema(), before);
+    let missing_dir = env.path("nope/users.db");
+    env.bare()
+        .arg("--db")
+        .arg(&missing_dir)
+        .args(["init-db", "--dry-run"])
+        .assert()
+        .code(7);
+}

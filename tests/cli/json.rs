@@ -182,6 +182,7 @@ fn reads_have_their_documented_shapes() {
         database: String,
         table: String,
         missing_unique_indexes: Vec<String>,
+        dry_run: bool,
     }
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
