@@ -72,8 +72,7 @@ impl SqliteStore {
                 file_created = create_private_file(path)?;
                 OpenFlags::SQLITE_OPEN_READ_WRITE
             }
-            Access::CreateDryRun => OpenFlags::SQLITE_OPEN_READ_WRITE,
-            Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            Access::CreateDryRun | Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
             Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
 
