@@ -127,5 +127,9 @@ fn write_file(
             Error::Environment(format!("cannot write {}: {}", path.display(), e.error))
         }
     })?;
+    // The rename itself is durable only once the directory is synced.
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing {}", dir.display()))?;
     Ok(count)
 }
