@@ -210,3 +210,33 @@ fn usage_errors_are_exit_2() {
         .code(0)
         .stdout(format!("authctl {}\n", env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn a_service_database_in_wal_mode_works_for_every_command() {
+    let env = TestEnv::init();
+    let mode: String = env
+        .sql()
+        .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    env.add_user("alice", "pw");
+    env.run(&["verify-login", "alice", "--password-stdin"], "pw")
+        .code(0);
+    env.run(&["disable-user", "-q", "alice"], "").code(0);
+    env.run(&["list-users", "--format", "csv"], "")
+        .code(0)
+        .stdout("id,username,email,full_name,disabled\n1,alice,,,true\n");
+    env.cmd()
+        .env("SECRET_KEY", crate::support::KEY)
+        .args(["issue-token", "alice"])
+        .assert()
+        .code(1);
+    let mode: String = env
+        .sql()
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(
+        mode, "wal",
+        "authctl must not change the service's journal mode"
+    );
+}
