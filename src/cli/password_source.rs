@@ -99,7 +99,11 @@ impl PasswordArgs {
     /// Reads the password from the chosen source, and checks it against the password policy.
     /// `alternatives` names the options to suggest when there is no terminal to prompt on.
     pub fn read(&self, username: &str, prompt: Prompt, alternatives: &str) -> Result<String> {
-        let password = if self.password_stdin {
+        let password = if self.password_stdin && io::stdin().is_terminal() {
+            // NOTE: a person at a terminal typing into --password-stdin would see the password
+            // echoed; ask without echo instead.
+            prompt_on_terminal(username, prompt, alternatives)?
+        } else if self.password_stdin {
             let bytes = read_capped(io::stdin().lock())
                 .map_err(|e| Error::Environment(format!("cannot read standard input: {e}")))?;
             one_line(bytes, "standard input")?

@@ -209,3 +209,17 @@ fn an_unknown_user_costs_one_hash_verification_like_a_wrong_password() {
         "unknown user {unknown_user:?} vs wrong password {wrong_password:?}"
     );
 }
+
+#[test]
+fn password_stdin_on_a_terminal_does_not_echo() {
+    let env = TestEnv::init();
+    env.add_user("alice", "typed at a terminal");
+    let (success, shown) = env.on_terminal(
+        &["verify-login", "alice", "--password-stdin"],
+        &["typed at a terminal"],
+    );
+    assert!(success, "{shown}");
+    assert!(shown.contains("Password for alice: "), "{shown}");
+    assert!(shown.contains("login accepted for 'alice'"), "{shown}");
+    assert!(!shown.contains("typed at a terminal"), "echoed: {shown}");
+}
