@@ -1,7 +1,5 @@
 //! `authctl list-users`: every user, never a hash.
 
-use std::io::Write;
-
 use anyhow::Context as _;
 
 use crate::db::{Access, StatusFilter};
@@ -66,7 +64,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         }
         let user = &stored.user;
         if let Some(value) = &user.irregular_disabled {
-            irregular.push((user.username.clone(), value.clone()));
+            irregular.push((user.username.clone(), user.disabled, value.clone()));
         }
         writer
             .write(&stored)
@@ -74,22 +72,15 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         Ok(())
     })?;
     let count = writer.finish().context("writing to standard output")?;
-    for (username, value) in irregular {
+    for (username, disabled, value) in irregular {
+        let reads_as = if disabled { "disabled" } else { "active" };
         ctx.out.warn(format!(
-            "user '{username}' has disabled stored as {value}, which the service reads as {}; \
-             `authctl enable-user` or `disable-user` stores it as 0 or 1",
-            if value == "text ''" {
-                "active"
-            } else {
-                "disabled"
-            }
+            "user '{username}' has disabled stored as {value}, which the service reads as {reads_as}; \
+             `authctl enable-user` or `disable-user` stores it as 0 or 1"
         ));
     }
     if args.format == ListFormat::Table && count == 0 {
         ctx.out.status("no users");
     }
-    std::io::stdout()
-        .flush()
-        .context("writing to standard output")?;
     Ok(exit::SUCCESS)
 }
