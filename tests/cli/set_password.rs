@@ -100,4 +100,10 @@ fn test_profile_is_cheap_and_warned_about() {
     );
     env.run(&["verify-login", "alice", "--password-stdin"], "fixture")
         .code(0);
+    let assert = env.run(&["show-user", "alice"], "").code(0);
+    let shown = support::stdout(&assert);
+    assert!(
+        shown.contains("hash:         argon2id v=19 m=8 t=1 p=1 (16-byte salt, 32-byte tag)\nhash profile: test\n"),
+        "{shown}"
+    );
 }
