@@ -117,6 +117,13 @@ pub enum Access {
     ReadOnly,
 }
 
+impl Access {
+    /// Whether the database must already exist with a compatible `users` table.
+    pub fn needs_table(self) -> bool {
+        matches!(self, Access::ReadWrite | Access::ReadOnly)
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct OpenOptions {
     /// How long to wait for a lock held by another connection (the running service).

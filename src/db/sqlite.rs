@@ -36,16 +36,53 @@ const USER_COLUMNS: &str = "id, username, email, full_name, disabled";
 
 pub struct SqliteStore {
     conn: Connection,
-    path: PathBuf,
-    busy_timeout: Duration,
+    errors: Errors,
     file_created: bool,
     dry_run: bool,
+}
+
+/// What turning a SQLite failure into a domain error needs. Kept apart from the connection so
+/// that it can be borrowed while the connection is borrowed mutably (by a transaction).
+struct Errors {
+    path: PathBuf,
+    busy_timeout: Duration,
+}
+
+impl Errors {
+    /// Turns a SQLite failure into the domain's error class.
+    fn classify(&self, e: rusqlite::Error) -> Error {
+        let code = e.sqlite_error_code();
+        match code {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy {
+                path: self.path.clone(),
+                waited: self.busy_timeout,
+            },
+            Some(ErrorCode::NotADatabase) => unusable(&self.path, "is not a SQLite database"),
+            Some(ErrorCode::DatabaseCorrupt) => {
+                unusable(&self.path, "is corrupt (database disk image is malformed)")
+            }
+            Some(ErrorCode::ReadOnly) => unusable(&self.path, "is read-only; nothing was written"),
+            Some(ErrorCode::CannotOpen) => unusable(&self.path, "cannot be opened"),
+            Some(ErrorCode::PermissionDenied) => unusable(&self.path, "permission denied"),
+            Some(ErrorCode::DiskFull) => {
+                unusable(&self.path, "the disk is full; nothing was written")
+            }
+            _ => Error::Database {
+                path: self.path.clone(),
+                source: e,
+            },
+        }
+    }
 }
 
 impl SqliteStore {
     pub fn open(path: &Path, access: Access, options: OpenOptions) -> Result<Self> {
         let mut file_created = false;
         let dry_run = access == Access::CreateDryRun;
+        let errors = Errors {
+            path: path.to_owned(),
+            busy_timeout: options.busy_timeout,
+        };
         if dry_run && !path.exists() {
             // Nothing to look at: plan the creation on an empty in-memory database.
             let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
@@ -55,12 +92,10 @@ impl SqliteStore {
                     "cannot be created: its directory does not exist",
                 ));
             }
-            let conn = Connection::open_in_memory()
-                .map_err(|e| classify(path, options.busy_timeout, e))?;
+            let conn = Connection::open_in_memory().map_err(|e| errors.classify(e))?;
             return Ok(SqliteStore {
                 conn,
-                path: path.to_owned(),
-                busy_timeout: options.busy_timeout,
+                errors,
                 file_created: true,
                 dry_run,
             });
@@ -76,7 +111,7 @@ impl SqliteStore {
             Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
 
-        if access == Access::ReadWrite || access == Access::ReadOnly {
+        if access.needs_table() {
             match fs::metadata(path) {
                 Ok(meta) if meta.is_file() => {}
                 Ok(_) => return Err(unusable(path, "is not a file")),
@@ -90,28 +125,19 @@ impl SqliteStore {
             }
         }
 
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| classify(path, options.busy_timeout, e))?;
-        let store = SqliteStore {
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| errors.classify(e))?;
+        conn.busy_timeout(options.busy_timeout)
+            .map_err(|e| errors.classify(e))?;
+        if access.needs_table() {
+            let columns = table_columns(&conn).map_err(|e| errors.classify(e))?;
+            check_columns(path, &columns)?;
+        }
+        Ok(SqliteStore {
             conn,
-            path: path.to_owned(),
-            busy_timeout: options.busy_timeout,
+            errors,
             file_created,
             dry_run,
-        };
-        store
-            .conn
-            .busy_timeout(options.busy_timeout)
-            .map_err(|e| store.err(e))?;
-        if access == Access::ReadWrite || access == Access::ReadOnly {
-            let columns = table_columns(&store.conn).map_err(|e| store.err(e))?;
-            check_columns(&store.path, &columns)?;
-        }
-        Ok(store)
-    }
-
-    fn err(&self, e: rusqlite::Error) -> Error {
-        classify(&self.path, self.busy_timeout, e)
+        })
     }
 }
 
@@ -140,29 +166,6 @@ fn unusable(path: &Path, reason: impl Into<String>) -> Error {
     Error::Unusable {
         path: path.to_owned(),
         reason: reason.into(),
-    }
-}
-
-/// Turns a SQLite failure into the domain's error class.
-fn classify(path: &Path, busy_timeout: Duration, e: rusqlite::Error) -> Error {
-    let code = e.sqlite_error_code();
-    match code {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy {
-            path: path.to_owned(),
-            waited: busy_timeout,
-        },
-        Some(ErrorCode::NotADatabase) => unusable(path, "is not a SQLite database"),
-        Some(ErrorCode::DatabaseCorrupt) => {
-            unusable(path, "is corrupt (database disk image is malformed)")
-        }
-        Some(ErrorCode::ReadOnly) => unusable(path, "is read-only; nothing was written"),
-        Some(ErrorCode::CannotOpen) => unusable(path, "cannot be opened"),
-        Some(ErrorCode::PermissionDenied) => unusable(path, "permission denied"),
-        Some(ErrorCode::DiskFull) => unusable(path, "the disk is full; nothing was written"),
-        _ => Error::Database {
-            path: path.to_owned(),
-            source: e,
-        },
     }
 }
 
@@ -271,32 +274,33 @@ fn email_owner(conn: &Connection, email: &str) -> rusqlite::Result<Option<String
 
 impl Lookup for SqliteStore {
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
-        find_user(&self.conn, username).map_err(|e| self.err(e))
+        find_user(&self.conn, username).map_err(|e| self.errors.classify(e))
     }
 
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
-        email_owner(&self.conn, email).map_err(|e| self.err(e))
+        email_owner(&self.conn, email).map_err(|e| self.errors.classify(e))
     }
 }
 
 impl Lookup for SqliteTx<'_> {
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
-        find_user(&self.tx, username).map_err(|e| self.err(e))
+        find_user(&self.tx, username).map_err(|e| self.errors.classify(e))
     }
 
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
-        email_owner(&self.tx, email).map_err(|e| self.err(e))
+        email_owner(&self.tx, email).map_err(|e| self.errors.classify(e))
     }
 }
 
 impl Store for SqliteStore {
     fn init(&mut self) -> Result<InitReport> {
         let file_created = self.file_created;
+        let errors = &self.errors;
+        let err = |e| errors.classify(e);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| classify(&self.path, self.busy_timeout, e))?;
-        let err = |e| classify(&self.path, self.busy_timeout, e);
+            .map_err(err)?;
         let columns = table_columns(&tx).map_err(err)?;
         if columns.is_empty() {
             tx.execute_batch(SCHEMA).map_err(err)?;
@@ -306,13 +310,13 @@ impl Store for SqliteStore {
             }
             return Ok(InitReport::Created { file_created });
         }
-        check_columns(&self.path, &columns)?;
+        check_columns(&errors.path, &columns)?;
         let version: i64 = tx
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .map_err(err)?;
         if version > SCHEMA_VERSION {
             return Err(unusable(
-                &self.path,
+                &errors.path,
                 format!("was made by a newer authctl (schema version {version}); upgrade authctl"),
             ));
         }
@@ -331,19 +335,16 @@ impl Store for SqliteStore {
         filter: StatusFilter,
         each: &mut dyn FnMut(StoredUser) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
+        let err = |e| self.errors.classify(e);
         let mut stmt = self
             .conn
             .prepare(&format!(
                 "SELECT {USER_COLUMNS}, hashed_password FROM users ORDER BY id"
             ))
-            .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
-        while let Some(row) = rows
-            .next()
-            .map_err(|e| classify(&self.path, self.busy_timeout, e))?
-        {
-            let user = stored_user_from_row(row)
-                .map_err(|e| classify(&self.path, self.busy_timeout, e))?;
+            .map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
+            let user = stored_user_from_row(row).map_err(err)?;
             // Filtered here, not in SQL, so that "disabled" means exactly what the service reads.
             let keep = match filter {
                 StatusFilter::All => true,
@@ -358,28 +359,18 @@ impl Store for SqliteStore {
     }
 
     fn write(&mut self) -> Result<Box<dyn WriteTx + '_>> {
+        let errors = &self.errors;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| classify(&self.path, self.busy_timeout, e))?;
-        Ok(Box::new(SqliteTx {
-            tx,
-            path: &self.path,
-            busy_timeout: self.busy_timeout,
-        }))
+            .map_err(|e| errors.classify(e))?;
+        Ok(Box::new(SqliteTx { tx, errors }))
     }
 }
 
 struct SqliteTx<'a> {
     tx: rusqlite::Transaction<'a>,
-    path: &'a Path,
-    busy_timeout: Duration,
-}
-
-impl SqliteTx<'_> {
-    fn err(&self, e: rusqlite::Error) -> Error {
-        classify(self.path, self.busy_timeout, e)
-    }
+    errors: &'a Errors,
 }
 
 impl WriteTx for SqliteTx<'_> {
@@ -387,7 +378,7 @@ impl WriteTx for SqliteTx<'_> {
         self.tx
             .prepare_cached("SELECT username FROM users WHERE id = ?1")
             .and_then(|mut stmt| stmt.query_row([id], |row| row.get(0)).optional())
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.errors.classify(e))
     }
 
     fn insert_user(&mut self, user: &NewUser) -> Result<i64> {
@@ -421,10 +412,10 @@ impl WriteTx for SqliteTx<'_> {
                         owner,
                     })
                 } else {
-                    Err(self.err(e))
+                    Err(self.errors.classify(e))
                 }
             }
-            Err(e) => Err(self.err(e)),
+            Err(e) => Err(self.errors.classify(e)),
         }
     }
 
@@ -455,10 +446,10 @@ impl WriteTx for SqliteTx<'_> {
                             owner,
                         })
                     }
-                    _ => Err(self.err(e)),
+                    _ => Err(self.errors.classify(e)),
                 }
             }
-            Err(e) => Err(self.err(e)),
+            Err(e) => Err(self.errors.classify(e)),
         }
     }
 
@@ -467,7 +458,7 @@ impl WriteTx for SqliteTx<'_> {
             .prepare_cached("DELETE FROM users WHERE id = ?1")
             .and_then(|mut stmt| stmt.execute([id]))
             .map(drop)
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.errors.classify(e))
     }
 
     fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()> {
@@ -475,14 +466,12 @@ impl WriteTx for SqliteTx<'_> {
             .prepare_cached("UPDATE users SET disabled = ?1 WHERE id = ?2")
             .and_then(|mut stmt| stmt.execute(rusqlite::params![i64::from(disabled), id]))
             .map(drop)
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.errors.classify(e))
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
-        let (path, busy_timeout) = (self.path, self.busy_timeout);
-        self.tx
-            .commit()
-            .map_err(|e| classify(path, busy_timeout, e))
+        let errors = self.errors;
+        self.tx.commit().map_err(|e| errors.classify(e))
     }
 }
 
