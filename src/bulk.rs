@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use crate::db::Store;
-use crate::error::{Error, Result, RowError};
+use crate::error::{Error, Kind, Result, RowError};
 use crate::password::{self, HashProfile};
-use crate::users::{self, Action, OnExisting, Outcome, PasswordChange, UserSpec};
+use crate::users::{self, Action, OnExisting, PasswordChange, UserSpec};
 
 /// The file formats of `import` and `export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -336,8 +336,6 @@ pub struct Summary {
     pub updated: usize,
     pub unchanged: usize,
     pub skipped: usize,
-    /// Always 0 after a successful import: any refused record stops it before writing.
-    pub failed: usize,
 }
 
 /// Progress of the password work, reported by the hashing threads.
@@ -354,7 +352,7 @@ pub fn import(
     format: Format,
     options: ImportOptions,
     progress: &dyn Progress,
-) -> Result<(Summary, Vec<Outcome>)> {
+) -> Result<Summary> {
     let (records, mut errors) = read_records(input, format)?;
     let mut rows = Vec::with_capacity(records.len());
     for record in records {
@@ -384,7 +382,7 @@ pub fn import(
                 }
                 plans.push(plan);
             }
-            Err(e @ (Error::UsernameTaken(_) | Error::EmailTaken { .. })) => {
+            Err(e) if e.kind() == Kind::Conflict => {
                 let field = if matches!(e, Error::UsernameTaken(_)) {
                     "username"
                 } else {
@@ -426,13 +424,11 @@ pub fn import(
 
     let on_conflict = options.on_conflict;
     let mut tx = store.write()?;
-    let mut outcomes = Vec::with_capacity(rows.len());
     let mut summary = Summary::default();
     for (row, change) in rows.iter().zip(&changes) {
         let outcome = users::apply(&mut *tx, &row.spec, change, on_conflict).map_err(|e| {
-            let conflict = matches!(e, Error::UsernameTaken(_) | Error::EmailTaken { .. });
             Error::Rows(vec![RowError {
-                conflict,
+                conflict: e.kind() == Kind::Conflict,
                 ..row_error(row.location.clone(), None, e.to_string())
             }])
         })?;
@@ -442,10 +438,9 @@ pub fn import(
             Action::Skipped => summary.skipped += 1,
             _ => summary.unchanged += 1,
         }
-        outcomes.push(outcome);
     }
     users::finish(tx, options.dry_run)?;
-    Ok((summary, outcomes))
+    Ok(summary)
 }
 
 /// The password change of one record: hash a password (or keep the stored hash when it
