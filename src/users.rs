@@ -54,6 +54,14 @@ pub struct Outcome {
     pub fields: Vec<&'static str>,
 }
 
+impl Outcome {
+    /// Whether the password given to this write is now the user's (a generated one may then
+    /// be shown).
+    pub fn stored_password(&self) -> bool {
+        self.action == Action::Created || self.fields.contains(&"password")
+    }
+}
+
 /// A user as a command describes it. `None` fields are not given: an update leaves them alone,
 /// a creation uses the empty value (NULL email and full name, active).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -406,41 +414,50 @@ pub fn set_disabled(
     })
 }
 
-/// Replaces a user's password hash. With `if_changed`, a password that already verifies
-/// is left alone and nothing is written.
+/// Looks up the user whose password is to change, before anyone types a password.
+pub fn plan_password(lookup: &mut dyn Lookup, username: &str) -> Result<Plan> {
+    match lookup.find_user(username)? {
+        Some(existing) => Ok(Plan {
+            existing: Some(existing),
+            needs_password: true,
+        }),
+        None => Err(Error::UserNotFound(username.to_owned())),
+    }
+}
+
+/// Stores a new password hash for the planned user. [`PasswordChange::KeepIf`] (from
+/// [`password_change`], for `--if-changed`) writes nothing and takes no lock.
 pub fn set_password(
     store: &mut dyn Store,
-    username: &str,
-    password: &str,
-    if_changed: bool,
-    hash: impl FnOnce(&str) -> Result<String>,
+    plan: &Plan,
+    change: &PasswordChange,
     dry_run: bool,
 ) -> Result<Outcome> {
-    let existing = store
-        .find_user(username)?
-        .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
-    if if_changed && password::verify(password, &existing.hashed_password).is_ok_and(|v| v.matches)
-    {
+    let Some(planned) = &plan.existing else {
+        return Err(Error::Internal(
+            "set_password needs a planned user".to_owned(),
+        ));
+    };
+    let PasswordChange::Set(hash) = change else {
         return Ok(Outcome {
             action: Action::Unchanged,
-            user: existing.user,
+            user: planned.user.clone(),
             fields: Vec::new(),
         });
-    }
-    let hashed = hash(password)?;
+    };
+    let username = &planned.user.username;
     let mut tx = store.write()?;
     let current = tx
         .find_user(username)?
-        .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
-    let target = NewUser {
-        id: None,
-        username: current.user.username.clone(),
-        email: current.user.email.clone(),
-        full_name: current.user.full_name.clone(),
-        disabled: current.user.disabled,
-        hashed_password: hashed,
+        .ok_or_else(|| Error::UserNotFound(username.clone()))?;
+    let spec = UserSpec {
+        username: username.clone(),
+        ..UserSpec::default()
     };
-    tx.update_user(current.user.id, &target)?;
+    tx.update_user(
+        current.user.id,
+        &spec.apply_to(Some(&current), hash.clone()),
+    )?;
     finish(tx, dry_run)?;
     Ok(Outcome {
         action: Action::PasswordChanged,

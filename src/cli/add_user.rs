@@ -3,10 +3,9 @@
 
 use crate::db::Access;
 use crate::exit;
-use crate::password;
 use crate::users::{self, Action, OnExisting, PasswordChange, UserSpec};
 
-use super::password_source::{HashArgs, NewPasswordArgs};
+use super::password_source::NewPasswordArgs;
 use super::{Context, WriteArgs};
 
 #[derive(Debug, clap::Args)]
@@ -59,9 +58,6 @@ pub struct Args {
     pub password: NewPasswordArgs,
 
     #[command(flatten)]
-    pub hash: HashArgs,
-
-    #[command(flatten)]
     pub write: WriteArgs,
 }
 
@@ -94,11 +90,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let change = if plan.needs_password {
         let (password, random) = args.password.read(&spec.username)?;
         generated = random;
-        let profile = args.hash.profile(ctx.out);
         // Hashing takes a fraction of a second: done before the write lock is taken.
-        users::password_change(&plan, &password, |p| {
-            password::hash_with(p, profile.params())
-        })?
+        users::password_change(&plan, &password, args.password.hasher(ctx.out))?
     } else {
         PasswordChange::None
     };
@@ -107,10 +100,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     if outcome.action == Action::Skipped {
         outcome.action = Action::Unchanged;
     }
-    // A generated password is shown only once it is stored.
-    let stored = !args.write.dry_run
-        && (outcome.action == Action::Created || outcome.fields.contains(&"password"));
-    let shown = generated.filter(|_| stored);
     let unchanged = if args.upsert {
         "already exists as given"
     } else {
@@ -118,6 +107,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     };
     args.write
         .report(unchanged)
-        .emit(ctx.out, &outcome, shown.as_deref())?;
+        .emit(ctx.out, &outcome, generated.as_deref())?;
     Ok(exit::SUCCESS)
 }

@@ -130,13 +130,16 @@ pub struct Report<'a> {
 
 impl Report<'_> {
     /// Prints an outcome: a status line on stderr, or a JSON line on stdout.
-    /// A generated password goes to stdout in both forms (it is data).
+    /// A generated password goes to stdout in both forms (it is data), and only once it is
+    /// stored: not in a dry run, not when the user was left alone.
     pub fn emit(
         &self,
         out: &Output,
         outcome: &Outcome,
         generated_password: Option<&str>,
     ) -> io::Result<()> {
+        let generated_password =
+            generated_password.filter(|_| !self.dry_run && outcome.stored_password());
         match self.format {
             Format::Json => write_json(
                 &mut out.stdout(),

@@ -38,6 +38,8 @@ pub struct NewPasswordArgs {
         conflicts_with_all = ["password_stdin", "password_file"]
     )]
     pub random_password: bool,
+    #[command(flatten)]
+    pub hash: HashArgs,
 }
 
 impl NewPasswordArgs {
@@ -51,6 +53,12 @@ impl NewPasswordArgs {
             let sources = "--password-stdin, --password-file PATH or --random-password";
             Ok((self.source.read(username, Prompt::New, sources)?, None))
         }
+    }
+
+    /// Hashes with the chosen `--hash-profile` (warning when it is the test one).
+    pub fn hasher(&self, out: &Output) -> impl Fn(&str) -> Result<String> + use<> {
+        let params = self.hash.profile(out).params();
+        move |password| password::hash_with(password, params)
     }
 }
 

@@ -2,10 +2,9 @@
 
 use crate::db::Access;
 use crate::exit;
-use crate::password;
-use crate::users::{self, Action};
+use crate::users::{self, PasswordChange};
 
-use super::password_source::{HashArgs, NewPasswordArgs};
+use super::password_source::NewPasswordArgs;
 use super::{Context, WriteArgs};
 
 #[derive(Debug, clap::Args)]
@@ -29,32 +28,23 @@ pub struct Args {
     pub password: NewPasswordArgs,
 
     #[command(flatten)]
-    pub hash: HashArgs,
-
-    #[command(flatten)]
     pub write: WriteArgs,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut store = ctx.open(Access::ReadWrite)?;
     // Unknown users are refused before anyone types a password.
-    if store.find_user(&args.username)?.is_none() {
-        return Err(crate::error::Error::UserNotFound(args.username).into());
-    }
+    let plan = users::plan_password(&mut *store, &args.username)?;
     let (password, generated) = args.password.read(&args.username)?;
-    let profile = args.hash.profile(ctx.out);
-    let outcome = users::set_password(
-        &mut *store,
-        &args.username,
-        &password,
-        args.if_changed,
-        |p| password::hash_with(p, profile.params()),
-        args.write.dry_run,
-    )?;
-    let shown =
-        generated.filter(|_| outcome.action == Action::PasswordChanged && !args.write.dry_run);
+    let hash = args.password.hasher(ctx.out);
+    let change = if args.if_changed {
+        users::password_change(&plan, &password, hash)?
+    } else {
+        PasswordChange::Set(hash(&password)?)
+    };
+    let outcome = users::set_password(&mut *store, &plan, &change, args.write.dry_run)?;
     args.write
         .report("already has this password")
-        .emit(ctx.out, &outcome, shown.as_deref())?;
+        .emit(ctx.out, &outcome, generated.as_deref())?;
     Ok(exit::SUCCESS)
 }
