@@ -387,17 +387,7 @@ fn upsert_creates_then_converges() {
 #[test]
 fn upsert_refuses_an_email_of_another_user() {
     let env = TestEnv::init();
-    env.run(
-        &[
-            "add-user",
-            "bob",
-            "--email",
-            "b@example.com",
-            "--password-stdin",
-        ],
-        "pw\n",
-    )
-    .success();
+    env.add_user_with("bob", &["--email", "b@example.com"], "pw");
     env.add_user("alice", "pw");
     env.run(
         &["add-user", "alice", "--upsert", "--email", "b@example.com"],

@@ -19,6 +19,10 @@ fn disables_and_enables_idempotently() {
         .stderr("user 'alice' is already disabled; nothing changed\n");
     env.run(&["verify-login", "alice", "--password-stdin"], "pw")
         .code(1);
+    env.run(&["enable-user", "alice", "--dry-run"], "")
+        .code(0)
+        .stderr("would enable user 'alice'\n");
+    assert_eq!(env.disabled_of("alice"), ("integer".to_owned(), Some(1)));
     env.run(&["enable-user", "alice"], "")
         .code(0)
         .stderr("enabled user 'alice'\n");

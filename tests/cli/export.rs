@@ -7,24 +7,12 @@ use crate::support::{self, BCRYPT_SECRET, TestEnv};
 
 fn with_users() -> TestEnv {
     let env = TestEnv::init();
-    env.run(
-        &[
-            "add-user",
-            "alice",
-            "--email",
-            "a@example.com",
-            "--full-name",
-            "Alice, L",
-            "--password-stdin",
-        ],
-        "pw\n",
-    )
-    .success();
-    env.run(
-        &["add-user", "bob", "--disabled", "--password-stdin"],
-        "pw\n",
-    )
-    .success();
+    env.add_user_with(
+        "alice",
+        &["--email", "a@example.com", "--full-name", "Alice, L"],
+        "pw",
+    );
+    env.add_user_with("bob", &["--disabled"], "pw");
     env.insert_raw(&format!(
         "INSERT INTO users (id, username, hashed_password) VALUES (7, 'legacy', '{BCRYPT_SECRET}');"
     ));

@@ -50,19 +50,16 @@ fn assert_inactive(reply: &Reply) {
 #[test]
 fn service_uses_a_database_made_by_init_db() {
     let env = TestEnv::init();
-    env.run(
+    env.add_user_with(
+        "alice",
         &[
-            "add-user",
-            "alice",
             "--email",
             "alice@example.com",
             "--full-name",
             "Alice Liddell",
-            "--password-stdin",
         ],
-        "wonderland\n",
-    )
-    .success();
+        "wonderland",
+    );
     let schema = env.schema();
     let service = start(&env);
     assert_eq!(

@@ -17,35 +17,18 @@ struct Record {
 
 fn three_users() -> TestEnv {
     let env = TestEnv::init();
-    env.run(
+    env.add_user_with(
+        "alice",
         &[
-            "add-user",
-            "alice",
             "--email",
             "alice@example.com",
             "--full-name",
             "Alice Liddell",
-            "--password-stdin",
         ],
-        "pw\n",
-    )
-    .success();
-    env.run(
-        &["add-user", "bob", "--disabled", "--password-stdin"],
-        "pw\n",
-    )
-    .success();
-    env.run(
-        &[
-            "add-user",
-            "carol",
-            "--full-name",
-            "Carol, \"C\"",
-            "--password-stdin",
-        ],
-        "pw\n",
-    )
-    .success();
+        "pw",
+    );
+    env.add_user_with("bob", &["--disabled"], "pw");
+    env.add_user_with("carol", &["--full-name", "Carol, \"C\""], "pw");
     env
 }
 

@@ -5,18 +5,7 @@ use crate::support::{BCRYPT_SECRET, TestEnv};
 #[test]
 fn shows_fields_and_hash_parameters_never_the_hash() {
     let env = TestEnv::init();
-    env.run(
-        &[
-            "add-user",
-            "alice",
-            "--email",
-            "a@example.com",
-            "--disabled",
-            "--password-stdin",
-        ],
-        "pw\n",
-    )
-    .success();
+    env.add_user_with("alice", &["--email", "a@example.com", "--disabled"], "pw");
     let hash = env.hash_of("alice");
     let assert = env
         .run(&["show-user", "alice"], "")

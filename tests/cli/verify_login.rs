@@ -41,11 +41,7 @@ fn accepts_the_right_password_and_refuses_the_rest_alike() {
 #[test]
 fn a_disabled_user_is_inactive_after_the_password_check() {
     let env = TestEnv::init();
-    env.run(
-        &["add-user", "bob", "--disabled", "--password-stdin"],
-        "pw\n",
-    )
-    .success();
+    env.add_user_with("bob", &["--disabled"], "pw");
     env.run(&["verify-login", "bob", "--password-stdin"], "pw\n")
         .code(1)
         .stderr("inactive user\n");

@@ -88,11 +88,17 @@ impl TestEnv {
 
     /// Adds a user through the binary, password from stdin.
     pub fn add_user(&self, username: &str, password: &str) {
-        self.run(
-            &["add-user", username, "--password-stdin"],
-            &format!("{password}\n"),
-        )
-        .success();
+        self.add_user_with(username, &[], password);
+    }
+
+    /// Adds a user with more `add-user` options (`--email`, `--disabled`…), password from stdin.
+    pub fn add_user_with(&self, username: &str, options: &[&str], password: &str) {
+        self.cmd()
+            .args(["add-user", username, "--password-stdin"])
+            .args(options)
+            .write_stdin(format!("{password}\n"))
+            .assert()
+            .success();
     }
 
     /// Adds a user by typing the password twice at the prompt. Returns what the terminal showed.
