@@ -15,6 +15,7 @@ use crate::token::{self, SigningKey};
 use crate::users;
 
 use super::output;
+use super::password_source::strip_line_end;
 use super::{Context, parse_duration};
 
 #[derive(Debug, clap::Args)]
@@ -70,6 +71,7 @@ struct TokenResponse<'a> {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
+    // An argument error is reported before the key and the database are looked at.
     token::check_lifetime(args.expires_in)?;
     let key = SigningKey::new(
         read_key(args.secret_key_file.as_ref())?,
@@ -120,11 +122,7 @@ fn read_key(file: Option<&PathBuf>) -> Result<String> {
                     path.display()
                 ))
             })?;
-        if bytes.ends_with(b"\r\n") {
-            bytes.truncate(bytes.len() - 2);
-        } else if bytes.ends_with(b"\n") {
-            bytes.truncate(bytes.len() - 1);
-        }
+        strip_line_end(&mut bytes);
         (bytes, format!("secret key file {}", path.display()))
     } else {
         match std::env::var_os("SECRET_KEY") {

@@ -142,13 +142,18 @@ fn read_capped(source: impl Read) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The password in `bytes`: exactly one trailing `\n` or `\r\n` removed, every other byte kept.
-fn one_line(mut bytes: Vec<u8>, source: &str) -> Result<String> {
+/// Removes exactly one trailing `\n` or `\r\n` (what `echo` and editors add), nothing else.
+pub(super) fn strip_line_end(bytes: &mut Vec<u8>) {
     if bytes.ends_with(b"\r\n") {
         bytes.truncate(bytes.len() - 2);
     } else if bytes.ends_with(b"\n") {
         bytes.truncate(bytes.len() - 1);
     }
+}
+
+/// The password in `bytes`: exactly one trailing `\n` or `\r\n` removed, every other byte kept.
+fn one_line(mut bytes: Vec<u8>, source: &str) -> Result<String> {
+    strip_line_end(&mut bytes);
     if bytes.len() > MAX_PASSWORD_BYTES {
         return Err(Error::invalid(format!(
             "the password from {source} is longer than {MAX_PASSWORD_BYTES} bytes"
