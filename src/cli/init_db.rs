@@ -46,7 +46,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     } else {
         Access::Create
     };
-    let mut store = ctx.open(access)?;
+    let mut store = ctx.open_at(&location, access)?;
     let report = store.init()?;
     let none = Vec::new();
     let (action, table, missing, text) = match &report {

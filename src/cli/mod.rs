@@ -189,8 +189,13 @@ impl Context<'_> {
     }
 
     pub fn open(&self, access: Access) -> Result<Box<dyn Store>, Error> {
+        self.open_at(&self.location()?, access)
+    }
+
+    /// Opens an already resolved location (for commands that also name it in messages).
+    pub fn open_at(&self, location: &Location, access: Access) -> Result<Box<dyn Store>, Error> {
         db::open(
-            &self.location()?,
+            location,
             access,
             OpenOptions {
                 busy_timeout: self.global.busy_timeout,
