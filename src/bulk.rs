@@ -7,7 +7,7 @@ use std::io::Read;
 
 use crate::db::Store;
 use crate::error::{Error, Kind, Result, RowError};
-use crate::password::{self, HashProfile};
+use crate::password::{self, HashCensus, HashProfile, Hasher, Resolved, SchemeChoice};
 use crate::users::{self, Action, OnExisting, PasswordChange, UserSpec};
 
 /// The file formats of `import` and `export`.
@@ -297,6 +297,7 @@ fn check_record(raw: RawRecord, errors: &mut Vec<RowError>) -> Option<Row> {
             Secret::Password(password)
         }
         (None, Some(hash)) => {
+            // Whether the service can identify it is checked once its scheme is known.
             if let Err(bad) = password::inspect(&hash) {
                 fail(Some("hashed_password"), format!("the hash {}", bad.0));
             }
@@ -326,16 +327,18 @@ pub struct ImportOptions {
     pub on_conflict: OnExisting,
     pub missing_password: MissingPassword,
     pub profile: HashProfile,
+    pub scheme: SchemeChoice,
     pub dry_run: bool,
 }
 
-/// What an import did, counted by action.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What an import did, counted by action, and the hash scheme it worked with.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
     pub skipped: usize,
+    pub scheme: Resolved,
 }
 
 /// Progress of the password work, reported by the hashing threads.
@@ -361,6 +364,12 @@ pub fn import(
         }
     }
     check_duplicates(&rows, &mut errors);
+    let resolved = resolve_scheme(store, &rows, options.scheme)?;
+    check_against_scheme(&rows, &resolved, &mut errors);
+    let hasher = Hasher {
+        scheme: resolved.scheme,
+        profile: options.profile,
+    };
 
     // Against the database as it is now, before any hashing; re-checked under the lock.
     let mut plans = Vec::with_capacity(rows.len());
@@ -410,7 +419,7 @@ pub fn import(
         use rayon::prelude::*;
         work.par_iter()
             .map(|&i| {
-                let change = password_change(&rows[i], &plans[i], options);
+                let change = password_change(&rows[i], &plans[i], &hasher);
                 progress.tick();
                 (i, change)
             })
@@ -424,7 +433,13 @@ pub fn import(
 
     let on_conflict = options.on_conflict;
     let mut tx = store.write()?;
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        skipped: 0,
+        scheme: resolved,
+    };
     for (row, change) in rows.iter().zip(&changes) {
         let outcome = users::apply(&mut *tx, &row.spec, change, on_conflict).map_err(|e| {
             Error::Rows(vec![RowError {
@@ -445,19 +460,71 @@ pub fn import(
 
 /// The password change of one record: hash a password (or keep the stored hash when it
 /// already verifies), store a given hash, or give a random password to a new user.
-fn password_change(
-    row: &Row,
-    plan: &users::Plan,
-    options: ImportOptions,
-) -> Result<PasswordChange> {
-    let hash = |p: &str| password::hash_with(p, options.profile.params());
+fn password_change(row: &Row, plan: &users::Plan, hasher: &Hasher) -> Result<PasswordChange> {
     match &row.secret {
-        Secret::Password(password) => users::password_change(plan, password, hash),
+        Secret::Password(password) => users::password_change(plan, password, hasher),
         Secret::Hash(stored) => Ok(PasswordChange::Set(stored.clone())),
-        Secret::Missing if plan.existing.is_none() => {
-            hash(&password::random_password()?).map(PasswordChange::Set)
-        }
+        Secret::Missing if plan.existing.is_none() => hasher
+            .hash(&password::random_password()?)
+            .map(PasswordChange::Set),
         Secret::Missing => Ok(PasswordChange::None),
+    }
+}
+
+/// The service's hash scheme: given, else read from the table's hashes, else (an empty table,
+/// as when moving users to a new database) from the hashes being imported.
+fn resolve_scheme(store: &mut dyn Store, rows: &[Row], choice: SchemeChoice) -> Result<Resolved> {
+    choice.resolve(|| {
+        let stored = store.hash_census()?;
+        if !stored.is_empty() {
+            return Ok((stored, "stored"));
+        }
+        let mut imported = HashCensus::default();
+        for row in rows {
+            if let Secret::Hash(hash) = &row.secret
+                && let Ok(info) = password::inspect(hash)
+            {
+                imported.add(&info);
+            }
+        }
+        let whose = if imported.is_empty() {
+            "stored or imported"
+        } else {
+            "imported"
+        };
+        Ok((imported, whose))
+    })
+}
+
+/// Refuses what the service could not verify: hashes its library cannot identify, passwords its
+/// hasher cannot take.
+fn check_against_scheme(rows: &[Row], resolved: &Resolved, errors: &mut Vec<RowError>) {
+    let scheme = resolved.scheme;
+    let detected = resolved
+        .detection
+        .as_ref()
+        .map_or_else(String::new, |d| format!(" (detected: {})", d.reason));
+    for row in rows {
+        let (field, problem) = match &row.secret {
+            Secret::Password(password) => (
+                "password",
+                scheme
+                    .check_new_password(password)
+                    .err()
+                    .map(|e| e.to_string()),
+            ),
+            Secret::Hash(hash) => (
+                "hashed_password",
+                scheme
+                    .judge(hash)
+                    .err()
+                    .map(|problem| format!("the hash {}{detected}", problem.reason())),
+            ),
+            Secret::Missing => continue,
+        };
+        if let Some(message) = problem {
+            errors.push(row_error(row.location.clone(), Some(field), message));
+        }
     }
 }
 

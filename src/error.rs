@@ -20,6 +20,8 @@ pub enum Kind {
     Busy,
     /// The database cannot be used: missing, not SQLite, corrupt, read-only, no compatible table.
     DatabaseUnusable,
+    /// The user's stored hash is sound but of a kind the service's library cannot identify.
+    Unverifiable,
     /// A required secret or input is missing or unreadable.
     Environment,
     /// A bug.
@@ -37,6 +39,7 @@ impl Kind {
             Kind::Invalid => "invalid_input",
             Kind::Busy => "busy",
             Kind::DatabaseUnusable => "database_unusable",
+            Kind::Unverifiable => "unverifiable_hash",
             Kind::Environment => "environment",
             Kind::Internal => "internal",
         }
@@ -65,6 +68,10 @@ pub enum Error {
     /// The hash stored for a user cannot be verified as is.
     #[error("the stored password hash of user '{username}' {reason}")]
     BadStoredHash { username: String, reason: String },
+
+    /// The hash stored for a user is one the service's hash scheme cannot identify.
+    #[error("the stored password hash of user '{username}' {reason}")]
+    UnverifiableHash { username: String, reason: String },
 
     #[error(
         "database {path} is locked by another connection (waited {waited}); nothing was written, retry later or raise --busy-timeout",
@@ -119,6 +126,7 @@ impl Error {
             Error::Invalid(_) | Error::BadStoredHash { .. } | Error::Rows(_) => Kind::Invalid,
             Error::Busy { .. } => Kind::Busy,
             Error::Unusable { .. } => Kind::DatabaseUnusable,
+            Error::UnverifiableHash { .. } => Kind::Unverifiable,
             Error::Environment(_) => Kind::Environment,
             Error::Internal(_) | Error::Database { .. } => Kind::Internal,
         }

@@ -14,6 +14,7 @@ pub const INVALID_INPUT: u8 = 5;
 pub const BUSY: u8 = 6;
 pub const DATABASE_UNUSABLE: u8 = 7;
 pub const ENVIRONMENT: u8 = 8;
+pub const UNVERIFIABLE: u8 = 9;
 pub const INTERNAL: u8 = 70;
 
 pub fn for_kind(kind: Kind) -> u8 {
@@ -26,6 +27,7 @@ pub fn for_kind(kind: Kind) -> u8 {
         Kind::Busy => BUSY,
         Kind::DatabaseUnusable => DATABASE_UNUSABLE,
         Kind::Environment => ENVIRONMENT,
+        Kind::Unverifiable => UNVERIFIABLE,
         Kind::Internal => INTERNAL,
     }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::db::{Lookup, NewUser, Store, StoredUser, User, WriteTx};
 use crate::error::{Error, Result};
-use crate::password::{self, HashInfo};
+use crate::password::{HashInfo, Hasher, Scheme};
 use crate::token::{self, SigningKey, Token};
 
 /// What a command did (or, in a dry run, would do) to one user.
@@ -232,18 +232,19 @@ fn check_email_free(lookup: &mut dyn Lookup, spec: &UserSpec) -> Result<()> {
 }
 
 /// Decides the password change for a plan: a new user gets the new hash; an existing one keeps
-/// its hash when the given password already verifies (so re-runs change nothing).
-pub fn password_change(
-    plan: &Plan,
-    password: &str,
-    hash: impl FnOnce(&str) -> Result<String>,
-) -> Result<PasswordChange> {
+/// its hash when the given password already verifies the way the service would verify it (so
+/// re-runs change nothing).
+pub fn password_change(plan: &Plan, password: &str, hasher: &Hasher) -> Result<PasswordChange> {
+    hasher.scheme.check_new_password(password)?;
     if let Some(existing) = &plan.existing
-        && password::verify(password, &existing.hashed_password).is_ok_and(|v| v.matches)
+        && hasher
+            .scheme
+            .verify(password, &existing.hashed_password)
+            .is_ok_and(|v| v.matches)
     {
         return Ok(PasswordChange::KeepIf(existing.hashed_password.clone()));
     }
-    hash(password).map(PasswordChange::Set)
+    hasher.hash(password).map(PasswordChange::Set)
 }
 
 /// Writes one spec inside a transaction: creates, skips, fails or updates as `on_existing`
@@ -518,19 +519,22 @@ pub enum Login {
     },
 }
 
-/// Checks a login as the service does: exact username, password, then `disabled`.
-/// Exactly one hash verification runs whether or not the user exists.
-pub fn verify_login(store: &mut dyn Store, username: &str, password: &str) -> Result<Login> {
+/// Checks a login as the service with this hash scheme does: exact username, password, then
+/// `disabled`. Exactly one hash verification runs whether or not the user exists. A stored hash
+/// the service could not verify (its login answers 500) is an error, never an answer.
+pub fn verify_login(
+    store: &mut dyn Store,
+    scheme: Scheme,
+    username: &str,
+    password: &str,
+) -> Result<Login> {
     let Some(stored) = store.find_user(username)? else {
-        password::verify_dummy(password);
+        scheme.verify_dummy(password);
         return Ok(Login::IncorrectCredentials);
     };
-    let verification = password::verify(password, &stored.hashed_password).map_err(|bad| {
-        Error::BadStoredHash {
-            username: username.to_owned(),
-            reason: bad.0,
-        }
-    })?;
+    let verification = scheme
+        .verify(password, &stored.hashed_password)
+        .map_err(|problem| problem.into_error(username))?;
     Ok(if !verification.matches {
         Login::IncorrectCredentials
     } else if stored.user.disabled {

@@ -5,13 +5,15 @@ use crate::db::Access;
 use crate::exit;
 use crate::users::{self, Action, OnExisting, PasswordChange, UserSpec};
 
+use super::hash_scheme;
 use super::password_source::NewPasswordArgs;
 use super::{Context, WriteArgs};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 There is no option that takes the password itself: it would show in `ps` and shell history.
-The hash is Argon2id with the service's own parameters (m=65536, t=3, p=4).
+The hash is what the service's scheme writes: Argon2id with pwdlib's parameters (m=65536, t=3,
+p=4), or bcrypt for a passlib-era service (--hash-scheme; detected from the stored hashes).
 
 With --upsert an existing user is brought to the values given (--email, --full-name,
 --disabled/--enabled; what is not given is left alone) and its password is replaced only with
@@ -88,10 +90,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let plan = users::plan(&mut *store, &spec, on_existing)?;
     let mut generated = None;
     let change = if plan.needs_password {
+        let scheme = args.password.scheme.resolve(&mut *store)?;
         let (password, random) = args.password.read(&spec.username)?;
         generated = random;
+        let hasher = args.password.hasher(ctx.out, scheme.scheme);
+        hash_scheme::note_detection(ctx.out, &scheme);
         // Hashing takes a fraction of a second: done before the write lock is taken.
-        users::password_change(&plan, &password, args.password.hasher(ctx.out))?
+        users::password_change(&plan, &password, &hasher)?
     } else {
         PasswordChange::None
     };

@@ -14,6 +14,7 @@ use crate::exit;
 use crate::users::OnExisting;
 
 use super::Context;
+use super::hash_scheme::{self, SchemeArgs};
 use super::output::{self, Format};
 use super::password_source::HashArgs;
 
@@ -22,6 +23,10 @@ use super::password_source::HashArgs;
 Fields (CSV header or JSON keys): username (required), email, full_name, disabled (true/false),
 id (optional: keep ids when moving users), and either password (hashed on import) or
 hashed_password (an argon2 or bcrypt hash, checked, stored as is). The same fields `export` writes.
+
+Passwords are hashed, and given hashes checked, for the service's hash scheme (--hash-scheme),
+detected from the table's hashes, or from the imported ones when the table has none: a hash the
+service could not verify is refused with its line.
 
 Every record is checked before anything is written, and every refused record is listed with its
 line (or record number) and field. Passwords are hashed on every core, outside the write lock;
@@ -50,6 +55,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub hash: HashArgs,
+
+    #[command(flatten)]
+    pub scheme: SchemeArgs,
 
     /// Check and hash everything and print the summary, but write nothing
     #[arg(long = "dry-run")]
@@ -112,6 +120,8 @@ struct SummaryRecord {
     /// error lists them); kept so that the summary reads the same in every case.
     failed: usize,
     dry_run: bool,
+    /// The service's hash scheme new hashes were made for and given ones checked against.
+    hash_scheme: &'static str,
 }
 
 /// A progress bar on a terminal (rows/s, ETA); nothing when stderr is not one.
@@ -144,6 +154,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             Missing::Disabled => MissingPassword::Disabled,
         },
         profile: args.hash.profile(ctx.out),
+        scheme: args.scheme.choice(),
         dry_run: args.dry_run,
     };
     let bar = if io::stderr().is_terminal() && !ctx.out.is_quiet() {
@@ -176,6 +187,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
 }
 
 fn report(ctx: &Context, format: Format, summary: &Summary, dry_run: bool) -> io::Result<()> {
+    hash_scheme::note_detection(ctx.out, &summary.scheme);
     match format {
         Format::Json => output::write_json(
             &mut ctx.out.stdout(),
@@ -186,6 +198,7 @@ fn report(ctx: &Context, format: Format, summary: &Summary, dry_run: bool) -> io
                 skipped: summary.skipped,
                 failed: 0,
                 dry_run,
+                hash_scheme: summary.scheme.scheme.name(),
             },
         ),
         Format::Text => {

@@ -7,6 +7,7 @@ use crate::exit;
 use crate::password::{self, ProfileMatch};
 
 use super::Context;
+use super::hash_scheme::SchemeArgs;
 use super::output::{ListFormat, UserWriter};
 
 #[derive(Debug, clap::Args)]
@@ -33,10 +34,13 @@ pub struct Args {
     #[arg(long = "disabled")]
     pub disabled: bool,
 
-    /// Only users whose stored hash has this profile: service (the service's parameters), test
-    /// (--hash-profile test fixtures) or other (bcrypt, other argon2 parameters, unusable)
+    /// Only users whose stored hash has this profile: service (what the service's scheme
+    /// writes), test (--hash-profile test fixtures) or other (other parameters, unusable)
     #[arg(long = "hash-profile", value_name = "PROFILE", value_parser = ["service", "test", "other"])]
     pub hash_profile: Option<String>,
+
+    #[command(flatten)]
+    pub scheme: SchemeArgs,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
@@ -48,6 +52,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         StatusFilter::All
     };
     let mut store = ctx.open(Access::ReadOnly)?;
+    // The scheme says which cost is the service's; only the --hash-profile filter needs it.
+    let scheme = match &args.hash_profile {
+        Some(_) => Some(args.scheme.resolve_noted(&mut *store, ctx.out)?),
+        None => None,
+    };
     let mut writer = UserWriter::new(
         args.format,
         std::io::BufWriter::new(ctx.out.stdout()),
@@ -55,9 +64,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     );
     let mut irregular = Vec::new();
     store.for_each_user(filter, &mut |stored| {
-        if let Some(profile) = &args.hash_profile {
+        if let (Some(profile), Some(scheme)) = (&args.hash_profile, scheme) {
             let found = password::inspect(&stored.hashed_password)
-                .map_or(ProfileMatch::Other, |info| info.profile());
+                .map_or(ProfileMatch::Other, |info| scheme.profile_of(&info));
             if found.name() != profile {
                 return Ok(());
             }

@@ -6,6 +6,7 @@ mod delete_user;
 mod disable_user;
 mod enable_user;
 mod export;
+mod hash_scheme;
 mod import;
 mod init_db;
 mod issue_token;
@@ -33,7 +34,8 @@ The database is --db PATH, else --database-url URL, else the DATABASE_URL enviro
 (the service's own SQLAlchemy URL, e.g. sqlite:///./sql_app.db), else ./users.db.
 
 Exit status: 0 done, 1 rejected, 2 usage, 3 no such user, 4 conflict, 5 invalid input,
-6 database busy, 7 database unusable, 8 missing secret or input, 70 internal error.
+6 database busy, 7 database unusable, 8 missing secret or input, 9 a stored hash the service
+cannot verify, 70 internal error.
 
 Examples:
   authctl init-db

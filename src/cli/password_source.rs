@@ -6,9 +6,10 @@ use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::password::{self, HashProfile, MAX_PASSWORD_BYTES};
+use crate::password::{self, HashProfile, Hasher, MAX_PASSWORD_BYTES, Scheme};
 
 use super::Output;
+use super::hash_scheme::SchemeArgs;
 
 /// The password options shared by every command that reads a password.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,6 +41,8 @@ pub struct NewPasswordArgs {
     pub random_password: bool,
     #[command(flatten)]
     pub hash: HashArgs,
+    #[command(flatten)]
+    pub scheme: SchemeArgs,
 }
 
 impl NewPasswordArgs {
@@ -55,27 +58,31 @@ impl NewPasswordArgs {
         }
     }
 
-    /// Hashes with the chosen `--hash-profile` (warning when it is the test one).
-    pub fn hasher(&self, out: &Output) -> impl Fn(&str) -> Result<String> + use<> {
-        let params = self.hash.profile(out).params();
-        move |password| password::hash_with(password, params)
+    /// New hashes in the service's scheme at the chosen `--hash-profile` (warning when it is the
+    /// test one).
+    pub fn hasher(&self, out: &Output, scheme: Scheme) -> Hasher {
+        Hasher {
+            scheme,
+            profile: self.hash.profile(out),
+        }
     }
 }
 
 /// `--hash-profile`: the cost of new hashes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct HashArgs {
-    /// Cost of new hashes: service (the service's own Argon2id parameters) or test (the cheapest
-    /// Argon2id allows, m=8 t=1 p=1: for CI fixtures only, never for real accounts)
+    /// Cost of new hashes: service (the service's own: Argon2id m=65536 t=3 p=4, or bcrypt at the
+    /// scheme's cost) or test (the cheapest the scheme allows, Argon2id m=8 t=1 p=1 or bcrypt cost
+    /// 4: for CI fixtures only, never for real accounts)
     #[arg(long = "hash-profile", value_enum, default_value_t = ProfileArg::Service)]
     pub hash_profile: ProfileArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProfileArg {
-    /// m=65536 KiB, t=3, p=4: what the service writes
+    /// Argon2id m=65536 KiB, t=3, p=4, or bcrypt at the scheme's cost: what the service writes
     Service,
-    /// m=8 KiB, t=1, p=1: test fixtures only
+    /// Argon2id m=8 KiB, t=1, p=1, or bcrypt cost 4: test fixtures only
     Test,
 }
 

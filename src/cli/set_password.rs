@@ -4,6 +4,7 @@ use crate::db::Access;
 use crate::exit;
 use crate::users::{self, PasswordChange};
 
+use super::hash_scheme;
 use super::password_source::NewPasswordArgs;
 use super::{Context, WriteArgs};
 
@@ -35,12 +36,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut store = ctx.open(Access::ReadWrite)?;
     // Unknown users are refused before anyone types a password.
     let plan = users::plan_password(&mut *store, &args.username)?;
+    let scheme = args.password.scheme.resolve(&mut *store)?;
     let (password, generated) = args.password.read(&args.username)?;
-    let hash = args.password.hasher(ctx.out);
+    let hasher = args.password.hasher(ctx.out, scheme.scheme);
+    hash_scheme::note_detection(ctx.out, &scheme);
     let change = if args.if_changed {
-        users::password_change(&plan, &password, hash)?
+        users::password_change(&plan, &password, &hasher)?
     } else {
-        PasswordChange::Set(hash(&password)?)
+        PasswordChange::Set(hasher.hash(&password)?)
     };
     let outcome = users::set_password(&mut *store, &plan, &change, args.write.dry_run)?;
     args.write

@@ -5,16 +5,19 @@ use serde::Serialize;
 use crate::db::Access;
 use crate::error::Error;
 use crate::exit;
-use crate::password::{self, HashInfo};
+use crate::password::{HashInfo, Scheme, StoredHashProblem};
 
 use super::Context;
+use super::hash_scheme::SchemeArgs;
 use super::output::{self, Format, UserRecord};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Shows the hash's algorithm and parameters, never the hash itself, and whether a service using
-pwdlib's verify_and_update would rehash it at the next login. hash_profile is \"service\" (the
-service's own parameters), \"test\" (--hash-profile test: fixtures only) or \"other\".
+Shows the hash's algorithm and parameters, never the hash itself; whether the service's hash
+scheme (--hash-scheme; detected from the stored hashes) can verify it, and whether the service
+would rehash it at the next login (pwdlib's verify_and_update; passlib-era services never do).
+hash_profile is \"service\" (what the service's scheme writes), \"test\" (--hash-profile test:
+fixtures only) or \"other\".
 
 Examples:
   authctl show-user alice
@@ -26,6 +29,9 @@ pub struct Args {
     /// Output format
     #[arg(long = "format", value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    #[command(flatten)]
+    pub scheme: SchemeArgs,
 }
 
 #[derive(Serialize)]
@@ -35,20 +41,24 @@ struct HashRecord {
     #[serde(flatten)]
     params: serde_json::Value,
     hash_profile: &'static str,
-    needs_rehash: bool,
+    /// Whether the service's hash scheme can verify it (if not, its login answers 500).
+    service_can_verify: bool,
+    /// Null when the service cannot verify the hash at all.
+    needs_rehash: Option<bool>,
 }
 
 #[derive(Serialize)]
 struct ShowRecord<'a> {
     #[serde(flatten)]
     user: UserRecord<'a>,
-    /// Null when the stored hash cannot be used; `hash_problem` then says why.
+    hash_scheme: &'static str,
+    /// Null when the stored value is no hash authctl can read; `hash_problem` then says why.
     hash: Option<HashRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     hash_problem: Option<String>,
 }
 
-fn hash_record(info: &HashInfo) -> HashRecord {
+fn hash_record(scheme: Scheme, info: &HashInfo) -> HashRecord {
     let (algorithm, params) = match info {
         HashInfo::Argon2 {
             variant,
@@ -66,12 +76,44 @@ fn hash_record(info: &HashInfo) -> HashRecord {
             serde_json::json!({"prefix": prefix, "cost": cost}),
         ),
     };
+    let service_can_verify = scheme.identifies(info);
     HashRecord {
         algorithm,
         params,
-        hash_profile: info.profile().name(),
-        needs_rehash: !info.is_current(),
+        hash_profile: scheme.profile_of(info).name(),
+        service_can_verify,
+        needs_rehash: service_can_verify.then(|| scheme.needs_rehash(info)),
     }
+}
+
+/// The text lines about the hash, after `hash:`.
+fn hash_text(scheme: Scheme, judged: &Result<HashInfo, StoredHashProblem>) -> String {
+    let info = match judged {
+        Ok(info) | Err(StoredHashProblem::Unidentified { info, .. }) => info,
+        Err(problem @ StoredHashProblem::Malformed(_)) => {
+            return format!("unusable: the stored hash {}", problem.reason());
+        }
+    };
+    let verifies = if judged.is_ok() {
+        "yes".to_owned()
+    } else {
+        format!("no: the service's {scheme} cannot identify it; its login answers 500")
+    };
+    let rehash = match judged {
+        Ok(info) if scheme.needs_rehash(info) => {
+            "a service using verify_and_update rehashes it at the next login"
+        }
+        Ok(_) if matches!(scheme, Scheme::Bcrypt { .. }) => {
+            "never: passlib-era services do not rehash"
+        }
+        Ok(_) => "current; no rehash",
+        Err(_) => "-",
+    };
+    format!(
+        "{info}\nscheme:       {}\nverifies:     {verifies}\nhash profile: {}\nrehash:       {rehash}",
+        scheme.name(),
+        scheme.profile_of(info).name()
+    )
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
@@ -79,41 +121,34 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let stored = store
         .find_user(&args.username)?
         .ok_or_else(|| Error::UserNotFound(args.username.clone()))?;
-    let inspected = password::inspect(&stored.hashed_password);
+    let scheme = args.scheme.resolve_noted(&mut *store, ctx.out)?;
+    let judged = scheme.judge(&stored.hashed_password);
+    let info = match &judged {
+        Ok(info) | Err(StoredHashProblem::Unidentified { info, .. }) => Some(info),
+        Err(StoredHashProblem::Malformed(_)) => None,
+    };
     let record = ShowRecord {
         user: UserRecord::from(&stored.user),
-        hash: inspected.as_ref().ok().map(hash_record),
-        hash_problem: inspected
+        hash_scheme: scheme.name(),
+        hash: info.map(|info| hash_record(scheme, info)),
+        hash_problem: judged
             .as_ref()
             .err()
-            .map(|bad| format!("the stored hash {}", bad.0)),
+            .map(|problem| format!("the stored hash {}", problem.reason())),
     };
     let mut stdout = ctx.out.stdout();
     match args.format {
         Format::Json => output::write_json(&mut stdout, &record)?,
         Format::Text => {
             let user = &stored.user;
-            let hash = match &inspected {
-                Ok(info) => {
-                    let rehash = if info.is_current() {
-                        "current; no rehash".to_owned()
-                    } else {
-                        "a service using verify_and_update rehashes it at the next login".to_owned()
-                    };
-                    format!(
-                        "{info}\nhash profile: {}\nrehash:       {rehash}",
-                        info.profile().name()
-                    )
-                }
-                Err(bad) => format!("unusable: the stored hash {}", bad.0),
-            };
             let text = format!(
-                "id:           {}\nusername:     {}\nemail:        {}\nfull name:    {}\nstatus:       {}\nhash:         {hash}",
+                "id:           {}\nusername:     {}\nemail:        {}\nfull name:    {}\nstatus:       {}\nhash:         {}",
                 user.id,
                 user.username,
                 user.email.as_deref().unwrap_or("-"),
                 user.full_name.as_deref().unwrap_or("-"),
                 if user.disabled { "disabled" } else { "active" },
+                hash_text(scheme, &judged),
             );
             output::write_line(&mut stdout, text)?;
         }

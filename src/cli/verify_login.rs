@@ -2,20 +2,23 @@
 
 use crate::db::Access;
 use crate::exit;
-use crate::password::{self, HashInfo};
+use crate::password::{self, HashInfo, Scheme};
 use crate::users::{self, Login};
 
 use serde::Serialize;
 
 use super::Context;
+use super::hash_scheme::SchemeArgs;
 use super::output::{self, Format};
 use super::password_source::{PasswordArgs, Prompt};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Exit 0 when the service would accept the login, 1 when it would refuse it: a wrong password and
-an unknown user get the same answer and take the same time. Verifies argon2id/i/d hashes of any
-sane parameters and passlib-era bcrypt hashes.
+an unknown user get the same answer and take the same time. Answers as the service's hash scheme
+would (--hash-scheme; detected from the stored hashes): a stored hash its library cannot identify
+(bcrypt on an Argon2-only service, Argon2 on a passlib-era one) makes the service's login fail
+with a server error, and exits 9.
 
 Examples:
   authctl verify-login alice
@@ -27,30 +30,36 @@ pub struct Args {
     #[command(flatten)]
     pub password: PasswordArgs,
 
+    #[command(flatten)]
+    pub scheme: SchemeArgs,
+
     /// Output format
     #[arg(long = "format", value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
-/// `--format json`: `{"username", "accepted", "reason", "needs_rehash"}`.
+/// `--format json`: `{"username", "accepted", "reason", "needs_rehash", "hash_scheme"}`.
 #[derive(Serialize)]
 struct VerifyRecord<'a> {
     username: &'a str,
     accepted: bool,
     /// null when accepted; else the service's words.
     reason: Option<&'static str>,
-    /// Whether a service using verify_and_update would rehash the stored hash (null: unknown user).
+    /// Whether the service would rehash the stored hash at this login (null: unknown user).
     needs_rehash: Option<bool>,
+    /// The service's hash scheme the answer is for.
+    hash_scheme: &'static str,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut store = ctx.open(Access::ReadOnly)?;
+    let scheme = args.scheme.resolve_noted(&mut *store, ctx.out)?;
     let password = args.password.read(
         &args.username,
         Prompt::Existing,
         "--password-stdin or --password-file PATH",
     )?;
-    let login = users::verify_login(&mut *store, &args.username, &password)?;
+    let login = users::verify_login(&mut *store, scheme, &args.username, &password)?;
     let (reason, hash) = match &login {
         Login::Accepted { hash } => (None, Some(hash)),
         Login::IncorrectCredentials => (Some("incorrect username or password"), None),
@@ -63,7 +72,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
                 username: &args.username,
                 accepted: reason.is_none(),
                 reason,
-                needs_rehash: hash.map(|h| !h.is_current()),
+                needs_rehash: hash.map(|h| scheme.needs_rehash(h)),
+                hash_scheme: scheme.name(),
             },
         )?,
         Format::Text => {
@@ -72,7 +82,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
                 str::to_owned,
             ));
             if let Some(hash) = hash {
-                note_rehash(ctx, hash);
+                note_rehash(ctx, scheme, hash);
             }
         }
     }
@@ -83,8 +93,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     })
 }
 
-fn note_rehash(ctx: &Context, hash: &HashInfo) {
-    if !hash.is_current() {
+fn note_rehash(ctx: &Context, scheme: Scheme, hash: &HashInfo) {
+    if scheme.needs_rehash(hash) {
         ctx.out.note(format!(
             "the stored hash is {hash}, not the service's current {}; a service using pwdlib's verify_and_update rehashes it at the next login",
             password::current_description()

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::password::HashCensus;
 
 /// The DDL the service's SQLAlchemy model emits with `create_all` on SQLite (SQLAlchemy 1.4 to
 /// 2.1, service contract): the other table shape every command must work on, as is.
@@ -199,6 +200,9 @@ pub trait Lookup {
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>>;
     /// The username owning this email, if any.
     fn email_owner(&mut self, email: &str) -> Result<Option<String>>;
+    /// How many stored hashes are Argon2 and how many bcrypt (the service's scheme shows in
+    /// them), counted by their prefix without parsing each one.
+    fn hash_census(&mut self) -> Result<HashCensus>;
 }
 
 /// A database holding the service's `users` table.

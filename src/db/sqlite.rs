@@ -14,6 +14,7 @@ use super::{
     WriteTx,
 };
 use crate::error::{Error, Result};
+use crate::password::HashCensus;
 
 /// authctl's schema; its last statement sets `PRAGMA user_version` to [`SCHEMA_VERSION`].
 const SCHEMA: &str = include_str!("../../schema.sql");
@@ -272,6 +273,27 @@ fn email_owner(conn: &Connection, email: &str) -> rusqlite::Result<Option<String
         .optional()
 }
 
+fn hash_census(conn: &Connection) -> rusqlite::Result<HashCensus> {
+    // One pass in SQLite's C: a prefix test per row, no hash parsed.
+    conn.prepare_cached(
+        "SELECT count(*) FILTER (WHERE hashed_password LIKE '$argon2%'), \
+                count(*) FILTER (WHERE hashed_password GLOB '$2[abxy]$[0-9][0-9]$*'), \
+                max(CAST(substr(hashed_password, 5, 2) AS INTEGER)) \
+                    FILTER (WHERE hashed_password GLOB '$2[abxy]$[0-9][0-9]$*') \
+         FROM users",
+    )?
+    .query_row([], |row| {
+        let count = |i| row.get::<_, i64>(i).map(|n| u64::try_from(n).unwrap_or(0));
+        Ok(HashCensus {
+            argon2: count(0)?,
+            bcrypt: count(1)?,
+            bcrypt_cost: row
+                .get::<_, Option<i64>>(2)?
+                .and_then(|cost| u32::try_from(cost).ok()),
+        })
+    })
+}
+
 impl Lookup for SqliteStore {
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
         find_user(&self.conn, username).map_err(|e| self.errors.classify(e))
@@ -279,6 +301,10 @@ impl Lookup for SqliteStore {
 
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
         email_owner(&self.conn, email).map_err(|e| self.errors.classify(e))
+    }
+
+    fn hash_census(&mut self) -> Result<HashCensus> {
+        hash_census(&self.conn).map_err(|e| self.errors.classify(e))
     }
 }
 
@@ -289,6 +315,10 @@ impl Lookup for SqliteTx<'_> {
 
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
         email_owner(&self.tx, email).map_err(|e| self.errors.classify(e))
+    }
+
+    fn hash_census(&mut self) -> Result<HashCensus> {
+        hash_census(&self.tx).map_err(|e| self.errors.classify(e))
     }
 }
 

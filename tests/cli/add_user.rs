@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::support::{self, TestEnv};
+use crate::support::{self, NOTE_NO_HASHES, TestEnv};
 
 #[test]
 fn adds_a_user_with_the_service_hash_parameters() {
@@ -21,7 +21,7 @@ fn adds_a_user_with_the_service_hash_parameters() {
     )
     .code(0)
     .stdout("")
-    .stderr("created user 'alice' (id 1)\n");
+    .stderr(format!("{NOTE_NO_HASHES}created user 'alice' (id 1)\n"));
     assert_eq!(
         env.dump()[0].rsplit_once('|').unwrap().0,
         "1|alice|'alice@example.com'|'Alice Liddell'|0"
@@ -50,7 +50,9 @@ fn disabled_is_stored_as_integer_one() {
         "pw\n",
     )
     .code(0)
-    .stderr("created user 'bob' (id 1) (disabled)\n");
+    .stderr(format!(
+        "{NOTE_NO_HASHES}created user 'bob' (id 1) (disabled)\n"
+    ));
     assert_eq!(env.disabled_of("bob"), ("integer".to_owned(), Some(1)));
 }
 
@@ -138,7 +140,7 @@ fn random_password_is_printed_once_and_works() {
         .args(["add-user", "bot", "--random-password"])
         .assert()
         .code(0)
-        .stderr("created user 'bot' (id 1)\n");
+        .stderr(format!("{NOTE_NO_HASHES}created user 'bot' (id 1)\n"));
     let out = support::stdout(&assert);
     let password = out.strip_suffix('\n').unwrap();
     assert_eq!(password.len(), 24);
@@ -349,7 +351,7 @@ fn upsert_creates_then_converges() {
     };
     upsert(&["--email", "a@example.com", "--password-stdin"], "pw\n")
         .code(0)
-        .stderr("created user 'alice' (id 1)\n");
+        .stderr(format!("{NOTE_NO_HASHES}created user 'alice' (id 1)\n"));
     let before = env.dump();
     // Re-running the same command, with no password source at all: nothing to do, nothing asked.
     upsert(&["--email", "a@example.com"], "")
@@ -406,10 +408,10 @@ fn dry_run_adds_nothing() {
     )
     .code(0)
     .stdout("")
-    .stderr("would create user 'alice'\n");
+    .stderr(format!("{NOTE_NO_HASHES}would create user 'alice'\n"));
     env.run(&["add-user", "bob", "--random-password", "--dry-run"], "")
         .code(0)
         .stdout("")
-        .stderr("would create user 'bob'\n");
+        .stderr(format!("{NOTE_NO_HASHES}would create user 'bob'\n"));
     assert!(env.dump().is_empty());
 }

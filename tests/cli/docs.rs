@@ -64,6 +64,7 @@ fn readme_exit_table_is_the_code_table() {
             exit::BUSY,
             exit::DATABASE_UNUSABLE,
             exit::ENVIRONMENT,
+            exit::UNVERIFIABLE,
             exit::INTERNAL
         ]
     );
@@ -150,6 +151,7 @@ fn readme_examples_run_as_written() {
             .env("PATH", &path)
             .env_remove("DATABASE_URL")
             .env_remove("SECRET_KEY")
+            .env_remove("AUTHCTL_HASH_SCHEME")
             .stdin(Stdio::null())
             .output()
             .unwrap();

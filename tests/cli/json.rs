@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::support::{self, TestEnv};
+use crate::support::{self, NOTE_NO_HASHES, TestEnv};
 
 #[derive(Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -72,7 +72,7 @@ fn writes_print_one_action_per_user() {
             "",
         )
         .code(0)
-        .stderr(""),
+        .stderr(NOTE_NO_HASHES),
     );
     assert_eq!(created.len(), 1);
     let a = &created[0];
@@ -191,6 +191,7 @@ fn reads_have_their_documented_shapes() {
         accepted: bool,
         reason: Option<String>,
         needs_rehash: Option<bool>,
+        hash_scheme: String,
     }
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -206,7 +207,8 @@ fn reads_have_their_documented_shapes() {
         prefix: Option<String>,
         cost: Option<u32>,
         hash_profile: String,
-        needs_rehash: bool,
+        service_can_verify: bool,
+        needs_rehash: Option<bool>,
     }
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -217,6 +219,7 @@ fn reads_have_their_documented_shapes() {
         email: Option<String>,
         full_name: Option<String>,
         disabled: bool,
+        hash_scheme: String,
         hash: Option<HashFields>,
         hash_problem: Option<String>,
     }
@@ -230,6 +233,7 @@ fn reads_have_their_documented_shapes() {
         skipped: usize,
         failed: usize,
         dry_run: bool,
+        hash_scheme: String,
     }
 
     let env = TestEnv::empty();
@@ -267,9 +271,10 @@ fn reads_have_their_documented_shapes() {
             ok.username.as_str(),
             ok.accepted,
             ok.reason,
-            ok.needs_rehash
+            ok.needs_rehash,
+            ok.hash_scheme.as_str()
         ),
-        ("alice", true, None, Some(false))
+        ("alice", true, None, Some(false), "argon2")
     );
     let no: Verify = serde_json::from_str(&support::stdout(
         &env.run(
@@ -301,8 +306,13 @@ fn reads_have_their_documented_shapes() {
         ("argon2id", Some(65536), Some(3), Some(4))
     );
     assert_eq!(
-        (hash.hash_profile.as_str(), hash.needs_rehash),
-        ("service", false)
+        (
+            hash.hash_profile.as_str(),
+            hash.service_can_verify,
+            hash.needs_rehash,
+            show.hash_scheme.as_str()
+        ),
+        ("service", true, Some(false), "argon2")
     );
 
     let summary: Summary = serde_json::from_str(&support::stdout(
@@ -313,7 +323,10 @@ fn reads_have_their_documented_shapes() {
             .code(0),
     ))
     .unwrap();
-    assert_eq!(summary.created, 1);
+    assert_eq!(
+        (summary.created, summary.hash_scheme.as_str()),
+        (1, "argon2")
+    );
 }
 
 #[test]

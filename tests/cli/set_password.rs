@@ -103,7 +103,7 @@ fn test_profile_is_cheap_and_warned_about() {
     let assert = env.run(&["show-user", "alice"], "").code(0);
     let shown = support::stdout(&assert);
     assert!(
-        shown.contains("hash:         argon2id v=19 m=8 t=1 p=1 (16-byte salt, 32-byte tag)\nhash profile: test\n"),
+        shown.contains("hash:         argon2id v=19 m=8 t=1 p=1 (16-byte salt, 32-byte tag)\nscheme:       argon2\nverifies:     yes\nhash profile: test\n"),
         "{shown}"
     );
 }

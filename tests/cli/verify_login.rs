@@ -1,6 +1,6 @@
 //! `verify-login`: the service's login decision, on every kind of stored hash.
 
-use crate::support::{ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, TestEnv};
+use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, TestEnv};
 
 const REHASH_BCRYPT: &str = "note: the stored hash is bcrypt $2b$ cost 12, not the service's current argon2id v=19 m=65536 t=3 p=4 \
 (16-byte salt, 32-byte tag); a service using pwdlib's verify_and_update rehashes it at the next login\n";
@@ -57,15 +57,19 @@ fn contract_test_vectors_verify() {
         ("pwdlib", "0", ARGON2_SECRET),
         ("blog", "NULL", BCRYPT_SWORDFISH),
     ]);
+    // Both kinds in one table: a pwdlib service with both hashers, which rewrites bcrypt.
+    let both = support::note_both_kinds("stored", "1 Argon2 hash", "2 bcrypt hashes");
     env.run(&["verify-login", "johndoe", "--password-stdin"], "secret\n")
         .code(0)
-        .stderr(format!("login accepted for 'johndoe'\n{REHASH_BCRYPT}"));
+        .stderr(format!(
+            "{both}login accepted for 'johndoe'\n{REHASH_BCRYPT}"
+        ));
     env.run(&["verify-login", "pwdlib", "--password-stdin"], "secret\n")
         .code(0)
-        .stderr("login accepted for 'pwdlib'\n");
+        .stderr(format!("{both}login accepted for 'pwdlib'\n"));
     env.run(&["verify-login", "blog", "--password-stdin"], "swordfish\n")
         .code(0)
-        .stderr(format!("login accepted for 'blog'\n{REHASH_BCRYPT}"));
+        .stderr(format!("{both}login accepted for 'blog'\n{REHASH_BCRYPT}"));
     env.run(&["verify-login", "blog", "--password-stdin"], "secret\n")
         .code(1);
 }
@@ -96,11 +100,12 @@ fn other_argon2_variants_parameters_and_bcrypt_prefixes_verify() {
     ]);
     env.run(&["verify-login", "i", "--password-stdin"], "secret")
         .code(0)
-        .stderr(
-            "login accepted for 'i'\nnote: the stored hash is argon2i v=19 m=8192 t=2 p=1 (16-byte salt, 32-byte tag), \
+        .stderr(format!(
+            "{}login accepted for 'i'\nnote: the stored hash is argon2i v=19 m=8192 t=2 p=1 (16-byte salt, 32-byte tag), \
              not the service's current argon2id v=19 m=65536 t=3 p=4 (16-byte salt, 32-byte tag); \
              a service using pwdlib's verify_and_update rehashes it at the next login\n",
-        );
+            support::note_both_kinds("stored", "3 Argon2 hashes", "2 bcrypt hashes")
+        ));
     for user in ["d", "id", "y", "a"] {
         env.run(&["verify-login", user, "--password-stdin"], "secret")
             .code(0);
@@ -147,12 +152,14 @@ fn bad_stored_hashes_are_reported_not_attempted() {
             "has an absurd bcrypt cost 31 (limit 18); not attempted",
         ),
     ];
+    // Counted by prefix: three `$argon2` values and one `$2b$`.
+    let both = support::note_both_kinds("stored", "3 Argon2 hashes", "1 bcrypt hash");
     for (user, reason) in expect {
         env.run(&["verify-login", user, "--password-stdin"], "secret")
             .code(5)
             .stdout("")
             .stderr(format!(
-                "error: the stored password hash of user '{user}' {reason}\n"
+                "{both}error: the stored password hash of user '{user}' {reason}\n"
             ));
     }
     env.run(&["verify-login", "truncated", "--password-stdin"], "secret")

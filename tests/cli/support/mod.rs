@@ -15,6 +15,32 @@ pub const BCRYPT_SECRET: &str = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lr
 pub const ARGON2_SECRET: &str = "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
 pub const BCRYPT_SWORDFISH: &str = "$2b$12$dQD2AD2Y.Aa8F3IliHPfk.yNESW7FZe3RmeT38K661sg/vds404ga";
 
+/// What a command that writes a hash says on a table that holds none yet (the scheme detected).
+pub const NOTE_NO_HASHES: &str = "note: hash scheme argon2 (pwdlib's recommended hasher, Argon2 only), \
+     detected: no stored password hashes to go by; for a passlib-era service (bcrypt only) give \
+     --hash-scheme bcrypt or AUTHCTL_HASH_SCHEME=bcrypt\n";
+
+/// The same for `import`, when neither the table nor the input holds a hash.
+pub const NOTE_NO_HASHES_IMPORT: &str = "note: hash scheme argon2 (pwdlib's recommended hasher, Argon2 only), \
+     detected: no stored or imported password hashes to go by; for a passlib-era service (bcrypt \
+     only) give --hash-scheme bcrypt or AUTHCTL_HASH_SCHEME=bcrypt\n";
+
+/// What a command says when the table holds both kinds of hash.
+pub fn note_both_kinds(whose: &str, argon2: &str, bcrypt: &str) -> String {
+    format!(
+        "note: hash scheme argon2+bcrypt (pwdlib with Argon2 and bcrypt), detected: the {whose} hashes \
+         are {argon2} and {bcrypt}; --hash-scheme or AUTHCTL_HASH_SCHEME overrides it\n"
+    )
+}
+
+/// What a command says when every stored hash is bcrypt.
+pub fn note_bcrypt(detected: &str) -> String {
+    format!(
+        "note: hash scheme bcrypt (passlib's bcrypt), detected: {detected}; \
+         --hash-scheme or AUTHCTL_HASH_SCHEME overrides it\n"
+    )
+}
+
 /// A key long enough for HS256 that is not the tutorial's.
 pub const KEY: &str = "5f1c0ae4b3d2e8a7c6b9f0e1d2c3b4a5968778695a4b3c2d1e0f";
 
@@ -70,6 +96,7 @@ impl TestEnv {
         cmd.current_dir(self.dir.path())
             .env_remove("DATABASE_URL")
             .env_remove("SECRET_KEY")
+            .env_remove("AUTHCTL_HASH_SCHEME")
             .env_remove("RUST_BACKTRACE");
         cmd
     }

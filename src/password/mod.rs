@@ -1,5 +1,13 @@
-//! Password hashes: the service's own Argon2id parameters for new hashes, and verification of
-//! every hash a real users table holds (argon2id/i/d of any sane parameters, passlib-era bcrypt).
+//! Password hashes: Argon2id at the service's own parameters and passlib-era bcrypt for new
+//! hashes, and verification of every hash a real users table holds (argon2id/i/d of any sane
+//! parameters, bcrypt). Which of them the user's service accepts is its [`Scheme`].
+
+mod scheme;
+
+pub use scheme::{
+    BCRYPT_DEFAULT_COST, Detection, HashCensus, Hasher, Resolved, Scheme, SchemeChoice,
+    StoredHashProblem, detect,
+};
 
 use std::fmt;
 use std::str::FromStr;
@@ -64,12 +72,13 @@ pub const MAX_PASSWORD_BYTES: usize = 4096;
 const MAX_M_COST: u32 = 1 << 20; // 1 GiB
 const MAX_T_COST: u32 = 64;
 const MAX_P_COST: u32 = 255;
-const MAX_BCRYPT_COST: u32 = 18;
+pub const MAX_BCRYPT_COST: u32 = 18;
 
-/// A hash with [`SERVICE`] parameters, verified when the user does not exist so that an unknown
-/// username costs the same time as a wrong password. This is the service contract's public
-/// "secret" vector: its result is discarded.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
+/// Hashes at the cost each scheme writes, verified when the user does not exist so that an
+/// unknown username costs the same time as a wrong password. These are the service contract's
+/// public "secret" vectors: the result is discarded.
+const DUMMY_ARGON2: &str = "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
+const DUMMY_BCRYPT: &str = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW";
 
 /// Refuses passwords the service could never accept or that are surely a mistake.
 pub fn check_policy(password: &str) -> Result<()> {
@@ -84,29 +93,8 @@ pub fn check_policy(password: &str) -> Result<()> {
     Ok(())
 }
 
-/// Hashes a password with the service's parameters, as the UTF-8 bytes given (no normalisation).
-pub fn hash(password: &str) -> Result<String> {
-    hash_with(password, SERVICE)
-}
-
-/// Hashes many passwords on every core; `done` is called once per finished hash (progress).
-pub fn hash_many(
-    passwords: &[&str],
-    profile: HashProfile,
-    done: &(dyn Fn() + Sync),
-) -> Result<Vec<String>> {
-    use rayon::prelude::*;
-    passwords
-        .par_iter()
-        .map(|password| {
-            let hash = hash_with(password, profile.params());
-            done();
-            hash
-        })
-        .collect()
-}
-
-pub fn hash_with(password: &str, params: Argon2Params) -> Result<String> {
+/// An Argon2id hash of the password's UTF-8 bytes (no normalisation).
+fn hash_argon2(password: &str, params: Argon2Params) -> Result<String> {
     let params = Params::new(params.m_cost, params.t_cost, params.p_cost, Some(TAG_LEN))
         .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
@@ -115,7 +103,18 @@ pub fn hash_with(password: &str, params: Argon2Params) -> Result<String> {
         .map_err(|e| Error::Internal(format!("hashing the password: {e}")))
 }
 
-/// What a stored hash is: its scheme and cost parameters.
+/// A `$2b$` bcrypt hash of the password's UTF-8 bytes, with a salt from the OS CSPRNG.
+fn hash_bcrypt(password: &str, cost: u32) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)
+        .map_err(|e| Error::Internal(format!("the system's random source failed: {e}")))?;
+    // The scheme refuses passwords over 72 bytes before this; 72 hash as Python's bcrypt does.
+    bcrypt::hash_with_salt(password, cost, salt)
+        .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
+        .map_err(|e| Error::Internal(format!("hashing the password: {e}")))
+}
+
+/// What a stored hash is: its kind and cost parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HashInfo {
     Argon2 {
@@ -153,16 +152,6 @@ impl ProfileMatch {
 }
 
 impl HashInfo {
-    pub fn profile(&self) -> ProfileMatch {
-        match self {
-            _ if self.is_current() => ProfileMatch::Service,
-            HashInfo::Argon2 {
-                variant, params, ..
-            } if variant == "argon2id" && *params == TEST => ProfileMatch::Test,
-            _ => ProfileMatch::Other,
-        }
-    }
-
     /// Whether the hash has exactly the parameters the service writes today; if not, a service
     /// using pwdlib's `verify_and_update` rewrites it at the next login.
     pub fn is_current(&self) -> bool {
@@ -310,9 +299,16 @@ pub struct Verification {
     pub info: HashInfo,
 }
 
-/// Checks a password against a stored hash, with the parameters stored in the hash.
-/// Comparison of the tags is constant-time (argon2 and bcrypt crates).
-pub fn verify(password: &str, stored: &str) -> Result<Verification, BadHash> {
+/// Checks a password against a stored hash of any known kind, with the parameters stored in
+/// the hash. `truncate_bcrypt`: read only the first 72 bytes of a longer password, as passlib
+/// with bcrypt 4 does (bcrypt 5 raises instead, so such a password never logs in there).
+/// Comparison of the tags is constant-time (argon2 and bcrypt crates). [`Scheme::verify`] is
+/// the service's view; this is the mechanism.
+fn verify_any(
+    password: &str,
+    stored: &str,
+    truncate_bcrypt: bool,
+) -> Result<Verification, BadHash> {
     if stored.starts_with("$argon2") {
         let (info, parsed) = inspect_argon2(stored)?;
         let matches = match Argon2::default().verify_password(password.as_bytes(), &parsed) {
@@ -323,13 +319,16 @@ pub fn verify(password: &str, stored: &str) -> Result<Verification, BadHash> {
         Ok(Verification { matches, info })
     } else if is_bcrypt(stored) {
         let info = inspect_bcrypt(stored)?;
-        // NOTE: bcrypt only reads 72 bytes. Python's bcrypt 5 (the service's) raises on longer
-        // passwords instead of truncating, so such a password never logs in: refuse it too.
-        let matches = match bcrypt::non_truncating_verify(password, stored) {
-            Ok(matches) => matches,
-            Err(bcrypt::BcryptError::Truncation(_)) => false,
-            Err(e) => return Err(bad(format!("could not be verified ({e})"))),
-        };
+        // NOTE: the Rust crate's non_truncating_verify refuses 72 bytes too (it counts the C
+        // string's NUL); Python's bcrypt 5 takes 72 and refuses 73.
+        if !truncate_bcrypt && password.len() > scheme::BCRYPT_MAX_PASSWORD_BYTES {
+            return Ok(Verification {
+                matches: false,
+                info,
+            });
+        }
+        let matches = bcrypt::verify(password, stored)
+            .map_err(|e| bad(format!("could not be verified ({e})")))?;
         Ok(Verification { matches, info })
     } else {
         inspect(stored).map(|info| Verification {
@@ -337,12 +336,6 @@ pub fn verify(password: &str, stored: &str) -> Result<Verification, BadHash> {
             info,
         })
     }
-}
-
-/// Spends the time of one verification at the service's parameters; the answer is always "no".
-pub fn verify_dummy(password: &str) {
-    // The result is meaningless by design; only the time spent matters.
-    let _ = verify(password, DUMMY_HASH);
 }
 
 /// A random password: 24 characters from [A-Za-z0-9] (about 143 bits), from the OS CSPRNG.
@@ -370,12 +363,16 @@ pub fn random_password() -> Result<String> {
 mod tests {
     use super::*;
 
-    const TUTORIAL_ARGON2: &str = DUMMY_HASH;
-    const TUTORIAL_BCRYPT: &str = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW";
+    const TUTORIAL_ARGON2: &str = DUMMY_ARGON2;
+    const TUTORIAL_BCRYPT: &str = DUMMY_BCRYPT;
+
+    fn verify(password: &str, stored: &str) -> Result<Verification, BadHash> {
+        verify_any(password, stored, false)
+    }
 
     #[test]
     fn new_hashes_have_the_service_parameters() {
-        let hash = hash("correct horse").unwrap();
+        let hash = hash_argon2("correct horse", SERVICE).unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=65536,t=3,p=4$"),
             "{hash}"
