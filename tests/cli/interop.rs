@@ -279,7 +279,10 @@ fn verify_login_agrees_with_the_service() {
     // The disabled row: both refuse it, with the service's own word.
     env.run(&["verify-login", "disabled", "--password-stdin"], "secret")
         .code(1)
-        .stderr("inactive user\n");
+        .stderr(format!(
+            "{}inactive user\n",
+            support::note_both_kinds("stored", "6 Argon2 hashes", "4 bcrypt hashes")
+        ));
     assert_inactive(&service.login_and_me("disabled", "secret"));
 }
 

@@ -22,6 +22,8 @@ mod import;
 mod init_db;
 /// The proof against a real FastAPI login service (Python venv built on first use).
 mod interop;
+/// The same proof against the passlib-era service and an Argon2-only one (hash schemes).
+mod interop_schemes;
 /// `issue-token`.
 mod issue_token;
 /// Every `--format json` shape, pinned.

@@ -1,8 +1,8 @@
 """The login service authctl serves, as FastAPI's security tutorial builds it.
 
 OAuth2 password flow with JWT (PyJWT, HS256), passwords verified with pwdlib (Argon2 and
-bcrypt hashers), users in a SQLAlchemy `users` table created with `create_all` at start-up.
-DATABASE_URL and SECRET_KEY come from the environment. Written for authctl's interop tests;
+bcrypt hashers, or Argon2 only with PASSWORD_HASHERS=recommended), users in a SQLAlchemy `users`
+table created with `create_all` at start-up. DATABASE_URL and SECRET_KEY come from the environment. Written for authctl's interop tests;
 it follows service-contract.md and adds nothing the tutorial does not do.
 """
 
@@ -44,7 +44,12 @@ class UserRow(Base):
 
 Base.metadata.create_all(bind=engine)
 
-password_hash = PasswordHash((Argon2Hasher(), BcryptHasher()))
+# The full-stack template and fastapi-users verify both kinds; the current tutorial uses
+# PasswordHash.recommended(), Argon2 only (PASSWORD_HASHERS=recommended).
+if os.environ.get("PASSWORD_HASHERS") == "recommended":
+    password_hash = PasswordHash.recommended()
+else:
+    password_hash = PasswordHash((Argon2Hasher(), BcryptHasher()))
 DUMMY_HASH = password_hash.hash("dummypassword")
 
 

@@ -1,5 +1,6 @@
-//! The real login service: `tests/interop/app.py` (FastAPI, SQLAlchemy, pwdlib, PyJWT from
-//! PyPI) under uvicorn, in a virtual environment the tests build on first use.
+//! The real login services under uvicorn, each in a virtual environment the tests build on first
+//! use: `tests/interop/app.py` (FastAPI, SQLAlchemy, pwdlib, PyJWT from PyPI) and the passlib-era
+//! `tests/interop/passlib/app.py` (passlib with bcrypt 4, python-jose), which cannot share one.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -18,27 +19,56 @@ pub fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
 }
 
-static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+/// Which login service to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum App {
+    /// pwdlib with its Argon2 and bcrypt hashers, PyJWT (the full-stack template's way).
+    Pwdlib,
+    /// The same app with `PasswordHash.recommended()`: Argon2 only (the current tutorial).
+    Argon2Only,
+    /// passlib's bcrypt-only CryptContext and python-jose (the 2020 tutorial and the blog).
+    Passlib,
+}
 
-/// The venv's python, built once per `target/` (and again when requirements.txt changes).
-pub fn python() -> &'static Path {
-    match PYTHON.get_or_init(build_venv) {
-        Ok(python) => python,
-        Err(message) => panic!("{message}"),
+impl App {
+    /// The folder of its `app.py` and `requirements.txt`.
+    fn dir(self) -> PathBuf {
+        match self {
+            App::Pwdlib | App::Argon2Only => interop_dir(),
+            App::Passlib => interop_dir().join("passlib"),
+        }
+    }
+
+    fn python(self) -> &'static Path {
+        static PWDLIB: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+        static PASSLIB: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+        let (cell, name) = match self {
+            App::Pwdlib | App::Argon2Only => (&PWDLIB, "interop-venv"),
+            App::Passlib => (&PASSLIB, "interop-venv-passlib"),
+        };
+        match cell.get_or_init(|| build_venv(&self.dir().join("requirements.txt"), name)) {
+            Ok(python) => python,
+            Err(message) => panic!("{message}"),
+        }
     }
 }
 
-fn build_venv() -> Result<PathBuf, String> {
-    let requirements_file = interop_dir().join("requirements.txt");
-    let requirements = std::fs::read_to_string(&requirements_file).map_err(|e| e.to_string())?;
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("interop-venv");
+/// The pwdlib venv's python (the helper's libraries are the service's own).
+pub fn python() -> &'static Path {
+    App::Pwdlib.python()
+}
+
+/// Builds a venv once per `target/` (and again when its requirements change).
+fn build_venv(requirements_file: &Path, name: &str) -> Result<PathBuf, String> {
+    let requirements = std::fs::read_to_string(requirements_file).map_err(|e| e.to_string())?;
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let stamp = venv.join("authctl-requirements.txt");
     let python = venv.join("bin/python");
     if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&requirements) {
         return Ok(python);
     }
     // Built beside, then renamed into place, so an interrupted build is never taken as done.
-    let building = venv.with_file_name(format!("interop-venv.building-{}", std::process::id()));
+    let building = venv.with_file_name(format!("{name}.building-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&building);
     let created = Command::new("python3")
         .args(["-m", "venv"])
@@ -68,7 +98,7 @@ fn build_venv() -> Result<PathBuf, String> {
             "--quiet",
             "-r",
         ])
-        .arg(&requirements_file)
+        .arg(requirements_file)
         .output()
         .map_err(|e| e.to_string())?;
     if !installed.status.success() {
@@ -127,16 +157,27 @@ pub struct Service {
 }
 
 impl Service {
+    /// Starts the pwdlib service (both hashers); see [`Service::start_app`].
+    pub fn start(dir: &Path, database_url: &str, secret_key: &str) -> Service {
+        Service::start_app(App::Pwdlib, dir, database_url, secret_key)
+    }
+
     /// Starts uvicorn on a free loopback port, with `dir` as working directory (relative
     /// SQLite URLs resolve there), and waits until it answers.
-    pub fn start(dir: &Path, database_url: &str, secret_key: &str) -> Service {
-        let mut child = Command::new(python())
+    pub fn start_app(app: App, dir: &Path, database_url: &str, secret_key: &str) -> Service {
+        let hashers = if app == App::Argon2Only {
+            "recommended"
+        } else {
+            "both"
+        };
+        let mut child = Command::new(app.python())
             .args(["-m", "uvicorn", "app:app", "--app-dir"])
-            .arg(interop_dir())
+            .arg(app.dir())
             .args(["--host", "127.0.0.1", "--port", "0", "--no-access-log"])
             .current_dir(dir)
             .env("DATABASE_URL", database_url)
             .env("SECRET_KEY", secret_key)
+            .env("PASSWORD_HASHERS", hashers)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -223,6 +264,9 @@ impl Service {
         let response = self
             .agent
             .post(format!("{}/token", self.url))
+            // NOTE: after an unhandled exception (the service's 500) uvicorn resets a kept-alive
+            // connection before ureq reads the reply; on a connection of its own the 500 arrives.
+            .header("Connection", "close")
             .send_form([("username", username), ("password", password)]);
         self.reply(response)
     }
