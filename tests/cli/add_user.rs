@@ -415,3 +415,163 @@ fn dry_run_adds_nothing() {
         .stderr(format!("{NOTE_NO_HASHES}would create user 'bob'\n"));
     assert!(env.dump().is_empty());
 }
+
+/// A bcrypt hash of `password` at `cost`, as a passlib-era service stores it.
+fn bcrypt_hash(password: &str, cost: u32) -> String {
+    bcrypt::hash_with_salt(password, cost, [42; 16])
+        .unwrap()
+        .format_for_version(bcrypt::Version::TwoB)
+}
+
+#[test]
+fn a_bcrypt_table_gets_bcrypt_at_the_cost_its_rows_use() {
+    let env = TestEnv::service_table();
+    env.insert_raw(&format!(
+        "INSERT INTO users (username, disabled, hashed_password) VALUES ('a', 0, '{}'), ('b', 0, '{}');",
+        bcrypt_hash("pw", 5),
+        bcrypt_hash("pw", 6)
+    ));
+    env.run(&["add-user", "carol", "--password-stdin"], "carol pass\n")
+        .code(0)
+        .stderr(format!(
+            "{}created user 'carol' (id 3)\n",
+            support::note_bcrypt("all 2 stored hashes are bcrypt (highest cost 6)")
+        ));
+    assert!(
+        env.hash_of("carol").starts_with("$2b$06$"),
+        "{}",
+        env.hash_of("carol")
+    );
+    env.run(
+        &[
+            "add-user",
+            "dan",
+            "--bcrypt-cost",
+            "7",
+            "--password-stdin",
+            "-q",
+        ],
+        "dan pass\n",
+    )
+    .code(0)
+    .stderr("");
+    assert!(
+        env.hash_of("dan").starts_with("$2b$07$"),
+        "{}",
+        env.hash_of("dan")
+    );
+    env.run(
+        &["verify-login", "dan", "--password-stdin", "-q"],
+        "dan pass",
+    )
+    .code(0);
+    // Given, the scheme writes passlib's default cost; the test profile the cheapest.
+    env.run(
+        &[
+            "set-password",
+            "dan",
+            "--hash-scheme",
+            "bcrypt",
+            "--password-stdin",
+        ],
+        "again\n",
+    )
+    .code(0);
+    assert!(
+        env.hash_of("dan").starts_with("$2b$12$"),
+        "{}",
+        env.hash_of("dan")
+    );
+    env.run(
+        &[
+            "set-password",
+            "dan",
+            "--hash-profile",
+            "test",
+            "--password-stdin",
+            "-q",
+        ],
+        "again\n",
+    )
+    .code(0);
+    assert!(
+        env.hash_of("dan").starts_with("$2b$04$"),
+        "{}",
+        env.hash_of("dan")
+    );
+}
+
+#[test]
+fn bcrypt_refuses_passwords_it_would_not_hash_as_given() {
+    let env = TestEnv::init();
+    let bcrypt = [
+        "add-user",
+        "alice",
+        "--hash-scheme",
+        "bcrypt",
+        "--password-stdin",
+    ];
+    env.run(&bcrypt, &format!("{}\n", "x".repeat(73)))
+        .code(5)
+        .stderr(
+            "error: the password is 73 bytes; bcrypt uses only the first 72 and the service's bcrypt may \
+             refuse it: give at most 72 bytes\n",
+        );
+    // Bytes, not characters: 37 two-byte characters are 74 bytes.
+    env.run(&bcrypt, &format!("{}\n", "é".repeat(37))).code(5);
+    env.run(&bcrypt, "a\0b\n")
+        .code(5)
+        .stderr("error: the password contains a NUL character, which bcrypt cannot hash\n");
+    assert!(env.dump().is_empty());
+    env.run(&bcrypt, &format!("{}\n", "x".repeat(72))).code(0);
+    // Argon2 takes any length.
+    env.run(
+        &[
+            "add-user",
+            "bob",
+            "--hash-scheme",
+            "argon2",
+            "--hash-profile",
+            "test",
+            "--password-stdin",
+            "-q",
+        ],
+        &format!("{}\n", "x".repeat(200)),
+    )
+    .code(0);
+}
+
+#[test]
+fn a_bcrypt_cost_or_scheme_that_cannot_apply_is_a_usage_error() {
+    let env = TestEnv::init();
+    env.add_user("alice", "pw");
+    env.run(
+        &["add-user", "bob", "--bcrypt-cost", "10", "--password-stdin"],
+        "pw\n",
+    )
+    .code(2)
+    .stderr(
+        "error: a bcrypt cost was given, but the service's hash scheme is argon2 (the 1 stored hash is \
+         Argon2): it writes no bcrypt hashes\n",
+    );
+    env.run(
+        &[
+            "add-user",
+            "bob",
+            "--hash-scheme",
+            "bcrypt",
+            "--bcrypt-cost",
+            "3",
+            "--password-stdin",
+        ],
+        "pw\n",
+    )
+    .code(2);
+    env.cmd()
+        .args(["add-user", "bob", "--password-stdin"])
+        .env("AUTHCTL_HASH_SCHEME", "md5")
+        .write_stdin("pw\n")
+        .assert()
+        .code(2);
+    assert_eq!(env.dump().len(), 1);
+}

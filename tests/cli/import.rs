@@ -323,3 +323,78 @@ fn shows_a_progress_bar_on_a_terminal_only() {
     assert!(shown.contains("/6"), "{shown:?}");
     assert!(shown.contains("imported: 6 created"), "{shown:?}");
 }
+
+#[test]
+fn records_are_hashed_and_checked_for_the_service_scheme() {
+    let env = TestEnv::init();
+    env.run(
+        &[
+            "add-user",
+            "johndoe",
+            "--hash-scheme",
+            "bcrypt",
+            "--hash-profile",
+            "test",
+            "--password-stdin",
+            "-q",
+        ],
+        "swordfish\n",
+    )
+    .code(0);
+    let before = env.dump();
+    let argon2 = support::ARGON2_SECRET;
+    let long = "x".repeat(73);
+    import(
+        &env,
+        "bad.csv",
+        &format!("username,password,hashed_password\nok,fine,\nlong,{long},\nargon,,\"{argon2}\"\n"),
+        &[],
+    )
+    .code(5)
+    .stderr(
+        "error: 2 problems in the input; nothing was written:\n  \
+         line 3, field password: the password is 73 bytes; bcrypt uses only the first 72 and the service's \
+         bcrypt may refuse it: give at most 72 bytes\n  \
+         line 4, field hashed_password: the hash is argon2id v=19 m=65536 t=3 p=4 (16-byte salt, 32-byte tag), \
+         which the service's hash scheme bcrypt (passlib's bcrypt) cannot identify: its login answers 500 \
+         (detected: the 1 stored hash is bcrypt (highest cost 4))\n",
+    );
+    assert_eq!(env.dump(), before);
+    import(
+        &env,
+        "good.csv",
+        &format!("username,password,hashed_password\nok,fine,\nlegacy,,{BCRYPT_SECRET}\n"),
+        &["--format", "json", "-q"],
+    )
+    .code(0)
+    .stdout("{\"created\":2,\"updated\":0,\"unchanged\":0,\"skipped\":0,\"failed\":0,\"dry_run\":false,\"hash_scheme\":\"bcrypt\"}\n");
+    assert!(
+        env.hash_of("ok").starts_with("$2b$04$"),
+        "{}",
+        env.hash_of("ok")
+    );
+    env.run(&["verify-login", "ok", "--password-stdin", "-q"], "fine")
+        .code(0);
+}
+
+#[test]
+fn into_an_empty_table_the_imported_hashes_decide_the_scheme() {
+    let env = TestEnv::init();
+    import(
+        &env,
+        "blog.csv",
+        &format!("username,hashed_password,password\njohndoe,{BCRYPT_SECRET},\nalice,,wonderland\n"),
+        &["--hash-profile", "test"],
+    )
+    .code(0)
+    .stderr(format!(
+        "{TEST_PROFILE_WARNING}{}imported: 2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\n",
+        support::note_bcrypt("the 1 imported hash is bcrypt (highest cost 12)")
+    ));
+    // The plain password got the scheme of the hashes it arrived with, at the test profile's cost.
+    assert!(
+        env.hash_of("alice").starts_with("$2b$04$"),
+        "{}",
+        env.hash_of("alice")
+    );
+}
