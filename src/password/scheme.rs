@@ -151,13 +151,13 @@ impl Scheme {
 
     /// Spends the time of one verification at the cost this scheme writes; always "no".
     pub fn verify_dummy(self, password: &str) {
-        let dummy = if let Scheme::Bcrypt { .. } = self {
-            DUMMY_BCRYPT
-        } else {
-            DUMMY_ARGON2
+        let dummy = match self {
+            // The vector with this cost in place of its own: a valid hash that costs as much.
+            Scheme::Bcrypt { cost } => format!("$2b${cost:02}{}", &DUMMY_BCRYPT[6..]),
+            Scheme::Argon2 | Scheme::Argon2Bcrypt => DUMMY_ARGON2.to_owned(),
         };
         // Only the time spent matters.
-        let _ = verify_any(password, dummy, false);
+        let _ = verify_any(password, &dummy, false);
     }
 }
 
@@ -473,6 +473,13 @@ mod tests {
                 .matches
         );
         assert!(!Scheme::Argon2Bcrypt.verify(&long, &hash).unwrap().matches);
+    }
+
+    #[test]
+    fn the_bcrypt_dummy_has_the_scheme_cost() {
+        let dummy = format!("$2b${:02}{}", 10, &DUMMY_BCRYPT[6..]);
+        assert_eq!(dummy.len(), DUMMY_BCRYPT.len());
+        assert!(matches!(inspect(&dummy), Ok(HashInfo::Bcrypt { cost: 10, .. })));
     }
 
     #[test]

@@ -214,6 +214,34 @@ fn an_unknown_user_costs_one_hash_verification_like_a_wrong_password() {
 }
 
 #[test]
+fn under_bcrypt_an_unknown_user_costs_a_verification_at_the_rows_cost() {
+    use std::time::{Duration, Instant};
+    // Cost 10 takes a quarter of the Argon2 dummy's time: a dummy of the wrong kind would show.
+    let hash = bcrypt::hash_with_salt("pw", 10, [3; 16])
+        .unwrap()
+        .format_for_version(bcrypt::Version::TwoB);
+    let env = with_rows(&[("alice", "0", &hash)]);
+    let fastest = |user: &str| -> Duration {
+        (0..3)
+            .map(|_| {
+                let started = Instant::now();
+                env.run(&["verify-login", user, "--password-stdin", "-q"], "wrong")
+                    .code(1);
+                started.elapsed()
+            })
+            .min()
+            .unwrap()
+    };
+    let wrong_password = fastest("alice");
+    let unknown_user = fastest("nobody");
+    eprintln!("bcrypt cost 10: wrong password {wrong_password:?}, unknown user {unknown_user:?}");
+    assert!(
+        unknown_user * 2 > wrong_password && unknown_user < wrong_password * 2,
+        "unknown user {unknown_user:?} vs wrong password {wrong_password:?}"
+    );
+}
+
+#[test]
 fn password_stdin_on_a_terminal_does_not_echo() {
     let env = TestEnv::init();
     env.add_user("alice", "typed at a terminal");
