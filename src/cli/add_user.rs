@@ -5,9 +5,9 @@ use crate::db::Access;
 use crate::exit;
 use crate::users::{self, Action, OnExisting, PasswordChange, UserSpec};
 
-use super::hash_scheme;
 use super::password_source::NewPasswordArgs;
 use super::{Context, WriteArgs};
+use super::{hash_scheme, output};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -89,12 +89,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     // Before asking for a password: nobody should type one twice to learn the name is taken.
     let plan = users::plan(&mut *store, &spec, on_existing)?;
     let mut generated = None;
+    let mut hashed_for = None;
     let change = if plan.needs_password {
         let scheme = args.password.scheme.resolve(&mut *store)?;
         let (password, random) = args.password.read(&spec.username)?;
         generated = random;
         let hasher = args.password.hasher(ctx.out, scheme.scheme);
         hash_scheme::note_detection(ctx.out, &scheme);
+        hashed_for = Some(scheme.scheme.name());
         // Hashing takes a fraction of a second: done before the write lock is taken.
         users::password_change(&plan, &password, &hasher)?
     } else {
@@ -110,8 +112,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     } else {
         "already exists"
     };
-    args.write
-        .report(unchanged)
-        .emit(ctx.out, &outcome, generated.as_deref())?;
+    let report = output::Report {
+        hash_scheme: hashed_for,
+        ..args.write.report(unchanged)
+    };
+    report.emit(ctx.out, &outcome, generated.as_deref())?;
     Ok(exit::SUCCESS)
 }

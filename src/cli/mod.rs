@@ -174,6 +174,7 @@ impl WriteArgs {
             format: self.format,
             dry_run: self.dry_run,
             unchanged,
+            hash_scheme: None,
         }
     }
 }

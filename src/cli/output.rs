@@ -118,6 +118,9 @@ struct ActionRecord<'a> {
     user: Option<UserRecord<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     generated_password: Option<&'a str>,
+    /// The service's hash scheme of the password hash this write stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hash_scheme: Option<&'static str>,
 }
 
 /// How a command reports one outcome.
@@ -126,6 +129,8 @@ pub struct Report<'a> {
     pub dry_run: bool,
     /// Why nothing changed, for text: "is already disabled".
     pub unchanged: &'a str,
+    /// The hash scheme a new password was hashed for, if the command hashed one.
+    pub hash_scheme: Option<&'static str>,
 }
 
 impl Report<'_> {
@@ -152,6 +157,7 @@ impl Report<'_> {
                     user: (outcome.action != Action::Absent)
                         .then(|| UserRecord::from(&outcome.user)),
                     generated_password,
+                    hash_scheme: self.hash_scheme.filter(|_| outcome.stored_password()),
                 },
             ),
             Format::Text => {

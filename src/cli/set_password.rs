@@ -4,9 +4,9 @@ use crate::db::Access;
 use crate::exit;
 use crate::users::{self, PasswordChange};
 
-use super::hash_scheme;
 use super::password_source::NewPasswordArgs;
 use super::{Context, WriteArgs};
+use super::{hash_scheme, output};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -46,8 +46,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         PasswordChange::Set(hasher.hash(&password)?)
     };
     let outcome = users::set_password(&mut *store, &plan, &change, args.write.dry_run)?;
-    args.write
-        .report("already has this password")
-        .emit(ctx.out, &outcome, generated.as_deref())?;
+    let report = output::Report {
+        hash_scheme: Some(scheme.scheme.name()),
+        ..args.write.report("already has this password")
+    };
+    report.emit(ctx.out, &outcome, generated.as_deref())?;
     Ok(exit::SUCCESS)
 }

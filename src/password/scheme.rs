@@ -479,7 +479,10 @@ mod tests {
     fn the_bcrypt_dummy_has_the_scheme_cost() {
         let dummy = format!("$2b${:02}{}", 10, &DUMMY_BCRYPT[6..]);
         assert_eq!(dummy.len(), DUMMY_BCRYPT.len());
-        assert!(matches!(inspect(&dummy), Ok(HashInfo::Bcrypt { cost: 10, .. })));
+        assert!(matches!(
+            inspect(&dummy),
+            Ok(HashInfo::Bcrypt { cost: 10, .. })
+        ));
     }
 
     #[test]

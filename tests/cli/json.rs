@@ -24,6 +24,7 @@ struct ActionLine {
     username: String,
     user: Option<User>,
     generated_password: Option<String>,
+    hash_scheme: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +83,7 @@ fn writes_print_one_action_per_user() {
     );
     assert_eq!(a.username, "alice");
     assert_eq!(a.user.as_ref().unwrap().id, 1);
+    assert_eq!(a.hash_scheme.as_deref(), Some("argon2"));
     let password = a.generated_password.clone().unwrap();
     env.run(&["verify-login", "alice", "--password-stdin"], &password)
         .code(0);
@@ -105,6 +107,7 @@ fn writes_print_one_action_per_user() {
     assert_eq!(updated[0].action, "updated");
     assert_eq!(updated[0].fields, ["email", "disabled"]);
     assert!(updated[0].generated_password.is_none());
+    assert!(updated[0].hash_scheme.is_none(), "no password was stored");
 
     let toggled = actions(
         &env.run(&["enable-user", "alice", "alice", "--format", "json"], "")
@@ -395,4 +398,34 @@ fn errors_are_json_on_stderr_with_kind_and_exit_code() {
         .assert()
         .code(7);
     assert_eq!(error(&assert).kind, "database_unusable");
+}
+
+#[test]
+fn a_hash_the_service_cannot_verify_is_a_json_error_with_exit_9() {
+    let env = TestEnv::service_table();
+    env.insert_raw(&format!(
+        "INSERT INTO users (username, hashed_password) VALUES ('johndoe', '{}');",
+        support::BCRYPT_SECRET
+    ));
+    let assert = env
+        .run(
+            &[
+                "verify-login",
+                "johndoe",
+                "--password-stdin",
+                "--hash-scheme",
+                "argon2",
+                "--format",
+                "json",
+            ],
+            "secret",
+        )
+        .code(9)
+        .stdout("");
+    let body = error(&assert);
+    assert_eq!(
+        (body.kind.as_str(), body.exit_code),
+        ("unverifiable_hash", 9)
+    );
+    assert!(body.message.contains("cannot identify"), "{}", body.message);
 }

@@ -173,3 +173,38 @@ fn a_closed_pipe_is_not_an_error() {
     assert_eq!(String::from_utf8_lossy(&pipe.stderr), "");
     assert!(pipe.status.success(), "authctl exited {:?}", pipe.status);
 }
+
+#[test]
+fn hash_profile_follows_the_service_scheme() {
+    let env = TestEnv::service_table();
+    let cheap = bcrypt::hash_with_salt("pw", 4, [9; 16])
+        .unwrap()
+        .format_for_version(bcrypt::Version::TwoB);
+    env.insert_raw(&format!(
+        "INSERT INTO users (username, hashed_password) VALUES ('johndoe', '{BCRYPT_SWORDFISH}'), ('fixture', '{cheap}');"
+    ));
+    let names = |args: &[&str]| {
+        let mut all = vec!["list-users", "--format", "csv", "-q"];
+        all.extend_from_slice(args);
+        support::stdout(&env.run(&all, "").code(0))
+    };
+    // A passlib-era table: its cost-12 hashes are what the service writes.
+    assert_eq!(
+        names(&["--hash-profile", "service"]),
+        "id,username,email,full_name,disabled\n1,johndoe,,,false\n"
+    );
+    assert_eq!(
+        names(&["--hash-profile", "test"]),
+        "id,username,email,full_name,disabled\n2,fixture,,,false\n"
+    );
+    // For a pwdlib service, no bcrypt hash is the service's own.
+    assert_eq!(
+        names(&[
+            "--hash-profile",
+            "service",
+            "--hash-scheme",
+            "argon2+bcrypt"
+        ]),
+        "id,username,email,full_name,disabled\n"
+    );
+}
