@@ -416,20 +416,13 @@ fn dry_run_adds_nothing() {
     assert!(env.dump().is_empty());
 }
 
-/// A bcrypt hash of `password` at `cost`, as a passlib-era service stores it.
-fn bcrypt_hash(password: &str, cost: u32) -> String {
-    bcrypt::hash_with_salt(password, cost, [42; 16])
-        .unwrap()
-        .format_for_version(bcrypt::Version::TwoB)
-}
-
 #[test]
 fn a_bcrypt_table_gets_bcrypt_at_the_cost_its_rows_use() {
     let env = TestEnv::service_table();
     env.insert_raw(&format!(
         "INSERT INTO users (username, disabled, hashed_password) VALUES ('a', 0, '{}'), ('b', 0, '{}');",
-        bcrypt_hash("pw", 5),
-        bcrypt_hash("pw", 6)
+        support::bcrypt_hash("pw", 5),
+        support::bcrypt_hash("pw", 6)
     ));
     env.run(&["add-user", "carol", "--password-stdin"], "carol pass\n")
         .code(0)

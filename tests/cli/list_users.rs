@@ -177,9 +177,7 @@ fn a_closed_pipe_is_not_an_error() {
 #[test]
 fn hash_profile_follows_the_service_scheme() {
     let env = TestEnv::service_table();
-    let cheap = bcrypt::hash_with_salt("pw", 4, [9; 16])
-        .unwrap()
-        .format_for_version(bcrypt::Version::TwoB);
+    let cheap = support::bcrypt_hash("pw", 4);
     env.insert_raw(&format!(
         "INSERT INTO users (username, hashed_password) VALUES ('johndoe', '{BCRYPT_SWORDFISH}'), ('fixture', '{cheap}');"
     ));

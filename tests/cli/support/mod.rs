@@ -241,6 +241,13 @@ impl TestEnv {
     }
 }
 
+/// A bcrypt hash of `password` at `cost`, as a passlib-era service stores it (fixed salt).
+pub fn bcrypt_hash(password: &str, cost: u32) -> String {
+    bcrypt::hash_with_salt(password, cost, [42; 16])
+        .unwrap()
+        .format_for_version(bcrypt::Version::TwoB)
+}
+
 /// The stdout of a finished command, as text.
 pub fn stdout(assert: &Assert) -> String {
     String::from_utf8(assert.get_output().stdout.clone()).unwrap()
