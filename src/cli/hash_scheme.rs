@@ -3,7 +3,9 @@
 
 use crate::db::Lookup;
 use crate::error::Result;
-use crate::password::{BCRYPT_DEFAULT_COST, Resolved, Scheme, SchemeChoice};
+use crate::password::{
+    BCRYPT_DEFAULT_COST, BCRYPT_TEST_COST, MAX_BCRYPT_COST, Resolved, Scheme, SchemeChoice,
+};
 
 use super::Output;
 
@@ -25,7 +27,8 @@ pub struct SchemeArgs {
     #[arg(
         long = "bcrypt-cost",
         value_name = "COST",
-        value_parser = clap::value_parser!(u32).range(4..=18)
+        value_parser = clap::value_parser!(u32)
+            .range(i64::from(BCRYPT_TEST_COST)..=i64::from(MAX_BCRYPT_COST))
     )]
     pub bcrypt_cost: Option<u32>,
 }
@@ -77,10 +80,16 @@ pub fn note_detection(out: &Output, resolved: &Resolved) {
         return;
     };
     let scheme = resolved.scheme;
-    let hint = if scheme == Scheme::Argon2 {
-        "for a passlib-era service (bcrypt only) give --hash-scheme bcrypt or AUTHCTL_HASH_SCHEME=bcrypt"
-    } else {
-        "--hash-scheme or AUTHCTL_HASH_SCHEME overrides it"
+    let hint = match scheme {
+        Scheme::Argon2 => {
+            "for a passlib-era service (bcrypt only) give --hash-scheme bcrypt or AUTHCTL_HASH_SCHEME=bcrypt"
+        }
+        Scheme::Bcrypt { .. } => "--hash-scheme or AUTHCTL_HASH_SCHEME overrides it",
+        // NOTE: a passlib-era table that an older authctl wrote Argon2 hashes into looks the same.
+        Scheme::Argon2Bcrypt => {
+            "--hash-scheme or AUTHCTL_HASH_SCHEME overrides it (for a passlib-era service, bcrypt only, \
+             give bcrypt: its Argon2 rows cannot log in until set-password gives them bcrypt hashes)"
+        }
     };
     out.note(format!(
         "hash scheme {scheme}, detected: {}; {hint}",

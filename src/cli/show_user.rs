@@ -89,10 +89,11 @@ fn hash_record(scheme: Scheme, info: &HashInfo) -> HashRecord {
 /// The text lines about the hash, after `hash:`.
 fn hash_text(scheme: Scheme, judged: &Result<HashInfo, StoredHashProblem>) -> String {
     let info = match judged {
-        Ok(info) | Err(StoredHashProblem::Unidentified { info, .. }) => info,
-        Err(problem @ StoredHashProblem::Malformed(_)) => {
-            return format!("unusable: the stored hash {}", problem.reason());
-        }
+        Ok(info) => info,
+        Err(problem) => match problem.info() {
+            Some(info) => info,
+            None => return format!("unusable: the stored hash {}", problem.reason()),
+        },
     };
     let verifies = if judged.is_ok() {
         "yes".to_owned()
@@ -123,10 +124,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         .ok_or_else(|| Error::UserNotFound(args.username.clone()))?;
     let scheme = args.scheme.resolve_noted(&mut *store, ctx.out)?;
     let judged = scheme.judge(&stored.hashed_password);
-    let info = match &judged {
-        Ok(info) | Err(StoredHashProblem::Unidentified { info, .. }) => Some(info),
-        Err(StoredHashProblem::Malformed(_)) => None,
-    };
+    let info = judged.as_ref().map_or_else(StoredHashProblem::info, Some);
     let record = ShowRecord {
         user: UserRecord::from(&stored.user),
         hash_scheme: scheme.name(),

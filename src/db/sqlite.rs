@@ -14,7 +14,7 @@ use super::{
     WriteTx,
 };
 use crate::error::{Error, Result};
-use crate::password::HashCensus;
+use crate::password::{HashCensus, MAX_BCRYPT_COST};
 
 /// authctl's schema; its last statement sets `PRAGMA user_version` to [`SCHEMA_VERSION`].
 const SCHEMA: &str = include_str!("../../schema.sql");
@@ -274,14 +274,17 @@ fn email_owner(conn: &Connection, email: &str) -> rusqlite::Result<Option<String
 }
 
 fn hash_census(conn: &Connection) -> rusqlite::Result<HashCensus> {
-    // One pass in SQLite's C: a prefix test per row, no hash parsed.
-    conn.prepare_cached(
-        "SELECT count(*) FILTER (WHERE hashed_password LIKE '$argon2%'), \
-                count(*) FILTER (WHERE hashed_password GLOB '$2[abxy]$[0-9][0-9]$*'), \
-                max(CAST(substr(hashed_password, 5, 2) AS INTEGER)) \
-                    FILTER (WHERE hashed_password GLOB '$2[abxy]$[0-9][0-9]$*') \
-         FROM users",
-    )?
+    // One pass in SQLite's C, by exact (case-sensitive) prefix, no hash parsed: the kinds
+    // `password::inspect` knows, and bcrypt costs only within the bounds it verifies.
+    const ARGON2: &str = "(hashed_password GLOB '$argon2id$*' OR hashed_password GLOB '$argon2i$*' \
+                          OR hashed_password GLOB '$argon2d$*')";
+    const BCRYPT: &str =
+        "(hashed_password GLOB '$2[aby]$[0-9][0-9]$*' AND length(hashed_password) = 60)";
+    conn.prepare_cached(&format!(
+        "SELECT count(*) FILTER (WHERE {ARGON2}), count(*) FILTER (WHERE {BCRYPT}), \
+                max(cost) FILTER (WHERE {BCRYPT} AND cost BETWEEN 4 AND {MAX_BCRYPT_COST}) \
+         FROM (SELECT hashed_password, CAST(substr(hashed_password, 5, 2) AS INTEGER) AS cost FROM users)"
+    ))?
     .query_row([], |row| {
         let count = |i| row.get::<_, i64>(i).map(|n| u64::try_from(n).unwrap_or(0));
         Ok(HashCensus {

@@ -5,8 +5,8 @@
 mod scheme;
 
 pub use scheme::{
-    BCRYPT_DEFAULT_COST, Detection, HashCensus, Hasher, Resolved, Scheme, SchemeChoice,
-    StoredHashProblem, detect,
+    BCRYPT_DEFAULT_COST, BCRYPT_TEST_COST, Detection, HashCensus, Hasher, Resolved, Scheme,
+    SchemeChoice, StoredHashProblem, detect,
 };
 
 use std::fmt;

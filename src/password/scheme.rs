@@ -5,8 +5,8 @@
 use std::fmt;
 
 use super::{
-    Argon2Params, BadHash, DUMMY_ARGON2, DUMMY_BCRYPT, HashInfo, HashProfile, MAX_BCRYPT_COST,
-    ProfileMatch, SERVICE, TEST, Verification, hash_argon2, hash_bcrypt, inspect, verify_any,
+    BadHash, DUMMY_ARGON2, DUMMY_BCRYPT, HashInfo, HashProfile, MAX_BCRYPT_COST, ProfileMatch,
+    SERVICE, TEST, Verification, hash_argon2, hash_bcrypt, inspect, verify_any,
 };
 use crate::error::{Error, Result};
 
@@ -70,41 +70,26 @@ impl Scheme {
         }
     }
 
-    /// Whether a stored hash has the cost this scheme writes (`service`), the test profile's
-    /// (`test`), or another.
+    /// Whether a stored hash is what this scheme writes (`service`), what its test profile
+    /// writes (`test`), or anything else, including every hash of the other kind.
     pub fn profile_of(self, info: &HashInfo) -> ProfileMatch {
         match (self, info) {
             (Scheme::Bcrypt { cost }, HashInfo::Bcrypt { cost: stored, .. }) if *stored == cost => {
                 ProfileMatch::Service
             }
-            (_, HashInfo::Bcrypt { cost, .. }) if *cost == BCRYPT_TEST_COST => ProfileMatch::Test,
-            (_, HashInfo::Bcrypt { .. }) => ProfileMatch::Other,
-            (_, argon2) if argon2.is_current() => ProfileMatch::Service,
+            (Scheme::Bcrypt { .. }, HashInfo::Bcrypt { cost, .. }) if *cost == BCRYPT_TEST_COST => {
+                ProfileMatch::Test
+            }
+            (Scheme::Argon2 | Scheme::Argon2Bcrypt, argon2) if argon2.is_current() => {
+                ProfileMatch::Service
+            }
             (
-                _,
+                Scheme::Argon2 | Scheme::Argon2Bcrypt,
                 HashInfo::Argon2 {
                     variant, params, ..
                 },
             ) if variant == "argon2id" && *params == TEST => ProfileMatch::Test,
-            (_, HashInfo::Argon2 { .. }) => ProfileMatch::Other,
-        }
-    }
-
-    /// What new hashes look like under this scheme and profile, for messages and help.
-    pub fn describe_new(self, profile: HashProfile) -> String {
-        match (self, profile) {
-            (Scheme::Bcrypt { cost }, HashProfile::Service) => format!("bcrypt $2b$ cost {cost}"),
-            (Scheme::Bcrypt { .. }, HashProfile::Test) => {
-                format!("bcrypt $2b$ cost {BCRYPT_TEST_COST}")
-            }
-            (_, profile) => {
-                let Argon2Params {
-                    m_cost,
-                    t_cost,
-                    p_cost,
-                } = profile.params();
-                format!("argon2id m={m_cost} t={t_cost} p={p_cost}")
-            }
+            _ => ProfileMatch::Other,
         }
     }
 
@@ -117,9 +102,8 @@ impl Scheme {
         // (bcrypt 5); either way the password would not be what the operator typed.
         if password.len() > BCRYPT_MAX_PASSWORD_BYTES {
             return Err(Error::invalid(format!(
-                "the password is {} bytes; bcrypt uses only the first {BCRYPT_MAX_PASSWORD_BYTES} \
-                 and the service's bcrypt may refuse it: give at most {BCRYPT_MAX_PASSWORD_BYTES} bytes",
-                password.len()
+                "the password is over {BCRYPT_MAX_PASSWORD_BYTES} bytes; bcrypt uses only the first \
+                 {BCRYPT_MAX_PASSWORD_BYTES} and the service's bcrypt may refuse it"
             )));
         }
         if password.contains('\0') {
@@ -140,24 +124,50 @@ impl Scheme {
         }
     }
 
-    /// Checks a password against a stored hash as the service's library would.
+    /// Checks a password against a stored hash as the service's library would, including where
+    /// it raises (its login answers 500) on a password the hash's library cannot take.
     pub fn verify(self, password: &str, stored: &str) -> Result<Verification, StoredHashProblem> {
-        self.judge(stored)?;
-        // passlib with bcrypt 4 reads the first 72 bytes of a longer password; pwdlib's bcrypt 5
-        // raises instead, so such a login never succeeds there.
-        let truncate = matches!(self, Scheme::Bcrypt { .. });
-        verify_any(password, stored, truncate).map_err(StoredHashProblem::Malformed)
+        let info = self.judge(stored)?;
+        if let HashInfo::Bcrypt { .. } = info
+            && let Some(why) = self.bcrypt_refuses(password)
+        {
+            return Err(StoredHashProblem::ServiceError { info, why });
+        }
+        verify_any(password, stored, self.truncates()).map_err(StoredHashProblem::Malformed)
+    }
+
+    /// passlib with bcrypt 4 reads the first 72 bytes of a longer password.
+    fn truncates(self) -> bool {
+        matches!(self, Scheme::Bcrypt { .. })
+    }
+
+    /// Why the service's bcrypt would raise on this password, if it would: bcrypt 5 (pwdlib)
+    /// on more than 72 bytes, passlib on a NUL character.
+    fn bcrypt_refuses(self, password: &str) -> Option<&'static str> {
+        match self {
+            Scheme::Argon2Bcrypt if password.len() > BCRYPT_MAX_PASSWORD_BYTES => {
+                Some("the service's bcrypt 5 raises on a password over 72 bytes")
+            }
+            Scheme::Bcrypt { .. } if password.contains('\0') => {
+                Some("passlib raises on a password containing a NUL character")
+            }
+            _ => None,
+        }
     }
 
     /// Spends the time of one verification at the cost this scheme writes; always "no".
     pub fn verify_dummy(self, password: &str) {
-        let dummy = match self {
+        // Only the time spent matters.
+        let _ = verify_any(password, &self.dummy_hash(), self.truncates());
+    }
+
+    /// A hash of the kind and cost this scheme writes, to verify when the user does not exist.
+    fn dummy_hash(self) -> String {
+        match self {
             // The vector with this cost in place of its own: a valid hash that costs as much.
             Scheme::Bcrypt { cost } => format!("$2b${cost:02}{}", &DUMMY_BCRYPT[6..]),
             Scheme::Argon2 | Scheme::Argon2Bcrypt => DUMMY_ARGON2.to_owned(),
-        };
-        // Only the time spent matters.
-        let _ = verify_any(password, &dummy, false);
+        }
     }
 }
 
@@ -174,9 +184,20 @@ pub enum StoredHashProblem {
     Malformed(BadHash),
     /// A sound hash of a kind the service's library does not know.
     Unidentified { info: HashInfo, scheme: Scheme },
+    /// A hash the library knows, but raises on when given this password.
+    ServiceError { info: HashInfo, why: &'static str },
 }
 
 impl StoredHashProblem {
+    /// What the hash is, when it is a sound one.
+    pub fn info(&self) -> Option<&HashInfo> {
+        match self {
+            StoredHashProblem::Malformed(_) => None,
+            StoredHashProblem::Unidentified { info, .. }
+            | StoredHashProblem::ServiceError { info, .. } => Some(info),
+        }
+    }
+
     /// The reason, phrased to follow "the stored password hash of user 'x'".
     pub fn reason(&self) -> String {
         match self {
@@ -184,6 +205,9 @@ impl StoredHashProblem {
             StoredHashProblem::Unidentified { info, scheme } => format!(
                 "is {info}, which the service's hash scheme {scheme} cannot identify: its login answers 500"
             ),
+            StoredHashProblem::ServiceError { info, why } => {
+                format!("is {info}, and {why}: its login answers 500")
+            }
         }
     }
 
@@ -193,7 +217,9 @@ impl StoredHashProblem {
         let username = username.to_owned();
         match self {
             StoredHashProblem::Malformed(_) => Error::BadStoredHash { username, reason },
-            StoredHashProblem::Unidentified { .. } => Error::UnverifiableHash { username, reason },
+            StoredHashProblem::Unidentified { .. } | StoredHashProblem::ServiceError { .. } => {
+                Error::UnverifiableHash { username, reason }
+            }
         }
     }
 }
@@ -461,18 +487,27 @@ mod tests {
     }
 
     #[test]
-    fn passlib_reads_72_bytes_pwdlib_refuses_more() {
+    fn passlib_reads_72_bytes_pwdlib_raises_on_more() {
         let long = "a".repeat(80);
         let hash = bcrypt::hash_with_salt(&long[..72], 4, [7; 16])
             .unwrap()
             .format_for_version(bcrypt::Version::TwoB);
+        let passlib = Scheme::Bcrypt { cost: 4 };
+        assert!(passlib.verify(&long, &hash).unwrap().matches);
         assert!(
-            Scheme::Bcrypt { cost: 4 }
-                .verify(&long, &hash)
+            Scheme::Argon2Bcrypt
+                .verify(&long[..72], &hash)
                 .unwrap()
                 .matches
         );
-        assert!(!Scheme::Argon2Bcrypt.verify(&long, &hash).unwrap().matches);
+        assert!(matches!(
+            Scheme::Argon2Bcrypt.verify(&long, &hash),
+            Err(StoredHashProblem::ServiceError { .. })
+        ));
+        assert!(matches!(
+            passlib.verify("a\0", &hash),
+            Err(StoredHashProblem::ServiceError { .. })
+        ));
     }
 
     #[test]

@@ -507,8 +507,8 @@ fn bcrypt_refuses_passwords_it_would_not_hash_as_given() {
     env.run(&bcrypt, &format!("{}\n", "x".repeat(73)))
         .code(5)
         .stderr(
-            "error: the password is 73 bytes; bcrypt uses only the first 72 and the service's bcrypt may \
-             refuse it: give at most 72 bytes\n",
+            "error: the password is over 72 bytes; bcrypt uses only the first 72 and the service's bcrypt may \
+             refuse it\n",
         );
     // Bytes, not characters: 37 two-byte characters are 74 bytes.
     env.run(&bcrypt, &format!("{}\n", "é".repeat(37))).code(5);

@@ -353,8 +353,8 @@ fn records_are_hashed_and_checked_for_the_service_scheme() {
     .code(5)
     .stderr(
         "error: 2 problems in the input; nothing was written:\n  \
-         line 3, field password: the password is 73 bytes; bcrypt uses only the first 72 and the service's \
-         bcrypt may refuse it: give at most 72 bytes\n  \
+         line 3, field password: the password is over 72 bytes; bcrypt uses only the first 72 and the service's \
+         bcrypt may refuse it\n  \
          line 4, field hashed_password: the hash is argon2id v=19 m=65536 t=3 p=4 (16-byte salt, 32-byte tag), \
          which the service's hash scheme bcrypt (passlib's bcrypt) cannot identify: its login answers 500 \
          (detected: the 1 stored hash is bcrypt (highest cost 4))\n",

@@ -150,6 +150,8 @@ fn passlib_service_accepts_what_authctl_writes_beside_the_blog_row() {
     ] {
         assert_agree(&env, &service, user, password, &[]);
     }
+    // passlib raises on a NUL character: the service answers 500, verify-login exits 9.
+    assert_agree(&env, &service, "carol", "from\0import", &[]);
     // A password bcrypt cannot take is refused, not truncated.
     env.run(
         &["set-password", "long", "--password-stdin"],
@@ -286,4 +288,75 @@ fn argon2_only_service_and_verify_login_agree_on_bcrypt_rows() {
              cannot identify: its login answers 500\n",
         );
     assert_eq!(env.dump(), before);
+}
+
+/// Users of a passlib-era service moved with `export --include-hashes | import` into a new table
+/// keep logging in there: the imported hashes decide the scheme, passwords imported beside them
+/// are hashed with it.
+#[test]
+fn a_passlib_table_moves_with_export_and_import() {
+    let old = TestEnv::service_table();
+    old.insert_raw(&format!(
+        "INSERT INTO users VALUES (1, 'johndoe', 'johndoe@example.com', 'John Doe', false, '{BCRYPT_SWORDFISH}');"
+    ));
+    old.add_user("alice", "wonderland");
+    let exported = support::stdout(
+        &old.run(
+            &["export", "--include-hashes", "--format", "jsonl", "-q"],
+            "",
+        )
+        .code(0),
+    );
+    let new = TestEnv::init();
+    new.cmd()
+        .args(["import", "-", "--input-format", "jsonl", "-q"])
+        .write_stdin(format!(
+            "{exported}{}\n",
+            json!({"username": "carol", "password": "beside them"})
+        ))
+        .assert()
+        .code(0);
+    assert!(
+        new.hash_of("carol").starts_with("$2b$12$"),
+        "{}",
+        new.hash_of("carol")
+    );
+    let service = Service::start_app(
+        App::Passlib,
+        new.dir(),
+        &format!("sqlite:///{}", new.db.display()),
+        KEY,
+    );
+    for (user, password) in [
+        ("johndoe", "swordfish"),
+        ("alice", "wonderland"),
+        ("carol", "beside them"),
+    ] {
+        assert_ok(&service.login_and_me(user, password), user);
+    }
+}
+
+/// pwdlib with both hashers (the full-stack template's way) raises on a password over 72 bytes
+/// against a bcrypt row (bcrypt 5): a 500, which verify-login reports as exit 9.
+#[test]
+fn pwdlib_raises_on_long_passwords_against_bcrypt_rows() {
+    let long = "p".repeat(72);
+    let env = TestEnv::service_table();
+    env.insert_raw(&format!(
+        "INSERT INTO users (username, disabled, hashed_password) VALUES ('legacy', 0, '{}'), ('argon', 0, '{ARGON2_SECRET}');",
+        support::bcrypt_hash(&long, 4)
+    ));
+    let service = Service::start(env.dir(), &format!("sqlite:///{}", env.db.display()), KEY);
+    let longer = format!("{long}and more");
+    for (user, password) in [
+        ("legacy", long.as_str()),
+        ("legacy", longer.as_str()),
+        ("legacy", "short"),
+        ("argon", "secret"),
+        ("nobody", longer.as_str()),
+    ] {
+        assert_agree(&env, &service, user, password, &[]);
+    }
+    let reply = service.login("legacy", &longer);
+    assert_eq!(reply.status, 500, "{reply:?}");
 }

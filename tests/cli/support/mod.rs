@@ -29,7 +29,9 @@ pub const NOTE_NO_HASHES_IMPORT: &str = "note: hash scheme argon2 (pwdlib's reco
 pub fn note_both_kinds(whose: &str, argon2: &str, bcrypt: &str) -> String {
     format!(
         "note: hash scheme argon2+bcrypt (pwdlib with Argon2 and bcrypt), detected: the {whose} hashes \
-         are {argon2} and {bcrypt}; --hash-scheme or AUTHCTL_HASH_SCHEME overrides it\n"
+         are {argon2} and {bcrypt}; --hash-scheme or AUTHCTL_HASH_SCHEME overrides it (for a \
+         passlib-era service, bcrypt only, give bcrypt: its Argon2 rows cannot log in until \
+         set-password gives them bcrypt hashes)\n"
     )
 }
 
