@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use crate::db::Store;
-use crate::error::{Error, Kind, Result, RowError};
+use crate::error::{Error, Kind, Result, RowCause, RowError};
 use crate::password::{self, HashCensus, HashProfile, Hasher, Resolved, SchemeChoice};
 use crate::users::{self, Action, OnExisting, PasswordChange, UserSpec};
 
@@ -202,7 +202,7 @@ fn row_error(location: String, field: Option<&str>, message: impl Into<String>) 
         location,
         field: field.map(str::to_owned),
         message: message.into(),
-        conflict: false,
+        cause: RowCause::Value,
     }
 }
 
@@ -375,11 +375,14 @@ pub fn import(
     let mut plans = Vec::with_capacity(rows.len());
     for row in &mut rows {
         if row.secret == Secret::Missing && options.missing_password == MissingPassword::Error {
-            errors.push(row_error(
-                row.location.clone(),
-                Some("password"),
-                "neither password nor hashed_password (see --missing-password)",
-            ));
+            errors.push(RowError {
+                cause: RowCause::NoPassword,
+                ..row_error(
+                    row.location.clone(),
+                    Some("password"),
+                    "neither password nor hashed_password",
+                )
+            });
         }
         match users::plan(store, &row.spec, options.on_conflict) {
             Ok(plan) => {
@@ -398,7 +401,7 @@ pub fn import(
                     "email"
                 };
                 errors.push(RowError {
-                    conflict: true,
+                    cause: RowCause::Conflict,
                     ..row_error(row.location.clone(), Some(field), e.to_string())
                 });
             }
@@ -443,7 +446,11 @@ pub fn import(
     for (row, change) in rows.iter().zip(&changes) {
         let outcome = users::apply(&mut *tx, &row.spec, change, on_conflict).map_err(|e| {
             Error::Rows(vec![RowError {
-                conflict: e.kind() == Kind::Conflict,
+                cause: if e.kind() == Kind::Conflict {
+                    RowCause::Conflict
+                } else {
+                    RowCause::Value
+                },
                 ..row_error(row.location.clone(), None, e.to_string())
             }])
         })?;

@@ -1,6 +1,5 @@
 //! The domain's errors: every failure the core can report, each with the class that decides its exit code.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// The failure classes of `exit-codes.md`. The mapping to numbers lives in [`crate::exit`].
@@ -69,20 +68,31 @@ pub enum Error {
     #[error("the stored password hash of user '{username}' {reason}")]
     BadStoredHash { username: String, reason: String },
 
+    /// The signing key is the FastAPI tutorial's published example.
+    #[error(
+        "the signing key is the FastAPI tutorial's published example key, with which anyone can forge tokens; \
+         make a new one with `openssl rand -hex 32`"
+    )]
+    ExampleKey,
+
+    /// Nothing at the database's location (only `init-db` creates one).
+    #[error("database {location}: no database at this path")]
+    NoDatabase { location: String },
+
     /// The hash stored for a user is one the service's hash scheme cannot identify.
     #[error("the stored password hash of user '{username}' {reason}")]
     UnverifiableHash { username: String, reason: String },
 
+    /// `location` is the database as shown to people: a path, or a URL without its password.
     #[error(
-        "database {path} is locked by another connection (waited {waited}); nothing was written, retry later or raise --busy-timeout",
-        path = .path.display(),
+        "database {location} is locked by another connection (waited {waited}); nothing was written",
         waited = humantime::format_duration(*.waited)
     )]
-    Busy { path: PathBuf, waited: Duration },
+    Busy { location: String, waited: Duration },
 
     /// The database cannot be used as it is; the reason says what to do.
-    #[error("database {path}: {reason}", path = .path.display())]
-    Unusable { path: PathBuf, reason: String },
+    #[error("database {location}: {reason}")]
+    Unusable { location: String, reason: String },
 
     /// A required secret or input is missing or unreadable.
     #[error("{0}")]
@@ -97,19 +107,28 @@ pub enum Error {
     Declined(String),
 
     /// Rows of an import were refused; all of them are listed.
-    #[error("{} in the input; nothing was written:\n{}", plural(.0.len(), "problem"), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    #[error("{}:\n{}", rows_heading(.0.len()), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Rows(Vec<RowError>),
 
     /// Anything else that should not happen: a bug or a broken system (no random source).
     #[error("{0}")]
     Internal(String),
 
-    /// An unexpected database failure: a bug or a broken environment.
-    #[error("database {path}: {source}", path = .path.display())]
+    /// An unexpected database failure: a bug or a broken environment. The source is the
+    /// engine's own error, kept for its message.
+    #[error("database {location}: {source}")]
     Database {
-        path: PathBuf,
+        location: String,
         #[source]
-        source: rusqlite::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// Writing the output failed (a closed pipe is not an error; see `exit::for_error`).
+    #[error("writing to {target}")]
+    Output {
+        target: String,
+        #[source]
+        source: std::io::Error,
     },
 }
 
@@ -120,15 +139,20 @@ impl Error {
             Error::Usage(_) => Kind::Usage,
             // Conflicts only when every refused row is one: a script can then retry with
             // --on-conflict; anything else is bad input.
-            Error::Rows(rows) if rows.iter().all(|r| r.conflict) => Kind::Conflict,
+            Error::Rows(rows) if rows.iter().all(|r| r.cause == RowCause::Conflict) => {
+                Kind::Conflict
+            }
             Error::UserNotFound(_) => Kind::NotFound,
             Error::UsernameTaken(_) | Error::EmailTaken { .. } => Kind::Conflict,
-            Error::Invalid(_) | Error::BadStoredHash { .. } | Error::Rows(_) => Kind::Invalid,
+            Error::Invalid(_)
+            | Error::BadStoredHash { .. }
+            | Error::Rows(_)
+            | Error::ExampleKey => Kind::Invalid,
             Error::Busy { .. } => Kind::Busy,
-            Error::Unusable { .. } => Kind::DatabaseUnusable,
+            Error::Unusable { .. } | Error::NoDatabase { .. } => Kind::DatabaseUnusable,
             Error::UnverifiableHash { .. } => Kind::Unverifiable,
             Error::Environment(_) => Kind::Environment,
-            Error::Internal(_) | Error::Database { .. } => Kind::Internal,
+            Error::Internal(_) | Error::Database { .. } | Error::Output { .. } => Kind::Internal,
         }
     }
 
@@ -144,8 +168,18 @@ pub struct RowError {
     pub location: String,
     pub field: Option<String>,
     pub message: String,
-    /// The username or email is taken (as opposed to a bad value).
-    pub conflict: bool,
+    pub cause: RowCause,
+}
+
+/// Why a record was refused, for the exit class and for the advice the command line adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowCause {
+    /// A bad value.
+    Value,
+    /// The username or email is taken.
+    Conflict,
+    /// Neither a password nor a hash, and the import was told to refuse such records.
+    NoPassword,
 }
 
 impl std::fmt::Display for RowError {
@@ -155,6 +189,14 @@ impl std::fmt::Display for RowError {
             None => write!(f, "  {}: {}", self.location, self.message),
         }
     }
+}
+
+/// "3 problems in the input; nothing was written".
+pub fn rows_heading(count: usize) -> String {
+    format!(
+        "{} in the input; nothing was written",
+        plural(count, "problem")
+    )
 }
 
 fn plural(n: usize, word: &str) -> String {

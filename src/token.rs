@@ -42,10 +42,7 @@ impl SigningKey {
             )));
         }
         if key == TUTORIAL_EXAMPLE_KEY && !allow_example_key {
-            return Err(Error::invalid(
-                "the signing key is the FastAPI tutorial's published example key, with which anyone can forge tokens; \
-                 make a new one with `openssl rand -hex 32`, or pass --allow-example-key for a test service",
-            ));
+            return Err(Error::ExampleKey);
         }
         Ok(SigningKey(key))
     }

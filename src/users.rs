@@ -309,7 +309,7 @@ pub fn apply(
                 fields.push("full_name");
             }
             // An irregular stored value ('false' text) is rewritten even when it reads the same.
-            if target.disabled != current.disabled || current.irregular_disabled.is_some() {
+            if target.disabled != current.disabled || current.odd_disabled.is_some() {
                 fields.push("disabled");
             }
             if target.hashed_password != existing.hashed_password {
@@ -339,7 +339,7 @@ fn user_of(id: i64, user: &NewUser) -> User {
         email: user.email.clone(),
         full_name: user.full_name.clone(),
         disabled: user.disabled,
-        irregular_disabled: None,
+        odd_disabled: None,
     }
 }
 
@@ -397,11 +397,11 @@ pub fn set_disabled(
             .user;
         let differs = user.disabled != disabled;
         // An irregular stored value (NULL aside) is rewritten as the integer the service expects.
-        if differs || user.irregular_disabled.is_some() {
+        if differs || user.odd_disabled.is_some() {
             tx.set_disabled(user.id, disabled)?;
         }
         user.disabled = disabled;
-        user.irregular_disabled = None;
+        user.odd_disabled = None;
         let action = match (differs, disabled) {
             (false, _) => Action::Unchanged,
             (true, true) => Action::Disabled,
@@ -496,7 +496,7 @@ pub fn delete(
                     email: None,
                     full_name: None,
                     disabled: false,
-                    irregular_disabled: None,
+                    odd_disabled: None,
                 },
                 fields: Vec::new(),
             }),
@@ -600,7 +600,7 @@ mod tests {
                 email: Some("a@x".into()),
                 full_name: None,
                 disabled: true,
-                irregular_disabled: None,
+                odd_disabled: None,
             },
             hashed_password: "h".into(),
         };

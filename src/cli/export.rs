@@ -59,11 +59,22 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         .into());
     }
     let count = if to_stdout {
-        write_users(&mut *store, format, args.include_hashes, ctx.out.stdout())
-            .context("writing to standard output")?
+        write_users(
+            &mut *store,
+            format,
+            args.include_hashes,
+            ctx.out.stdout(),
+            "standard output",
+        )?
     } else {
         write_file(&args.file, args.force, |out| {
-            write_users(&mut *store, format, args.include_hashes, out)
+            write_users(
+                &mut *store,
+                format,
+                args.include_hashes,
+                out,
+                "the export file",
+            )
         })?
     };
     let hashes = if args.include_hashes {
@@ -86,13 +97,19 @@ fn write_users(
     format: ListFormat,
     include_hashes: bool,
     out: impl Write,
+    target: &str,
 ) -> anyhow::Result<u64> {
     let mut writer = UserWriter::new(format, BufWriter::new(out), include_hashes);
     store.for_each_user(StatusFilter::All, &mut |user| {
-        writer.write(&user)?;
-        Ok(())
+        writer.write(&user).map_err(|source| Error::Output {
+            target: target.to_owned(),
+            source,
+        })
     })?;
-    Ok(writer.finish()?)
+    Ok(writer.finish().map_err(|source| Error::Output {
+        target: target.to_owned(),
+        source,
+    })?)
 }
 
 /// Writes through a temporary file (mode 0600) in the same directory, renamed into place at the

@@ -42,21 +42,21 @@ struct InitRecord<'a> {
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let location = ctx.location()?;
     let access = if args.dry_run {
-        Access::CreateDryRun
+        Access::InitDryRun
     } else {
-        Access::Create
+        Access::Init
     };
     let mut store = ctx.open_at(&location, access)?;
     let report = store.init()?;
     let none = Vec::new();
     let (action, table, missing, text) = match &report {
-        InitReport::Created { file_created } => {
+        InitReport::Created { database_created } => {
             let verb = if args.dry_run {
                 "would create"
             } else {
                 "created"
             };
-            let text = if *file_created {
+            let text = if *database_created {
                 format!("{verb} database {location} with table users")
             } else {
                 format!("{verb} table users in database {location}")

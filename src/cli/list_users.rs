@@ -1,8 +1,7 @@
 //! `authctl list-users`: every user, never a hash.
 
-use anyhow::Context as _;
-
 use crate::db::{Access, StatusFilter};
+use crate::error::Error;
 use crate::exit;
 use crate::password::{self, ProfileMatch};
 
@@ -72,15 +71,18 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             }
         }
         let user = &stored.user;
-        if let Some(value) = &user.irregular_disabled {
+        if let Some(value) = &user.odd_disabled {
             irregular.push((user.username.clone(), user.disabled, value.clone()));
         }
-        writer
-            .write(&stored)
-            .context("writing to standard output")?;
-        Ok(())
+        writer.write(&stored).map_err(|source| Error::Output {
+            target: "standard output".to_owned(),
+            source,
+        })
     })?;
-    let count = writer.finish().context("writing to standard output")?;
+    let count = writer.finish().map_err(|source| Error::Output {
+        target: "standard output".to_owned(),
+        source,
+    })?;
     for (username, disabled, value) in irregular {
         let reads_as = if disabled { "disabled" } else { "active" };
         ctx.out.warn(format!(

@@ -201,7 +201,7 @@ impl Context<'_> {
             location,
             access,
             OpenOptions {
-                busy_timeout: self.global.busy_timeout,
+                lock_timeout: self.global.busy_timeout,
             },
         )
     }

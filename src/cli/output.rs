@@ -8,7 +8,7 @@ use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
 use crate::db::{StoredUser, User};
-use crate::error::Error;
+use crate::error::{self, Error, RowCause, RowError};
 use crate::exit;
 use crate::users::{Action, Outcome};
 
@@ -51,8 +51,9 @@ impl Output {
     /// An error, with its causes on one line (`a: b: c`), printed once; as one JSON object
     /// `{"error": {"kind", "exit_code", "message", "records"?}}` when JSON was asked for.
     pub fn error(&self, err: &anyhow::Error) {
+        let message = message(err);
         if !self.json_errors {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {message}");
             return;
         }
         let kind = exit::kind_of(err);
@@ -60,7 +61,8 @@ impl Output {
             Some(Error::Rows(rows)) => Some(
                 rows.iter()
                     .map(|r| {
-                        serde_json::json!({"location": r.location, "field": r.field, "message": r.message})
+                        let message = format!("{}{}", r.message, row_advice(r));
+                        serde_json::json!({"location": r.location, "field": r.field, "message": message})
                     })
                     .collect::<Vec<_>>(),
             ),
@@ -69,7 +71,7 @@ impl Output {
         let mut error = serde_json::json!({
             "kind": kind.name(),
             "exit_code": exit::for_kind(kind),
-            "message": format!("{err:#}"),
+            "message": message,
         });
         if let Some(records) = records {
             error["records"] = serde_json::Value::Array(records);
@@ -80,6 +82,34 @@ impl Output {
     /// The data stream. Take it once per command and write through it.
     pub fn stdout(&self) -> io::StdoutLock<'static> {
         io::stdout().lock()
+    }
+}
+
+/// An error as the command line words it: the domain's description, with the options that
+/// change the outcome added (the domain never names a flag).
+fn message(err: &anyhow::Error) -> String {
+    let advice = match exit::domain_error(err) {
+        Some(Error::Rows(rows)) => {
+            let rows: Vec<String> = rows
+                .iter()
+                .map(|r| format!("{r}{}", row_advice(r)))
+                .collect();
+            return format!("{}:\n{}", error::rows_heading(rows.len()), rows.join("\n"));
+        }
+        Some(Error::Busy { .. }) => ", retry later or raise --busy-timeout",
+        Some(Error::ExampleKey) => ", or pass --allow-example-key for a test service",
+        Some(Error::NoDatabase { .. }) => {
+            "; check --db/DATABASE_URL, or create one with `authctl init-db`"
+        }
+        _ => "",
+    };
+    format!("{err:#}{advice}")
+}
+
+fn row_advice(row: &RowError) -> &'static str {
+    match row.cause {
+        RowCause::NoPassword => " (see --missing-password)",
+        RowCause::Value | RowCause::Conflict => "",
     }
 }
 

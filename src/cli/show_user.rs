@@ -151,7 +151,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             output::write_line(&mut stdout, text)?;
         }
     }
-    if let Some(value) = &stored.user.irregular_disabled {
+    if let Some(value) = &stored.user.odd_disabled {
         ctx.out.warn(format!(
             "disabled is stored as {value}; `authctl enable-user` or `disable-user` stores it as 0 or 1"
         ));

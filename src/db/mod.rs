@@ -4,7 +4,7 @@
 //! modules below it (today only [`sqlite`]). A second engine is a new module and a new arm in
 //! [`Location::parse`] and [`open`], nothing else.
 
-mod sqlite;
+pub mod sqlite;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -12,16 +12,6 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::password::HashCensus;
-
-/// The DDL the service's SQLAlchemy model emits with `create_all` on SQLite (SQLAlchemy 1.4 to
-/// 2.1, service contract): the other table shape every command must work on, as is.
-pub const SERVICE_DDL: &str =
-    "CREATE TABLE users (id INTEGER NOT NULL, username VARCHAR, email VARCHAR,
-    full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR, PRIMARY KEY (id));
-    CREATE INDEX ix_users_id ON users (id);
-    CREATE UNIQUE INDEX ix_users_username ON users (username);
-    CREATE UNIQUE INDEX ix_users_email ON users (email);
-    CREATE INDEX ix_users_full_name ON users (full_name);";
 
 /// Where the database is: parsed from `--db`, `--database-url` or `DATABASE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +46,7 @@ impl Location {
         let engine = scheme.split('+').next().unwrap_or(scheme);
         if !engine.eq_ignore_ascii_case("sqlite") {
             return Err(Error::Unusable {
-                path: PathBuf::from(url_without_credentials(url)),
+                location: url_without_credentials(url),
                 reason: format!(
                     "database engine '{engine}' is not supported; authctl supports SQLite: {SUPPORTED_URLS}"
                 ),
@@ -83,6 +73,15 @@ impl Location {
     }
 }
 
+/// The location as messages show it: a path, or (for a server) its URL without the password.
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Sqlite(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
 /// A URL for messages, with any password replaced (`postgresql://u:pw@h/db` → `postgresql://u:***@h/db`).
 fn url_without_credentials(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -99,19 +98,13 @@ fn url_without_credentials(url: &str) -> String {
     }
 }
 
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path().display())
-    }
-}
-
 /// How a command opens the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// `init-db` only: may create the file.
-    Create,
-    /// `init-db --dry-run`: what `Create` would do, without creating or changing anything.
-    CreateDryRun,
+    /// `init-db` only: may create the database (a file, for SQLite) and the table.
+    Init,
+    /// `init-db --dry-run`: what `Init` would do, without creating or changing anything.
+    InitDryRun,
     /// Commands that write: the database must exist.
     ReadWrite,
     /// Commands that only read: the database must exist; works on a read-only file.
@@ -127,11 +120,12 @@ impl Access {
 
 #[derive(Debug, Clone, Copy)]
 pub struct OpenOptions {
-    /// How long to wait for a lock held by another connection (the running service).
-    pub busy_timeout: Duration,
+    /// How long to wait for a lock held by another connection (the running service) before
+    /// giving up with [`Error::Busy`].
+    pub lock_timeout: Duration,
 }
 
-/// Opens the database at `location`. Every access but [`Access::Create`] also checks that a
+/// Opens the database at `location`. Every access but the init ones also checks that a
 /// compatible `users` table is there.
 pub fn open(location: &Location, access: Access, options: OpenOptions) -> Result<Box<dyn Store>> {
     match location {
@@ -146,11 +140,12 @@ pub struct User {
     pub username: String,
     pub email: Option<String>,
     pub full_name: Option<String>,
-    /// What the service reads: NULL is active, any other value than 0 is disabled.
+    /// What the service reads: NULL is active, any other value than false is disabled.
     pub disabled: bool,
-    /// Set when the stored `disabled` is neither 0, 1 nor NULL, e.g. the text `'false'`
-    /// that SQLAlchemy reads as True. Describes the stored value.
-    pub irregular_disabled: Option<String>,
+    /// Set when the stored `disabled` is not a value the service's model writes (false, true;
+    /// NULL from hand-inserted rows is read as false and not odd), e.g. the text `'false'` that
+    /// SQLAlchemy reads as True: a description of the stored value, for warnings.
+    pub odd_disabled: Option<String>,
 }
 
 /// A user with the stored password hash, for verification.
@@ -185,8 +180,8 @@ pub enum StatusFilter {
 /// What `init-db` found or made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InitReport {
-    /// The `users` table was created (and the file, when `file_created`).
-    Created { file_created: bool },
+    /// The `users` table was created (and the database itself, when `database_created`).
+    Created { database_created: bool },
     /// The table exists in authctl's own shape.
     AlreadyInitialised,
     /// The table exists in the service's `create_all` shape (or another compatible one);
@@ -207,19 +202,28 @@ pub trait Lookup {
 
 /// A database holding the service's `users` table.
 pub trait Store: Lookup {
-    /// Creates the `users` table if missing; checks an existing one. Only for [`Access::Create`]
-    /// (and [`Access::CreateDryRun`], which rolls the creation back).
+    /// Creates the `users` table if missing; checks an existing one. Only for [`Access::Init`]
+    /// (and [`Access::InitDryRun`], which rolls the creation back).
     fn init(&mut self) -> Result<InitReport>;
 
-    /// Calls `each` for every user matching `filter`, in id order, without loading them all.
+    /// Calls `each` for every user matching `filter`, in id order, without loading them all;
+    /// stops at the first error `each` returns.
     fn for_each_user(
         &mut self,
         filter: StatusFilter,
-        each: &mut dyn FnMut(StoredUser) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()>;
+        each: &mut dyn FnMut(StoredUser) -> Result<()>,
+    ) -> Result<()>;
 
-    /// Starts the one write transaction of a command. It takes the write lock at once
-    /// (SQLite `BEGIN IMMEDIATE`), waiting at most the busy timeout, so keep it short: hash first.
+    /// Starts the one write transaction of a command, waiting at most the lock timeout for
+    /// other writers (then [`Error::Busy`], nothing written). Keep it short: hash first.
+    ///
+    /// The contract the domain relies on: between a look-up made through the transaction and
+    /// its commit, no other writer changes the rows looked up, so a check (username free, email
+    /// free, hash unchanged) still holds when the write lands. Readers (the running service) go
+    /// on meanwhile. SQLite gives this by taking the database's write lock at the start
+    /// (`BEGIN IMMEDIATE`). An engine with row locks must give the same: SERIALIZABLE, or an
+    /// explicit lock on the table taken first (for PostgreSQL, `LOCK TABLE users IN SHARE ROW
+    /// EXCLUSIVE MODE`, which lets readers in and keeps writers out), never plain READ COMMITTED.
     fn write(&mut self) -> Result<Box<dyn WriteTx + '_>>;
 }
 

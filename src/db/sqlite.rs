@@ -3,7 +3,7 @@
 use std::fs;
 use std::io;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::types::ValueRef;
@@ -15,6 +15,16 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::password::{HashCensus, MAX_BCRYPT_COST};
+
+/// The DDL the service's SQLAlchemy model emits with `create_all` on SQLite (SQLAlchemy 1.4 to
+/// 2.1, service contract): the other table shape every command must work on, as is.
+pub const SERVICE_DDL: &str =
+    "CREATE TABLE users (id INTEGER NOT NULL, username VARCHAR, email VARCHAR,
+    full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR, PRIMARY KEY (id));
+    CREATE INDEX ix_users_id ON users (id);
+    CREATE UNIQUE INDEX ix_users_username ON users (username);
+    CREATE UNIQUE INDEX ix_users_email ON users (email);
+    CREATE INDEX ix_users_full_name ON users (full_name);";
 
 /// authctl's schema; its last statement sets `PRAGMA user_version` to [`SCHEMA_VERSION`].
 const SCHEMA: &str = include_str!("../../schema.sql");
@@ -38,15 +48,15 @@ const USER_COLUMNS: &str = "id, username, email, full_name, disabled";
 pub struct SqliteStore {
     conn: Connection,
     errors: Errors,
-    file_created: bool,
+    database_created: bool,
     dry_run: bool,
 }
 
 /// What turning a SQLite failure into a domain error needs. Kept apart from the connection so
 /// that it can be borrowed while the connection is borrowed mutably (by a transaction).
 struct Errors {
-    path: PathBuf,
-    busy_timeout: Duration,
+    location: String,
+    lock_timeout: Duration,
 }
 
 impl Errors {
@@ -55,22 +65,25 @@ impl Errors {
         let code = e.sqlite_error_code();
         match code {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy {
-                path: self.path.clone(),
-                waited: self.busy_timeout,
+                location: self.location.clone(),
+                waited: self.lock_timeout,
             },
-            Some(ErrorCode::NotADatabase) => unusable(&self.path, "is not a SQLite database"),
-            Some(ErrorCode::DatabaseCorrupt) => {
-                unusable(&self.path, "is corrupt (database disk image is malformed)")
+            Some(ErrorCode::NotADatabase) => unusable(&self.location, "is not a SQLite database"),
+            Some(ErrorCode::DatabaseCorrupt) => unusable(
+                &self.location,
+                "is corrupt (database disk image is malformed)",
+            ),
+            Some(ErrorCode::ReadOnly) => {
+                unusable(&self.location, "is read-only; nothing was written")
             }
-            Some(ErrorCode::ReadOnly) => unusable(&self.path, "is read-only; nothing was written"),
-            Some(ErrorCode::CannotOpen) => unusable(&self.path, "cannot be opened"),
-            Some(ErrorCode::PermissionDenied) => unusable(&self.path, "permission denied"),
+            Some(ErrorCode::CannotOpen) => unusable(&self.location, "cannot be opened"),
+            Some(ErrorCode::PermissionDenied) => unusable(&self.location, "permission denied"),
             Some(ErrorCode::DiskFull) => {
-                unusable(&self.path, "the disk is full; nothing was written")
+                unusable(&self.location, "the disk is full; nothing was written")
             }
             _ => Error::Database {
-                path: self.path.clone(),
-                source: e,
+                location: self.location.clone(),
+                source: Box::new(e),
             },
         }
     }
@@ -78,18 +91,18 @@ impl Errors {
 
 impl SqliteStore {
     pub fn open(path: &Path, access: Access, options: OpenOptions) -> Result<Self> {
-        let mut file_created = false;
-        let dry_run = access == Access::CreateDryRun;
+        let mut database_created = false;
+        let dry_run = access == Access::InitDryRun;
         let errors = Errors {
-            path: path.to_owned(),
-            busy_timeout: options.busy_timeout,
+            location: path.display().to_string(),
+            lock_timeout: options.lock_timeout,
         };
         if dry_run && !path.exists() {
             // Nothing to look at: plan the creation on an empty in-memory database.
             let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
             if parent.is_some_and(|p| !p.is_dir()) {
                 return Err(unusable(
-                    path,
+                    &errors.location,
                     "cannot be created: its directory does not exist",
                 ));
             }
@@ -97,46 +110,48 @@ impl SqliteStore {
             return Ok(SqliteStore {
                 conn,
                 errors,
-                file_created: true,
+                database_created: true,
                 dry_run,
             });
         }
         // NOTE: never SQLITE_OPEN_CREATE and never SQLITE_OPEN_URI: a mistyped path must be an
         // error, not a new empty database, and `file:…?mode=` must not be interpreted.
         let flags = match access {
-            Access::Create => {
-                file_created = create_private_file(path)?;
+            Access::Init => {
+                database_created = create_private_file(path, &errors.location)?;
                 OpenFlags::SQLITE_OPEN_READ_WRITE
             }
-            Access::CreateDryRun | Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+            Access::InitDryRun | Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
             Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
 
         if access.needs_table() {
             match fs::metadata(path) {
                 Ok(meta) if meta.is_file() => {}
-                Ok(_) => return Err(unusable(path, "is not a file")),
+                Ok(_) => return Err(unusable(&errors.location, "is not a file")),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    return Err(unusable(
-                        path,
-                        "no database at this path; check --db/DATABASE_URL, or create one with `authctl init-db`",
-                    ));
+                    return Err(Error::NoDatabase {
+                        location: errors.location,
+                    });
                 }
-                Err(e) => return Err(unusable(path, format!("cannot be read: {e}"))),
+                Err(e) => {
+                    return Err(unusable(&errors.location, format!("cannot be read: {e}")));
+                }
             }
         }
 
         let conn = Connection::open_with_flags(path, flags).map_err(|e| errors.classify(e))?;
-        conn.busy_timeout(options.busy_timeout)
+        // SQLite's busy handler is the lock wait: it retries until the timeout, then SQLITE_BUSY.
+        conn.busy_timeout(options.lock_timeout)
             .map_err(|e| errors.classify(e))?;
         if access.needs_table() {
             let columns = table_columns(&conn).map_err(|e| errors.classify(e))?;
-            check_columns(path, &columns)?;
+            check_columns(&errors.location, &columns)?;
         }
         Ok(SqliteStore {
             conn,
             errors,
-            file_created,
+            database_created,
             dry_run,
         })
     }
@@ -146,7 +161,7 @@ impl SqliteStore {
 ///
 /// SQLite would create it with the umask's mode (often world-readable); password hashes are
 /// secrets. SQLite gives its journal files the database file's mode.
-fn create_private_file(path: &Path) -> Result<bool> {
+fn create_private_file(path: &Path, location: &str) -> Result<bool> {
     match fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -156,16 +171,16 @@ fn create_private_file(path: &Path) -> Result<bool> {
         Ok(_) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Err(unusable(
-            path,
+            location,
             "cannot be created: its directory does not exist",
         )),
-        Err(e) => Err(unusable(path, format!("cannot be created: {e}"))),
+        Err(e) => Err(unusable(location, format!("cannot be created: {e}"))),
     }
 }
 
-fn unusable(path: &Path, reason: impl Into<String>) -> Error {
+fn unusable(location: &str, reason: impl Into<String>) -> Error {
     Error::Unusable {
-        path: path.to_owned(),
+        location: location.to_owned(),
         reason: reason.into(),
     }
 }
@@ -175,10 +190,10 @@ fn table_columns(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     stmt.query_map([], |row| row.get(0))?.collect()
 }
 
-fn check_columns(path: &Path, columns: &[String]) -> Result<()> {
+fn check_columns(location: &str, columns: &[String]) -> Result<()> {
     if columns.is_empty() {
         return Err(unusable(
-            path,
+            location,
             "has no users table; create it with `authctl init-db`",
         ));
     }
@@ -187,7 +202,7 @@ fn check_columns(path: &Path, columns: &[String]) -> Result<()> {
         .find(|required| !columns.iter().any(|c| c.eq_ignore_ascii_case(required)))
     {
         return Err(unusable(
-            path,
+            location,
             format!(
                 "table users has no column '{missing}'; it is not the login service's users table (expected columns: {})",
                 REQUIRED_COLUMNS.join(", ")
@@ -240,14 +255,14 @@ fn read_disabled(value: ValueRef<'_>) -> (bool, Option<String>) {
 }
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
-    let (disabled, irregular_disabled) = read_disabled(row.get_ref(4)?);
+    let (disabled, odd_disabled) = read_disabled(row.get_ref(4)?);
     Ok(User {
         id: row.get(0)?,
         username: row.get(1)?,
         email: row.get(2)?,
         full_name: row.get(3)?,
         disabled,
-        irregular_disabled,
+        odd_disabled,
     })
 }
 
@@ -327,7 +342,7 @@ impl Lookup for SqliteTx<'_> {
 
 impl Store for SqliteStore {
     fn init(&mut self) -> Result<InitReport> {
-        let file_created = self.file_created;
+        let database_created = self.database_created;
         let errors = &self.errors;
         let err = |e| errors.classify(e);
         let tx = self
@@ -341,15 +356,15 @@ impl Store for SqliteStore {
             if !self.dry_run {
                 tx.commit().map_err(err)?;
             }
-            return Ok(InitReport::Created { file_created });
+            return Ok(InitReport::Created { database_created });
         }
-        check_columns(&errors.path, &columns)?;
+        check_columns(&errors.location, &columns)?;
         let version: i64 = tx
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .map_err(err)?;
         if version > SCHEMA_VERSION {
             return Err(unusable(
-                &errors.path,
+                &errors.location,
                 format!("was made by a newer authctl (schema version {version}); upgrade authctl"),
             ));
         }
@@ -366,8 +381,8 @@ impl Store for SqliteStore {
     fn for_each_user(
         &mut self,
         filter: StatusFilter,
-        each: &mut dyn FnMut(StoredUser) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
+        each: &mut dyn FnMut(StoredUser) -> Result<()>,
+    ) -> Result<()> {
         let err = |e| self.errors.classify(e);
         let mut stmt = self
             .conn
@@ -406,6 +421,32 @@ struct SqliteTx<'a> {
     errors: &'a Errors,
 }
 
+impl SqliteTx<'_> {
+    /// A write's failure as the domain's conflict when a unique index refused `user`'s username
+    /// or email, else classified.
+    ///
+    /// NOTE: SQLite names the violated column only in the message text ("UNIQUE constraint
+    /// failed: users.email"); the extended code says it is a unique constraint.
+    fn conflict_or(&mut self, e: rusqlite::Error, user: &NewUser) -> Error {
+        let unique = matches!(&e, rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE);
+        let message = e.to_string();
+        if unique && message.contains("users.username") {
+            return Error::UsernameTaken(user.username.clone());
+        }
+        if let (true, Some(email)) = (unique && message.contains("users.email"), &user.email) {
+            return match self.email_owner(email) {
+                Ok(owner) => Error::EmailTaken {
+                    email: email.clone(),
+                    owner: owner.unwrap_or_default(),
+                },
+                Err(e) => e,
+            };
+        }
+        self.errors.classify(e)
+    }
+}
+
 impl WriteTx for SqliteTx<'_> {
     fn id_owner(&mut self, id: i64) -> Result<Option<String>> {
         self.tx
@@ -434,21 +475,7 @@ impl WriteTx for SqliteTx<'_> {
             });
         match inserted {
             Ok(_) => Ok(self.tx.last_insert_rowid()),
-            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
-                let message = e.to_string();
-                if message.contains("users.username") {
-                    Err(Error::UsernameTaken(user.username.clone()))
-                } else if let (true, Some(email)) = (message.contains("users.email"), &user.email) {
-                    let owner = self.email_owner(email)?.unwrap_or_default();
-                    Err(Error::EmailTaken {
-                        email: email.clone(),
-                        owner,
-                    })
-                } else {
-                    Err(self.errors.classify(e))
-                }
-            }
-            Err(e) => Err(self.errors.classify(e)),
+            Err(e) => Err(self.conflict_or(e, user)),
         }
     }
 
@@ -468,22 +495,7 @@ impl WriteTx for SqliteTx<'_> {
                     user.hashed_password,
                 ])
             });
-        match updated {
-            Ok(_) => Ok(()),
-            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
-                match &user.email {
-                    Some(email) if e.to_string().contains("users.email") => {
-                        let owner = self.email_owner(email)?.unwrap_or_default();
-                        Err(Error::EmailTaken {
-                            email: email.clone(),
-                            owner,
-                        })
-                    }
-                    _ => Err(self.errors.classify(e)),
-                }
-            }
-            Err(e) => Err(self.errors.classify(e)),
-        }
+        updated.map(drop).map_err(|e| self.conflict_or(e, user))
     }
 
     fn delete_user(&mut self, id: i64) -> Result<()> {
@@ -526,9 +538,9 @@ mod tests {
     #[test]
     fn service_table_passes_the_column_check() {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(crate::db::SERVICE_DDL).unwrap();
+        conn.execute_batch(SERVICE_DDL).unwrap();
         let columns = table_columns(&conn).unwrap();
-        check_columns(Path::new("x"), &columns).unwrap();
+        check_columns("x", &columns).unwrap();
         assert!(missing_unique_indexes(&conn).unwrap().is_empty());
     }
 

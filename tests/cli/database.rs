@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use rusqlite::Connection;
-
 use crate::support::{TestEnv, bin};
 
 #[test]
@@ -143,8 +141,7 @@ fn a_database_without_the_users_table_is_unusable() {
 fn a_lock_held_past_the_busy_timeout_is_exit_6_and_writes_nothing() {
     let env = TestEnv::init();
     env.add_user("alice", "pw");
-    let holder = Connection::open(&env.db).unwrap();
-    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let lock = env.hold_write_lock();
     let started = std::time::Instant::now();
     env.run(&["--busy-timeout", "300ms", "disable-user", "alice"], "")
         .code(6)
@@ -154,7 +151,7 @@ fn a_lock_held_past_the_busy_timeout_is_exit_6_and_writes_nothing() {
             env.db.display()
         ));
     assert!(started.elapsed() >= Duration::from_millis(300));
-    holder.execute_batch("ROLLBACK").unwrap();
+    drop(lock);
     assert_eq!(env.disabled_of("alice"), ("integer".to_owned(), Some(0)));
 }
 
@@ -162,8 +159,7 @@ fn a_lock_held_past_the_busy_timeout_is_exit_6_and_writes_nothing() {
 fn a_lock_released_within_the_timeout_is_waited_for() {
     let env = TestEnv::init();
     env.add_user("alice", "pw");
-    let holder = Connection::open(&env.db).unwrap();
-    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let lock = env.hold_write_lock();
     let child = std::process::Command::new(bin())
         .args(["--busy-timeout", "10s", "--db"])
         .arg(&env.db)
@@ -171,7 +167,7 @@ fn a_lock_released_within_the_timeout_is_waited_for() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    holder.execute_batch("COMMIT").unwrap();
+    drop(lock);
     let status = child.wait_with_output().unwrap().status;
     assert!(status.success(), "{status:?}");
     assert_eq!(env.disabled_of("alice"), ("integer".to_owned(), Some(1)));
@@ -214,11 +210,7 @@ fn usage_errors_are_exit_2() {
 #[test]
 fn a_service_database_in_wal_mode_works_for_every_command() {
     let env = TestEnv::init();
-    let mode: String = env
-        .sql()
-        .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(mode, "wal");
+    assert_eq!(env.pragma("journal_mode=WAL"), "wal");
     env.add_user("alice", "pw");
     env.run(&["verify-login", "alice", "--password-stdin"], "pw")
         .code(0);
@@ -231,12 +223,76 @@ fn a_service_database_in_wal_mode_works_for_every_command() {
         .args(["issue-token", "alice"])
         .assert()
         .code(1);
-    let mode: String = env
-        .sql()
-        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
-        .unwrap();
     assert_eq!(
-        mode, "wal",
+        env.pragma("journal_mode"),
+        "wal",
         "authctl must not change the service's journal mode"
     );
+}
+
+/// The write transaction's contract (db::Store::write): between its look-ups and its commit no
+/// other writer changes what it looked at. Two adds of the same email race on a table without the
+/// unique email index, so only the domain's check under the lock keeps the email unique: both
+/// pass the look-up before the lock (they hash at the same time), then the loser must wait for
+/// the winner, see its row, and report the conflict (exit 4), not fail busy or store a duplicate.
+#[test]
+fn racing_writers_see_each_other_under_the_write_lock() {
+    for round in 0..3 {
+        let env = TestEnv::service_table();
+        env.insert_raw("DROP INDEX ix_users_email;");
+        let spawn = |name: &str| {
+            std::process::Command::new(bin())
+                .args(["--db"])
+                .arg(&env.db)
+                .args([
+                    "-q",
+                    "add-user",
+                    name,
+                    "--email",
+                    "same@example.com",
+                    "--password-stdin",
+                ])
+                .env_remove("AUTHCTL_HASH_SCHEME")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        // Held while both hash and reach their transactions, so that the two overlap.
+        let lock = env.hold_write_lock();
+        let mut children = [spawn("first"), spawn("second")];
+        for child in &mut children {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"pw\n").unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        drop(lock);
+        let mut results: Vec<(i32, String)> = children
+            .into_iter()
+            .map(|child| {
+                let out = child.wait_with_output().unwrap();
+                (
+                    out.status.code().unwrap(),
+                    String::from_utf8(out.stderr).unwrap(),
+                )
+            })
+            .collect();
+        results.sort();
+        let winner = if env.dump()[0].contains("|first|") {
+            "first"
+        } else {
+            "second"
+        };
+        assert_eq!(env.dump().len(), 1, "round {round}: {:?}", env.dump());
+        assert_eq!(results[0].0, 0, "round {round}: {results:?}");
+        assert_eq!(
+            results[1],
+            (
+                4,
+                format!("error: email 'same@example.com' is already used by user '{winner}'\n")
+            ),
+            "round {round}"
+        );
+    }
 }

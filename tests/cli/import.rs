@@ -299,11 +299,7 @@ fn killed_during_the_write_the_table_is_as_it_was() {
     );
     // The next connection rolls the hot journal back.
     assert_eq!(env.dump(), before);
-    let check: String = env
-        .sql()
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(check, "ok");
+    assert_eq!(env.pragma("integrity_check"), "ok");
 }
 
 #[test]

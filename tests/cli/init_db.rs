@@ -27,11 +27,7 @@ fn creates_a_private_database_with_the_service_schema() {
     ] {
         assert!(schema.contains(index), "{index} missing from\n{schema}");
     }
-    let version: i64 = env
-        .sql()
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(env.pragma("user_version"), "1");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use tempfile::TempDir;
 
 pub mod service;
 
-pub use authctl::db::SERVICE_DDL;
+pub use authctl::db::sqlite::SERVICE_DDL;
 
 /// The contract's public test vectors.
 pub const BCRYPT_SECRET: &str = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW";
@@ -184,6 +184,28 @@ impl TestEnv {
         Connection::open(&self.db).unwrap()
     }
 
+    /// Takes the database's write lock, as a service in the middle of a write holds it, until
+    /// the returned guard is dropped.
+    pub fn hold_write_lock(&self) -> WriteLock {
+        let conn = self.sql();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        WriteLock(conn)
+    }
+
+    /// A PRAGMA's value as text (`journal_mode`, `user_version`, `integrity_check`).
+    pub fn pragma(&self, name: &str) -> String {
+        self.sql()
+            .query_row(&format!("PRAGMA {name}"), [], |row| {
+                row.get::<_, rusqlite::types::Value>(0)
+            })
+            .map(|value| match value {
+                rusqlite::types::Value::Integer(n) => n.to_string(),
+                rusqlite::types::Value::Text(t) => t,
+                other => format!("{other:?}"),
+            })
+            .unwrap()
+    }
+
     /// The stored hash of a user.
     pub fn hash_of(&self, username: &str) -> String {
         self.sql()
@@ -249,6 +271,9 @@ pub fn bcrypt_hash(password: &str, cost: u32) -> String {
         .unwrap()
         .format_for_version(bcrypt::Version::TwoB)
 }
+
+/// A write lock held by another connection; released when dropped.
+pub struct WriteLock(#[allow(dead_code)] Connection);
 
 /// The stdout of a finished command, as text.
 pub fn stdout(assert: &Assert) -> String {
