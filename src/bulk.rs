@@ -7,8 +7,8 @@ use std::io::Read;
 
 use crate::db::Store;
 use crate::error::{Error, Kind, Result, RowCause, RowError};
-use crate::password::{self, HashCensus, HashProfile, Hasher, Resolved, SchemeChoice};
-use crate::users::{self, Action, OnExisting, PasswordChange, UserSpec};
+use crate::password::{self, HashCensus, Hasher, Resolved, SchemeChoice};
+use crate::users::{self, Action, Hashing, OnExisting, PasswordChange, UserSpec};
 
 /// The file formats of `import` and `export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,8 +326,7 @@ fn check_record(raw: RawRecord, errors: &mut Vec<RowError>) -> Option<Row> {
 pub struct ImportOptions {
     pub on_conflict: OnExisting,
     pub missing_password: MissingPassword,
-    pub profile: HashProfile,
-    pub scheme: SchemeChoice,
+    pub hashing: Hashing,
     pub dry_run: bool,
 }
 
@@ -364,11 +363,11 @@ pub fn import(
         }
     }
     check_duplicates(&rows, &mut errors);
-    let resolved = resolve_scheme(store, &rows, options.scheme)?;
+    let resolved = resolve_scheme(store, &rows, options.hashing.scheme)?;
     check_against_scheme(&rows, &resolved, &mut errors);
     let hasher = Hasher {
         scheme: resolved.scheme,
-        profile: options.profile,
+        profile: options.hashing.profile,
     };
 
     // Against the database as it is now, before any hashing; re-checked under the lock.

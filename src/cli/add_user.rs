@@ -3,11 +3,10 @@
 
 use crate::db::Access;
 use crate::exit;
-use crate::users::{self, Action, OnExisting, PasswordChange, UserSpec};
+use crate::users::{self, AddOptions, OnExisting, UserSpec};
 
 use super::password_source::NewPasswordArgs;
 use super::{Context, WriteArgs};
-use super::{hash_scheme, output};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -84,38 +83,21 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     } else {
         OnExisting::Fail
     };
-    let mut store = ctx.open(Access::ReadWrite)?;
-
-    // Before asking for a password: nobody should type one twice to learn the name is taken.
-    let plan = users::plan(&mut *store, &spec, on_existing)?;
-    let mut generated = None;
-    let mut hashed_for = None;
-    let change = if plan.needs_password {
-        let scheme = args.password.scheme.resolve(&mut *store)?;
-        let (password, random) = args.password.read(&spec.username)?;
-        generated = random;
-        let hasher = args.password.hasher(ctx.out, scheme.scheme);
-        hash_scheme::note_detection(ctx.out, &scheme);
-        hashed_for = Some(scheme.scheme.name());
-        // Hashing takes a fraction of a second: done before the write lock is taken.
-        users::password_change(&plan, &password, &hasher)?
-    } else {
-        PasswordChange::None
+    let options = AddOptions {
+        on_existing,
+        hashing: args.password.hashing(),
+        dry_run: args.write.dry_run,
     };
-
-    let mut outcome = users::add(&mut *store, &spec, &change, on_existing, args.write.dry_run)?;
-    if outcome.action == Action::Skipped {
-        outcome.action = Action::Unchanged;
-    }
+    let mut store = ctx.open(Access::ReadWrite)?;
+    let mut passwords = args.password.source(ctx.out);
+    let outcome = users::add(&mut *store, &spec, options, &mut passwords)?;
     let unchanged = if args.upsert {
         "already exists as given"
     } else {
         "already exists"
     };
-    let report = output::Report {
-        hash_scheme: hashed_for,
-        ..args.write.report(unchanged)
-    };
-    report.emit(ctx.out, &outcome, generated.as_deref())?;
+    args.write
+        .report(unchanged)
+        .emit(ctx.out, &outcome, passwords.generated.as_deref())?;
     Ok(exit::SUCCESS)
 }

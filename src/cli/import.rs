@@ -11,7 +11,7 @@ use crate::bulk::{self, ImportOptions, MissingPassword, Summary};
 use crate::db::Access;
 use crate::error::Error;
 use crate::exit;
-use crate::users::OnExisting;
+use crate::users::{Hashing, OnExisting};
 
 use super::Context;
 use super::hash_scheme::{self, SchemeArgs};
@@ -153,10 +153,13 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             Missing::Random => MissingPassword::Random,
             Missing::Disabled => MissingPassword::Disabled,
         },
-        profile: args.hash.profile(ctx.out),
-        scheme: args.scheme.choice(),
+        hashing: Hashing {
+            scheme: args.scheme.choice(),
+            profile: args.hash.profile(),
+        },
         dry_run: args.dry_run,
     };
+    args.hash.warn_if_test(ctx.out);
     let bar = if io::stderr().is_terminal() && !ctx.out.is_quiet() {
         let bar = ProgressBar::new(0);
         if let Ok(style) =

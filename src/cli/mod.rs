@@ -174,7 +174,6 @@ impl WriteArgs {
             format: self.format,
             dry_run: self.dry_run,
             unchanged,
-            hash_scheme: None,
         }
     }
 }

@@ -159,8 +159,6 @@ pub struct Report<'a> {
     pub dry_run: bool,
     /// Why nothing changed, for text: "is already disabled".
     pub unchanged: &'a str,
-    /// The hash scheme a new password was hashed for, if the command hashed one.
-    pub hash_scheme: Option<&'static str>,
 }
 
 impl Report<'_> {
@@ -175,35 +173,39 @@ impl Report<'_> {
     ) -> io::Result<()> {
         let generated_password =
             generated_password.filter(|_| !self.dry_run && outcome.stored_password());
+        // NOTE: a user left alone by `add-user --if-not-exists` (the domain's skip) is reported
+        // as unchanged: that is the command's documented JSON contract.
+        let action = match outcome.action {
+            Action::Skipped => Action::Unchanged,
+            action => action,
+        };
         match self.format {
             Format::Json => write_json(
                 &mut out.stdout(),
                 &ActionRecord {
-                    action: outcome.action.name(),
-                    changed: outcome.action.changed(),
+                    action: action.name(),
+                    changed: action.changed(),
                     dry_run: self.dry_run,
                     fields: &outcome.fields,
-                    username: &outcome.user.username,
-                    user: (outcome.action != Action::Absent)
-                        .then(|| UserRecord::from(&outcome.user)),
+                    username: &outcome.username,
+                    user: outcome.user.as_ref().map(UserRecord::from),
                     generated_password,
-                    hash_scheme: self.hash_scheme.filter(|_| outcome.stored_password()),
+                    hash_scheme: outcome.hashed_for.as_ref().map(|r| r.scheme.name()),
                 },
             ),
             Format::Text => {
                 if let Some(password) = generated_password {
                     write_line(&mut out.stdout(), password)?;
                 }
-                out.status(self.text(outcome));
+                out.status(self.text(action, outcome));
                 Ok(())
             }
         }
     }
 
-    fn text(&self, outcome: &Outcome) -> String {
-        let user = &outcome.user;
-        let name = &user.username;
-        let (done, planned) = match outcome.action {
+    fn text(&self, action: Action, outcome: &Outcome) -> String {
+        let name = &outcome.username;
+        let (done, planned) = match action {
             Action::Created => ("created", "would create"),
             Action::Updated => ("updated", "would update"),
             Action::Disabled => ("disabled", "would disable"),
@@ -217,19 +219,20 @@ impl Report<'_> {
                 };
                 return format!("{verb} the password of user '{name}'");
             }
-            Action::Unchanged => {
+            Action::Unchanged | Action::Skipped => {
                 return format!("user '{name}' {}; nothing changed", self.unchanged);
             }
-            Action::Skipped => return format!("user '{name}' exists; skipped"),
             Action::Absent => return format!("user '{name}' does not exist; nothing to delete"),
         };
         let verb = if self.dry_run { planned } else { done };
-        match outcome.action {
-            Action::Created if !self.dry_run => {
+        match (action, &outcome.user) {
+            (Action::Created, Some(user)) if !self.dry_run => {
                 let state = if user.disabled { " (disabled)" } else { "" };
                 format!("{verb} user '{name}' (id {}){state}", user.id)
             }
-            Action::Updated => format!("{verb} user '{name}': {}", outcome.fields.join(", ")),
+            (Action::Updated, _) => {
+                format!("{verb} user '{name}': {}", outcome.fields.join(", "))
+            }
             _ => format!("{verb} user '{name}'"),
         }
     }

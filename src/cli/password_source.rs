@@ -6,10 +6,11 @@ use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::password::{self, HashProfile, Hasher, MAX_PASSWORD_BYTES, Scheme};
+use crate::password::{self, HashProfile, MAX_PASSWORD_BYTES, Resolved};
+use crate::users::{Hashing, PasswordSource};
 
 use super::Output;
-use super::hash_scheme::SchemeArgs;
+use super::hash_scheme::{self, SchemeArgs};
 
 /// The password options shared by every command that reads a password.
 #[derive(Debug, Clone, clap::Args)]
@@ -58,13 +59,40 @@ impl NewPasswordArgs {
         }
     }
 
-    /// New hashes in the service's scheme at the chosen `--hash-profile` (warning when it is the
-    /// test one).
-    pub fn hasher(&self, out: &Output, scheme: Scheme) -> Hasher {
-        Hasher {
-            scheme,
-            profile: self.hash.profile(out),
+    /// How new hashes are made: `--hash-scheme` (or detection) and `--hash-profile`.
+    pub fn hashing(&self) -> Hashing {
+        Hashing {
+            scheme: self.scheme.choice(),
+            profile: self.hash.profile(),
         }
+    }
+
+    /// What the domain asks when a write needs a new password.
+    pub fn source<'a>(&'a self, out: &'a Output) -> NewPasswords<'a> {
+        NewPasswords {
+            args: self,
+            out,
+            generated: None,
+        }
+    }
+}
+
+/// The command line's answer when the domain asks for a new password: read from the chosen
+/// source; then the test profile's warning and what the scheme detection decided, in that order.
+pub struct NewPasswords<'a> {
+    args: &'a NewPasswordArgs,
+    out: &'a Output,
+    /// A generated password, to show once it is stored.
+    pub generated: Option<String>,
+}
+
+impl PasswordSource for NewPasswords<'_> {
+    fn new_password(&mut self, username: &str, scheme: &Resolved) -> Result<String> {
+        let (password, generated) = self.args.read(username)?;
+        self.generated = generated;
+        self.args.hash.warn_if_test(self.out);
+        hash_scheme::note_detection(self.out, scheme);
+        Ok(password)
     }
 }
 
@@ -87,16 +115,19 @@ pub enum ProfileArg {
 }
 
 impl HashArgs {
-    /// The profile, with a warning when it is the test one.
-    pub fn profile(&self, out: &Output) -> HashProfile {
+    pub fn profile(&self) -> HashProfile {
         match self.hash_profile {
             ProfileArg::Service => HashProfile::Service,
-            ProfileArg::Test => {
-                out.warn(
-                    "--hash-profile test: these hashes take microseconds to brute-force; use them for test fixtures only",
-                );
-                HashProfile::Test
-            }
+            ProfileArg::Test => HashProfile::Test,
+        }
+    }
+
+    /// Warns when new hashes are the test profile's.
+    pub fn warn_if_test(&self, out: &Output) {
+        if self.hash_profile == ProfileArg::Test {
+            out.warn(
+                "--hash-profile test: these hashes take microseconds to brute-force; use them for test fixtures only",
+            );
         }
     }
 }

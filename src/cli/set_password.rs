@@ -2,11 +2,10 @@
 
 use crate::db::Access;
 use crate::exit;
-use crate::users::{self, PasswordChange};
+use crate::users::{self, PasswordOptions};
 
 use super::password_source::NewPasswordArgs;
 use super::{Context, WriteArgs};
-use super::{hash_scheme, output};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -33,23 +32,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
+    let options = PasswordOptions {
+        if_changed: args.if_changed,
+        hashing: args.password.hashing(),
+        dry_run: args.write.dry_run,
+    };
     let mut store = ctx.open(Access::ReadWrite)?;
-    // Unknown users are refused before anyone types a password.
-    let plan = users::plan_password(&mut *store, &args.username)?;
-    let scheme = args.password.scheme.resolve(&mut *store)?;
-    let (password, generated) = args.password.read(&args.username)?;
-    let hasher = args.password.hasher(ctx.out, scheme.scheme);
-    hash_scheme::note_detection(ctx.out, &scheme);
-    let change = if args.if_changed {
-        users::password_change(&plan, &password, &hasher)?
-    } else {
-        PasswordChange::Set(hasher.hash(&password)?)
-    };
-    let outcome = users::set_password(&mut *store, &plan, &change, args.write.dry_run)?;
-    let report = output::Report {
-        hash_scheme: Some(scheme.scheme.name()),
-        ..args.write.report("already has this password")
-    };
-    report.emit(ctx.out, &outcome, generated.as_deref())?;
+    let mut passwords = args.password.source(ctx.out);
+    let outcome = users::set_password(&mut *store, &args.username, options, &mut passwords)?;
+    args.write.report("already has this password").emit(
+        ctx.out,
+        &outcome,
+        passwords.generated.as_deref(),
+    )?;
     Ok(exit::SUCCESS)
 }

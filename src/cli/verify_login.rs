@@ -8,7 +8,7 @@ use crate::users::{self, Login};
 use serde::Serialize;
 
 use super::Context;
-use super::hash_scheme::SchemeArgs;
+use super::hash_scheme::{self, SchemeArgs};
 use super::output::{self, Format};
 use super::password_source::{PasswordArgs, Prompt};
 
@@ -53,17 +53,20 @@ struct VerifyRecord<'a> {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut store = ctx.open(Access::ReadOnly)?;
-    let scheme = args.scheme.resolve_noted(&mut *store, ctx.out)?;
     let password = args.password.read(
         &args.username,
         Prompt::Existing,
         "--password-stdin or --password-file PATH",
     )?;
-    let login = users::verify_login(&mut *store, scheme, &args.username, &password)?;
-    let (reason, hash) = match &login {
-        Login::Accepted { hash } => (None, Some(hash)),
+    let (login, resolved) =
+        users::verify_login(&mut *store, args.scheme.choice(), &args.username, &password)?;
+    hash_scheme::note_detection(ctx.out, &resolved);
+    let scheme = resolved.scheme;
+    let (reason, hash) = match login {
+        Login::Fails(problem) => return Err(problem.into_error(&args.username).into()),
+        Login::Accepted { ref hash } => (None, Some(hash)),
         Login::IncorrectCredentials => (Some("incorrect username or password"), None),
-        Login::Inactive { hash } => (Some("inactive user"), Some(hash)),
+        Login::Inactive { ref hash } => (Some("inactive user"), Some(hash)),
     };
     match args.format {
         Format::Json => output::write_json(

@@ -1,0 +1,358 @@
+//! User operations, as the service understands users: one entry point per operation (add,
+//! set a password, enable or disable, delete, check a login, issue a token; the import is
+//! `bulk::import`). Each takes the store, what the command describes and its options, plans
+//! against the table, asks for a password only when the write needs one, hashes outside the
+//! write lock, writes in one short transaction and returns the outcome. No clap, no printing,
+//! no SQL.
+
+mod spec;
+mod write;
+
+use std::time::{Duration, SystemTime};
+
+pub use spec::{UserSpec, check_email, check_full_name, check_username};
+pub use write::{OnExisting, PasswordChange, Plan, apply, finish, password_change, plan};
+
+use crate::db::{Store, StoredUser, User, WriteTx};
+use crate::error::{Error, Result};
+use crate::password::{HashInfo, HashProfile, Hasher, Resolved, SchemeChoice, StoredHashProblem};
+use crate::token::{self, SigningKey, Token};
+
+/// What a command did (or, in a dry run, would do) to one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Created,
+    Updated,
+    Unchanged,
+    Skipped,
+    Disabled,
+    Enabled,
+    PasswordChanged,
+    Deleted,
+    /// Asked to delete a user that does not exist, and told that is fine.
+    Absent,
+}
+
+impl Action {
+    /// The stable name used in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Updated => "updated",
+            Action::Unchanged => "unchanged",
+            Action::Skipped => "skipped",
+            Action::Disabled => "disabled",
+            Action::Enabled => "enabled",
+            Action::PasswordChanged => "password_changed",
+            Action::Deleted => "deleted",
+            Action::Absent => "absent",
+        }
+    }
+
+    pub fn changed(self) -> bool {
+        !matches!(self, Action::Unchanged | Action::Skipped | Action::Absent)
+    }
+}
+
+/// The outcome for one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub action: Action,
+    /// The user named by the command.
+    pub username: String,
+    /// The user after the change (before it, for a deletion); `None` when there is no such user
+    /// ([`Action::Absent`]).
+    pub user: Option<User>,
+    /// For [`Action::Updated`]: which fields changed (`email`, `full_name`, `disabled`, `password`).
+    pub fields: Vec<&'static str>,
+    /// The service's hash scheme a new password was hashed for, when one was.
+    pub hashed_for: Option<Resolved>,
+}
+
+impl Outcome {
+    fn new(action: Action, username: &str, user: Option<User>) -> Self {
+        Outcome {
+            action,
+            username: username.to_owned(),
+            user,
+            fields: Vec::new(),
+            hashed_for: None,
+        }
+    }
+
+    fn of(action: Action, user: User) -> Self {
+        Outcome {
+            username: user.username.clone(),
+            ..Outcome::new(action, "", Some(user))
+        }
+    }
+
+    /// Whether the password given to this write is now the user's (a generated one may then
+    /// be shown).
+    pub fn stored_password(&self) -> bool {
+        self.action == Action::Created || self.fields.contains(&"password")
+    }
+}
+
+/// How new hashes are made: for the service's scheme (given, or read from the table) at a cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Hashing {
+    pub scheme: SchemeChoice,
+    pub profile: HashProfile,
+}
+
+impl Hashing {
+    /// Resolves the scheme against the table's hashes.
+    fn resolve(&self, store: &mut dyn Store) -> Result<(Hasher, Resolved)> {
+        let resolved = self
+            .scheme
+            .resolve(|| Ok((store.hash_census()?, "stored")))?;
+        let hasher = Hasher {
+            scheme: resolved.scheme,
+            profile: self.profile,
+        };
+        Ok((hasher, resolved))
+    }
+}
+
+/// Where a new password comes from. The domain asks only when a write needs one, and only
+/// after the look-ups that can refuse the command: nobody types a password to learn that the
+/// name is taken.
+pub trait PasswordSource {
+    /// The password for `username`, to be hashed for `scheme`.
+    fn new_password(&mut self, username: &str, scheme: &Resolved) -> Result<String>;
+}
+
+/// The options of [`add`].
+#[derive(Debug, Clone, Copy)]
+pub struct AddOptions {
+    pub on_existing: OnExisting,
+    pub hashing: Hashing,
+    pub dry_run: bool,
+}
+
+/// Adds (or upserts) one user in one short write transaction.
+pub fn add(
+    store: &mut dyn Store,
+    spec: &UserSpec,
+    options: AddOptions,
+    passwords: &mut dyn PasswordSource,
+) -> Result<Outcome> {
+    let plan = plan(store, spec, options.on_existing)?;
+    let mut hashed_for = None;
+    let change = if plan.needs_password {
+        let (hasher, resolved) = options.hashing.resolve(store)?;
+        let password = passwords.new_password(&spec.username, &resolved)?;
+        hashed_for = Some(resolved);
+        // Hashing takes a fraction of a second: done before the write lock is taken.
+        password_change(&plan, &password, &hasher)?
+    } else {
+        PasswordChange::None
+    };
+    let mut tx = store.write()?;
+    let outcome = apply(&mut *tx, spec, &change, options.on_existing)?;
+    finish(tx, options.dry_run)?;
+    Ok(Outcome {
+        hashed_for: hashed_for.filter(|_| outcome.stored_password()),
+        ..outcome
+    })
+}
+
+/// The options of [`set_password`].
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordOptions {
+    /// Write nothing when the given password already verifies.
+    pub if_changed: bool,
+    pub hashing: Hashing,
+    pub dry_run: bool,
+}
+
+/// Stores a new password hash for an existing user (unknown users are refused before the
+/// password is asked for).
+pub fn set_password(
+    store: &mut dyn Store,
+    username: &str,
+    options: PasswordOptions,
+    passwords: &mut dyn PasswordSource,
+) -> Result<Outcome> {
+    let planned = store
+        .find_user(username)?
+        .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
+    let (hasher, resolved) = options.hashing.resolve(store)?;
+    let password = passwords.new_password(username, &resolved)?;
+    let plan = Plan {
+        existing: Some(planned),
+        needs_password: true,
+    };
+    let change = if options.if_changed {
+        password_change(&plan, &password, &hasher)?
+    } else {
+        PasswordChange::Set(hasher.hash(&password)?)
+    };
+    let PasswordChange::Set(hash) = change else {
+        // It verifies already: nothing to write, no lock taken.
+        let user = plan.existing.map(|planned| planned.user);
+        return Ok(Outcome::new(Action::Unchanged, username, user));
+    };
+    let user = store_hash(store, username, hash, options.dry_run)?;
+    Ok(Outcome {
+        fields: vec!["password"],
+        hashed_for: Some(resolved),
+        ..Outcome::of(Action::PasswordChanged, user)
+    })
+}
+
+/// Writes a user's new hash under the write lock; returns the user.
+fn store_hash(store: &mut dyn Store, username: &str, hash: String, dry_run: bool) -> Result<User> {
+    let mut tx = store.write()?;
+    let current = tx
+        .find_user(username)?
+        .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
+    let spec = UserSpec {
+        username: username.to_owned(),
+        ..UserSpec::default()
+    };
+    tx.update_user(current.user.id, &spec.apply_to(Some(&current), hash))?;
+    finish(tx, dry_run)?;
+    Ok(current.user)
+}
+
+/// Runs `act` on every named user (each name once) in one transaction: all of them, or none
+/// when `act` fails for one.
+fn for_each_named(
+    store: &mut dyn Store,
+    usernames: &[String],
+    dry_run: bool,
+    mut act: impl FnMut(&mut dyn WriteTx, &str, Option<StoredUser>) -> Result<Outcome>,
+) -> Result<Vec<Outcome>> {
+    let mut tx = store.write()?;
+    let mut seen = std::collections::HashSet::new();
+    let mut outcomes = Vec::with_capacity(usernames.len());
+    for username in usernames {
+        if seen.insert(username.as_str()) {
+            let stored = tx.find_user(username)?;
+            outcomes.push(act(&mut *tx, username, stored)?);
+        }
+    }
+    finish(tx, dry_run)?;
+    Ok(outcomes)
+}
+
+/// Sets `disabled` for every named user in one transaction: all of them or, when one does
+/// not exist, none.
+pub fn set_disabled(
+    store: &mut dyn Store,
+    usernames: &[String],
+    disabled: bool,
+    dry_run: bool,
+) -> Result<Vec<Outcome>> {
+    for_each_named(store, usernames, dry_run, |tx, username, stored| {
+        let mut user = stored
+            .ok_or_else(|| Error::UserNotFound(username.to_owned()))?
+            .user;
+        let differs = user.disabled != disabled;
+        // An odd stored value (NULL aside) is rewritten as the value the service expects.
+        if differs || user.odd_disabled.is_some() {
+            tx.set_disabled(user.id, disabled)?;
+        }
+        user.disabled = disabled;
+        user.odd_disabled = None;
+        let action = match (differs, disabled) {
+            (false, _) => Action::Unchanged,
+            (true, true) => Action::Disabled,
+            (true, false) => Action::Enabled,
+        };
+        Ok(Outcome::of(action, user))
+    })
+}
+
+/// Deletes the named users in one transaction, all or none. With `if_exists`, an unknown
+/// name is reported as absent instead of failing.
+pub fn delete(
+    store: &mut dyn Store,
+    usernames: &[String],
+    if_exists: bool,
+    dry_run: bool,
+) -> Result<Vec<Outcome>> {
+    for_each_named(
+        store,
+        usernames,
+        dry_run,
+        |tx, username, stored| match stored {
+            Some(stored) => {
+                tx.delete_user(stored.user.id)?;
+                Ok(Outcome::of(Action::Deleted, stored.user))
+            }
+            None if if_exists => Ok(Outcome::new(Action::Absent, username, None)),
+            None => Err(Error::UserNotFound(username.to_owned())),
+        },
+    )
+}
+
+/// The service's answer to a login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    Accepted {
+        hash: HashInfo,
+    },
+    /// Unknown username or wrong password: the service does not say which.
+    IncorrectCredentials,
+    /// Right password, but `disabled` is set.
+    Inactive {
+        hash: HashInfo,
+    },
+    /// The service cannot check this login: its library fails on the stored hash (or on this
+    /// password against it), and its login answers 500.
+    Fails(StoredHashProblem),
+}
+
+/// Checks a login as the service with this hash scheme does: exact username, password, then
+/// `disabled`. Exactly one hash verification runs whether or not the user exists. A stored hash
+/// the service could not verify is [`Login::Fails`], never "accepted". Returns the scheme the
+/// answer is for.
+pub fn verify_login(
+    store: &mut dyn Store,
+    scheme: SchemeChoice,
+    username: &str,
+    password: &str,
+) -> Result<(Login, Resolved)> {
+    let resolved = scheme.resolve(|| Ok((store.hash_census()?, "stored")))?;
+    let scheme = resolved.scheme;
+    let Some(stored) = store.find_user(username)? else {
+        scheme.verify_dummy(password);
+        return Ok((Login::IncorrectCredentials, resolved));
+    };
+    let verification = match scheme.verify(password, &stored.hashed_password) {
+        Ok(verification) => verification,
+        Err(problem) => return Ok((Login::Fails(problem), resolved)),
+    };
+    let login = if !verification.matches {
+        Login::IncorrectCredentials
+    } else if stored.user.disabled {
+        Login::Inactive {
+            hash: verification.info,
+        }
+    } else {
+        Login::Accepted {
+            hash: verification.info,
+        }
+    };
+    Ok((login, resolved))
+}
+
+/// Issues an access token for an existing, active user.
+pub fn issue_token(
+    store: &mut dyn Store,
+    username: &str,
+    key: &SigningKey,
+    lifetime: Duration,
+    now: SystemTime,
+) -> Result<Token> {
+    let stored = store
+        .find_user(username)?
+        .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
+    if stored.user.disabled {
+        return Err(Error::UserDisabled(username.to_owned()));
+    }
+    token::issue(key, username, lifetime, now)
+}

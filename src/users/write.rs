@@ -1,0 +1,193 @@
+//! The path of one user's write, shared by `add`, `set_password` and the import: plan against
+//! the table before anything is asked or hashed, settle the password change outside the lock,
+//! then apply under the write lock, re-checking what the plan saw.
+
+use crate::db::{Lookup, NewUser, StoredUser, User, WriteTx};
+use crate::error::{Error, Result};
+use crate::password::Hasher;
+
+use super::{Action, Outcome, UserSpec};
+
+/// What to do when the username already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnExisting {
+    /// A conflict (exit 4).
+    Fail,
+    /// Leave the user as is.
+    Skip,
+    /// Bring the user to the spec; `password` says whether the password is part of it.
+    Update { password: bool },
+}
+
+/// The password part of a write, settled before the write lock is taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// The password is not touched (or not needed: the user exists and is left alone).
+    None,
+    /// Store this hash (a new password's, or an imported one).
+    Set(String),
+    /// The given password already verifies against this stored hash: keep it. Should the
+    /// stored hash have changed meanwhile, the write stops rather than guess.
+    KeepIf(String),
+}
+
+/// What must be known before the lock: whether a password is needed at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The user as it is now, if it exists.
+    pub existing: Option<StoredUser>,
+    /// True when the write will need a password (a creation, or an update of the password).
+    pub needs_password: bool,
+}
+
+/// Looks at the user before anything is asked or hashed; refuses conflicts early.
+pub fn plan(lookup: &mut dyn Lookup, spec: &UserSpec, on_existing: OnExisting) -> Result<Plan> {
+    let existing = lookup.find_user(&spec.username)?;
+    let needs_password = match (&existing, on_existing) {
+        (None, _) => true,
+        (Some(_), OnExisting::Fail) => return Err(Error::UsernameTaken(spec.username.clone())),
+        (Some(_), OnExisting::Skip) => false,
+        (Some(_), OnExisting::Update { password }) => password,
+    };
+    if existing.is_none() || matches!(on_existing, OnExisting::Update { .. }) {
+        check_email_free(lookup, spec)?;
+    }
+    Ok(Plan {
+        existing,
+        needs_password,
+    })
+}
+
+fn check_email_free(lookup: &mut dyn Lookup, spec: &UserSpec) -> Result<()> {
+    if let Some(Some(email)) = &spec.email
+        && let Some(owner) = lookup.email_owner(email)?
+        && owner != spec.username
+    {
+        return Err(Error::EmailTaken {
+            email: email.clone(),
+            owner,
+        });
+    }
+    Ok(())
+}
+
+/// Decides the password change for a plan: a new user gets the new hash; an existing one keeps
+/// its hash when the given password already verifies the way the service would verify it (so
+/// re-runs change nothing).
+pub fn password_change(plan: &Plan, password: &str, hasher: &Hasher) -> Result<PasswordChange> {
+    hasher.scheme.check_new_password(password)?;
+    if let Some(existing) = &plan.existing
+        && hasher
+            .scheme
+            .verify(password, &existing.hashed_password)
+            .is_ok_and(|v| v.matches)
+    {
+        return Ok(PasswordChange::KeepIf(existing.hashed_password.clone()));
+    }
+    hasher.hash(password).map(PasswordChange::Set)
+}
+
+/// Writes one spec inside a transaction: creates, skips, fails or updates as `on_existing`
+/// says. Re-checks everything under the lock; the service may have written meanwhile.
+pub fn apply(
+    tx: &mut dyn WriteTx,
+    spec: &UserSpec,
+    password: &PasswordChange,
+    on_existing: OnExisting,
+) -> Result<Outcome> {
+    let Some(existing) = tx.find_user(&spec.username)? else {
+        return create(tx, spec, password);
+    };
+    match on_existing {
+        OnExisting::Fail => Err(Error::UsernameTaken(spec.username.clone())),
+        OnExisting::Skip => Ok(Outcome::of(Action::Skipped, existing.user)),
+        OnExisting::Update { .. } => update(tx, spec, password, existing),
+    }
+}
+
+fn create(tx: &mut dyn WriteTx, spec: &UserSpec, password: &PasswordChange) -> Result<Outcome> {
+    let PasswordChange::Set(hash) = password else {
+        return Err(Error::Internal(format!(
+            "user '{}' appeared to exist and then vanished; run the command again",
+            spec.username
+        )));
+    };
+    check_email_free(tx, spec)?;
+    if let Some(id) = spec.id
+        && let Some(owner) = tx.id_owner(id)?
+    {
+        return Err(Error::invalid(format!(
+            "id {id} is already used by user '{owner}'"
+        )));
+    }
+    let new = spec.apply_to(None, hash.clone());
+    let id = tx.insert_user(&new)?;
+    Ok(Outcome::of(Action::Created, user_of(id, &new)))
+}
+
+fn update(
+    tx: &mut dyn WriteTx,
+    spec: &UserSpec,
+    password: &PasswordChange,
+    existing: StoredUser,
+) -> Result<Outcome> {
+    let hash = match password {
+        PasswordChange::None => existing.hashed_password.clone(),
+        PasswordChange::Set(hash) => hash.clone(),
+        PasswordChange::KeepIf(hash) if *hash == existing.hashed_password => hash.clone(),
+        PasswordChange::KeepIf(_) => {
+            return Err(Error::Internal(format!(
+                "the password of user '{}' changed while authctl was running; run the command again",
+                spec.username
+            )));
+        }
+    };
+    check_email_free(tx, spec)?;
+    let target = spec.apply_to(Some(&existing), hash);
+    let fields = changed_fields(&existing, &target);
+    if fields.is_empty() {
+        return Ok(Outcome::of(Action::Unchanged, existing.user));
+    }
+    let id = existing.user.id;
+    tx.update_user(id, &target)?;
+    Ok(Outcome {
+        fields,
+        ..Outcome::of(Action::Updated, user_of(id, &target))
+    })
+}
+
+/// Which of `email`, `full_name`, `disabled`, `password` differ between the row and the target.
+fn changed_fields(existing: &StoredUser, target: &NewUser) -> Vec<&'static str> {
+    let current = &existing.user;
+    let mut fields = Vec::new();
+    if target.email != current.email {
+        fields.push("email");
+    }
+    if target.full_name != current.full_name {
+        fields.push("full_name");
+    }
+    // An odd stored value ('false' text) is rewritten even when it reads the same.
+    if target.disabled != current.disabled || current.odd_disabled.is_some() {
+        fields.push("disabled");
+    }
+    if target.hashed_password != existing.hashed_password {
+        fields.push("password");
+    }
+    fields
+}
+
+pub(super) fn user_of(id: i64, user: &NewUser) -> User {
+    User {
+        id,
+        username: user.username.clone(),
+        email: user.email.clone(),
+        full_name: user.full_name.clone(),
+        disabled: user.disabled,
+        odd_disabled: None,
+    }
+}
+
+/// Commits, unless this is a dry run (then the transaction is rolled back when dropped).
+pub fn finish(tx: Box<dyn WriteTx + '_>, dry_run: bool) -> Result<()> {
+    if dry_run { Ok(()) } else { tx.commit() }
+}
