@@ -182,6 +182,22 @@ pub enum RowCause {
     NoPassword,
 }
 
+impl RowError {
+    /// A bad value at `location` (in `field`, when one field is at fault).
+    pub fn new(
+        location: impl Into<String>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        RowError {
+            location: location.into(),
+            field: field.map(str::to_owned),
+            message: message.into(),
+            cause: RowCause::Value,
+        }
+    }
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.field {

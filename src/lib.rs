@@ -12,5 +12,6 @@ pub mod db;
 pub mod error;
 pub mod exit;
 pub mod password;
+pub mod records;
 pub mod token;
 pub mod users;

@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 use authctl::cli::{self, Cli, Output};
 use authctl::exit;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
     // clap prints its own usage errors and exits 2, and prints --help/--version and exits 0.
-    let cli = Cli::parse();
-    let out = Output::new(cli.quiet(), cli.command.json_output());
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let out = Output::new(cli.quiet(), cli::format::asks_for_json(&matches));
     // A panic is a bug: exit 70 as the table says, not Rust's 101.
     let code = match panic::catch_unwind(panic::AssertUnwindSafe(|| cli::run(cli, &out))) {
         Ok(Ok(code)) => code,

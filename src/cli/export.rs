@@ -5,14 +5,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::bulk;
 use crate::db::{Access, StatusFilter};
 use crate::error::Error;
 use crate::exit;
+use crate::records::{FileFormat, RecordWriter};
 
 use super::Context;
-use super::import::FileFormat;
-use super::output::{ListFormat, UserWriter};
+use super::format::{ExportFormatArgs, FileFormatArg};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -30,9 +29,8 @@ pub struct Args {
     #[arg(value_name = "FILE", default_value = "-")]
     pub file: PathBuf,
 
-    /// File format [default: from the file's extension, else csv]
-    #[arg(long = "format", value_enum, value_name = "FORMAT")]
-    pub format: Option<FileFormat>,
+    #[command(flatten)]
+    pub output: ExportFormatArgs,
 
     /// Include the password hashes (secrets: keep the file private)
     #[arg(long = "include-hashes")]
@@ -44,11 +42,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
-    let format = match FileFormat::for_file(args.format, &args.file) {
-        bulk::Format::Csv => ListFormat::Csv,
-        bulk::Format::Json => ListFormat::Json,
-        bulk::Format::Jsonl => ListFormat::Jsonl,
-    };
+    let format = FileFormatArg::for_file(args.output.format, &args.file);
     let mut store = ctx.open(Access::ReadOnly)?;
     let to_stdout = args.file.as_os_str() == "-";
     if !to_stdout && !args.force && args.file.exists() {
@@ -94,12 +88,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
 
 fn write_users(
     store: &mut dyn crate::db::Store,
-    format: ListFormat,
+    format: FileFormat,
     include_hashes: bool,
     out: impl Write,
     target: &str,
 ) -> anyhow::Result<u64> {
-    let mut writer = UserWriter::new(format, BufWriter::new(out), include_hashes);
+    let mut writer = RecordWriter::new(format, BufWriter::new(out), include_hashes);
     store.for_each_user(StatusFilter::All, &mut |user| {
         writer.write(&user).map_err(|source| Error::Output {
             target: target.to_owned(),

@@ -14,8 +14,9 @@ use crate::exit;
 use crate::users::{Hashing, OnExisting};
 
 use super::Context;
+use super::format::{FileFormatArg, Format, FormatArgs, InputFormatArgs};
 use super::hash_scheme::{self, SchemeArgs};
-use super::output::{self, Format};
+use super::output;
 use super::password_source::HashArgs;
 
 #[derive(Debug, clap::Args)]
@@ -41,9 +42,8 @@ pub struct Args {
     #[arg(value_name = "FILE", default_value = "-")]
     pub file: PathBuf,
 
-    /// Input format [default: from the file's extension, else csv]
-    #[arg(long = "input-format", value_enum, value_name = "FORMAT")]
-    pub input_format: Option<FileFormat>,
+    #[command(flatten)]
+    pub input: InputFormatArgs,
 
     /// What to do with a username that already exists
     #[arg(long = "on-conflict", value_enum, default_value_t = OnConflict::Fail)]
@@ -63,31 +63,8 @@ pub struct Args {
     #[arg(long = "dry-run")]
     pub dry_run: bool,
 
-    /// Output format of the summary
-    #[arg(long = "format", value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-}
-
-/// The file formats of `import` and `export`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FileFormat {
-    /// CSV with a header row
-    Csv,
-    /// One JSON array of objects
-    Json,
-    /// One JSON object per line
-    Jsonl,
-}
-
-impl FileFormat {
-    pub fn for_file(given: Option<FileFormat>, file: &std::path::Path) -> bulk::Format {
-        match given {
-            Some(FileFormat::Csv) => bulk::Format::Csv,
-            Some(FileFormat::Json) => bulk::Format::Json,
-            Some(FileFormat::Jsonl) => bulk::Format::Jsonl,
-            None => bulk::Format::from_extension(file).unwrap_or(bulk::Format::Csv),
-        }
-    }
+    #[command(flatten)]
+    pub output: FormatArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -140,7 +117,7 @@ impl bulk::Progress for Bar {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
-    let format = FileFormat::for_file(args.input_format, &args.file);
+    let format = FileFormatArg::for_file(args.input.input_format, &args.file);
     let on_conflict = match args.on_conflict {
         OnConflict::Fail => OnExisting::Fail,
         OnConflict::Skip => OnExisting::Skip,
@@ -185,7 +162,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             &Bar(bar),
         )?
     };
-    report(ctx, args.format, &summary, args.dry_run)?;
+    report(ctx, args.output.format, &summary, args.dry_run)?;
     Ok(exit::SUCCESS)
 }
 

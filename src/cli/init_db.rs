@@ -6,7 +6,8 @@ use crate::db::{Access, InitReport};
 use crate::exit;
 
 use super::Context;
-use super::output::{self, Format};
+use super::format::{Format, FormatArgs};
+use super::output;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -22,9 +23,8 @@ pub struct Args {
     #[arg(long = "dry-run")]
     pub dry_run: bool,
 
-    /// Output format
-    #[arg(long = "format", value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: FormatArgs,
 }
 
 /// `--format json`: `{"action", "changed", "database", "table", "missing_unique_indexes", "dry_run"}`.
@@ -80,7 +80,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             ),
         ),
     };
-    match args.format {
+    match args.output.format {
         Format::Json => output::write_json(
             &mut ctx.out.stdout(),
             &InitRecord {

@@ -14,6 +14,7 @@ use crate::exit;
 use crate::token::{self, SigningKey};
 use crate::users;
 
+use super::format::{TokenFormat, TokenFormatArgs};
 use super::output;
 use super::password_source::strip_line_end;
 use super::{Context, parse_duration};
@@ -49,17 +50,8 @@ pub struct Args {
     #[arg(long = "allow-example-key")]
     pub allow_example_key: bool,
 
-    /// Output format
-    #[arg(long = "format", value_enum, default_value_t = TokenFormat::Token)]
-    pub format: TokenFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TokenFormat {
-    /// The token alone, on one line
-    Token,
-    /// {"access_token", "token_type": "bearer", "expires_at"}: the service's /token answer plus the expiry
-    Json,
+    #[command(flatten)]
+    pub output: TokenFormatArgs,
 }
 
 #[derive(Serialize)]
@@ -91,7 +83,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         SystemTime::now(),
     )?;
     let mut stdout = ctx.out.stdout();
-    match args.format {
+    match args.output.format {
         TokenFormat::Token => output::write_line(&mut stdout, &issued.jwt)?,
         TokenFormat::Json => output::write_json(
             &mut stdout,

@@ -6,8 +6,9 @@ use crate::exit;
 use crate::password::{self, ProfileMatch};
 
 use super::Context;
+use super::format::{ListFormat, ListFormatArgs};
 use super::hash_scheme::SchemeArgs;
-use super::output::{ListFormat, UserWriter};
+use super::output::UserWriter;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -21,9 +22,8 @@ Examples:
   authctl list-users --format jsonl | jq -r .username
   authctl list-users --hash-profile test")]
 pub struct Args {
-    /// Output format
-    #[arg(long = "format", value_enum, default_value_t = ListFormat::Table)]
-    pub format: ListFormat,
+    #[command(flatten)]
+    pub output: ListFormatArgs,
 
     /// Only users the service lets in
     #[arg(long = "active", conflicts_with = "disabled")]
@@ -57,7 +57,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         None => None,
     };
     let mut writer = UserWriter::new(
-        args.format,
+        args.output.format,
         std::io::BufWriter::new(ctx.out.stdout()),
         false,
     );
@@ -90,7 +90,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
              `authctl enable-user` or `disable-user` stores it as 0 or 1"
         ));
     }
-    if args.format == ListFormat::Table && count == 0 {
+    if args.output.format == ListFormat::Table && count == 0 {
         ctx.out.status("no users");
     }
     Ok(exit::SUCCESS)

@@ -6,6 +6,7 @@ mod delete_user;
 mod disable_user;
 mod enable_user;
 mod export;
+pub mod format;
 mod hash_scheme;
 mod import;
 mod init_db;
@@ -131,31 +132,6 @@ impl Cli {
     }
 }
 
-impl Command {
-    /// Whether the command was asked for JSON output: its errors are then JSON too.
-    pub fn json_output(&self) -> bool {
-        use output::{Format, ListFormat};
-        match self {
-            Command::InitDb(a) => a.format == Format::Json,
-            Command::AddUser(a) => a.write.format == Format::Json,
-            Command::DisableUser(a) => a.write.format == Format::Json,
-            Command::EnableUser(a) => a.write.format == Format::Json,
-            Command::SetPassword(a) => a.write.format == Format::Json,
-            Command::DeleteUser(a) => a.write.format == Format::Json,
-            Command::ListUsers(a) => matches!(a.format, ListFormat::Json | ListFormat::Jsonl),
-            Command::VerifyLogin(a) => a.format == Format::Json,
-            Command::IssueToken(a) => a.format == issue_token::TokenFormat::Json,
-            Command::ShowUser(a) => a.format == Format::Json,
-            Command::Import(a) => a.format == Format::Json,
-            Command::Export(a) => matches!(
-                a.format,
-                Some(import::FileFormat::Json | import::FileFormat::Jsonl)
-            ),
-            Command::Completions(_) | Command::Man(_) => false,
-        }
-    }
-}
-
 /// `--dry-run` and `--format`, shared by every command that writes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct WriteArgs {
@@ -163,15 +139,14 @@ pub struct WriteArgs {
     #[arg(long = "dry-run")]
     pub dry_run: bool,
 
-    /// Output format
-    #[arg(long = "format", value_enum, default_value_t = output::Format::Text)]
-    pub format: output::Format,
+    #[command(flatten)]
+    pub output: format::FormatArgs,
 }
 
 impl WriteArgs {
     pub fn report<'a>(&self, unchanged: &'a str) -> output::Report<'a> {
         output::Report {
-            format: self.format,
+            format: self.output.format,
             dry_run: self.dry_run,
             unchanged,
         }

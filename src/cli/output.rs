@@ -7,10 +7,13 @@ use std::io::{self, Write};
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
-use crate::db::{StoredUser, User};
+use crate::db::StoredUser;
 use crate::error::{self, Error, RowCause, RowError};
 use crate::exit;
+use crate::records::{RecordWriter, UserRecord};
 use crate::users::{Action, Outcome};
+
+use super::format::{Format, ListFormat};
 
 /// Where a command's messages go; `-q` silences status lines and notes, not warnings or errors.
 #[derive(Debug)]
@@ -126,16 +129,6 @@ pub fn write_json(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> 
     w.flush()
 }
 
-/// `--format` of the commands that write or show one thing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    /// Messages for people, on stderr
-    #[default]
-    Text,
-    /// One JSON object per user acted on, one per line, on stdout
-    Json,
-}
-
 /// The JSON record of what a write did to one user (the stable contract of `--format json`).
 #[derive(Debug, Serialize)]
 struct ActionRecord<'a> {
@@ -238,116 +231,33 @@ impl Report<'_> {
     }
 }
 
-/// How `list-users` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ListFormat {
-    /// A table for people
-    #[default]
-    Table,
-    /// One JSON array
-    Json,
-    /// One JSON object per line
-    Jsonl,
-    /// CSV with a header row
-    Csv,
-}
-
-/// The machine-readable fields of a user: the stable contract of `--format json|jsonl|csv`.
-/// Never a password hash.
-#[derive(Debug, Serialize)]
-pub struct UserRecord<'a> {
-    id: i64,
-    username: &'a str,
-    email: Option<&'a str>,
-    full_name: Option<&'a str>,
-    disabled: bool,
-    /// Only in `export --include-hashes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hashed_password: Option<&'a str>,
-}
-
-/// The record of a user in every JSON output.
-impl<'a> From<&'a User> for UserRecord<'a> {
-    fn from(user: &'a User) -> Self {
-        UserRecord {
-            id: user.id,
-            username: &user.username,
-            email: user.email.as_deref(),
-            full_name: user.full_name.as_deref(),
-            disabled: user.disabled,
-            hashed_password: None,
-        }
-    }
+/// Writes users as they come: the machine formats stream; the table is laid out at the end.
+pub enum UserWriter<W: Write> {
+    Table(W, Box<Table>, u64),
+    Records(RecordWriter<W>),
 }
 
 const TABLE_HEADER: [&str; 5] = ["ID", "USERNAME", "EMAIL", "FULL NAME", "STATUS"];
-const CSV_HEADER: [&str; 6] = [
-    "id",
-    "username",
-    "email",
-    "full_name",
-    "disabled",
-    "hashed_password",
-];
-
-/// Writes users as they come: JSON, JSON lines and CSV stream; the table is laid out at the end.
-pub struct UserWriter<W: Write> {
-    sink: Sink<W>,
-    count: u64,
-    include_hashes: bool,
-}
-
-enum Sink<W: Write> {
-    Table(W, Box<Table>),
-    Json(W),
-    Jsonl(W),
-    Csv(Box<csv::Writer<W>>),
-}
 
 impl<W: Write> UserWriter<W> {
     /// `include_hashes`: `export --include-hashes`; never for `list-users`.
     pub fn new(format: ListFormat, out: W, include_hashes: bool) -> Self {
-        let sink = match format {
-            ListFormat::Table => {
-                let mut table = Table::new();
-                table
-                    .load_style(presets::UTF8_FULL_CONDENSED)
-                    .set_content_arrangement(ContentArrangement::Dynamic)
-                    .set_header(TABLE_HEADER);
-                Sink::Table(out, Box::new(table))
-            }
-            ListFormat::Json => Sink::Json(out),
-            ListFormat::Jsonl => Sink::Jsonl(out),
-            ListFormat::Csv => Sink::Csv(Box::new(
-                csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(out),
-            )),
-        };
-        UserWriter {
-            sink,
-            count: 0,
-            include_hashes,
+        if let Some(format) = format.records() {
+            return UserWriter::Records(RecordWriter::new(format, out, include_hashes));
         }
-    }
-
-    fn header(&self) -> &'static [&'static str] {
-        if self.include_hashes {
-            &CSV_HEADER
-        } else {
-            &CSV_HEADER[..5]
-        }
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(TABLE_HEADER);
+        UserWriter::Table(out, Box::new(table), 0)
     }
 
     pub fn write(&mut self, stored: &StoredUser) -> io::Result<()> {
-        let user = &stored.user;
-        let mut record = UserRecord::from(user);
-        if self.include_hashes {
-            record.hashed_password = Some(&stored.hashed_password);
-        }
-        let header = self.header();
-        match &mut self.sink {
-            Sink::Table(_, table) => {
+        match self {
+            UserWriter::Records(records) => records.write(stored),
+            UserWriter::Table(_, table, count) => {
+                let user = &stored.user;
                 table.add_row([
                     user.id.to_string(),
                     user.username.clone(),
@@ -355,56 +265,21 @@ impl<W: Write> UserWriter<W> {
                     user.full_name.clone().unwrap_or_default(),
                     if user.disabled { "disabled" } else { "active" }.to_owned(),
                 ]);
-            }
-            Sink::Json(out) => {
-                out.write_all(if self.count == 0 { b"[\n  " } else { b",\n  " })?;
-                serde_json::to_writer(&mut *out, &record)?;
-            }
-            Sink::Jsonl(out) => {
-                serde_json::to_writer(&mut *out, &record)?;
-                out.write_all(b"\n")?;
-            }
-            Sink::Csv(csv) => {
-                if self.count == 0 {
-                    csv.write_record(header).map_err(csv_to_io)?;
-                }
-                csv.serialize(record).map_err(csv_to_io)?;
+                *count += 1;
+                Ok(())
             }
         }
-        self.count += 1;
-        Ok(())
     }
 
     /// Ends the output (closes the JSON array, lays out the table); returns how many users.
     pub fn finish(self) -> io::Result<u64> {
-        let count = self.count;
-        let header = self.header();
-        match self.sink {
-            Sink::Table(mut out, table) => {
+        match self {
+            UserWriter::Records(records) => records.finish(),
+            UserWriter::Table(mut out, table, count) => {
                 writeln!(out, "{table}")?;
                 out.flush()?;
-            }
-            Sink::Json(mut out) => {
-                out.write_all(if count == 0 { b"[]\n" } else { b"\n]\n" })?;
-                out.flush()?;
-            }
-            Sink::Jsonl(mut out) => out.flush()?,
-            Sink::Csv(mut csv) => {
-                // No rows: still print the header, so the field set is visible.
-                if count == 0 {
-                    csv.write_record(header).map_err(csv_to_io)?;
-                }
-                csv.flush()?;
+                Ok(count)
             }
         }
-        Ok(count)
-    }
-}
-
-/// Keeps an I/O failure (a closed pipe) recognisable as one.
-fn csv_to_io(err: csv::Error) -> io::Error {
-    match err.into_kind() {
-        csv::ErrorKind::Io(e) => e,
-        other => io::Error::other(format!("{other:?}")),
     }
 }

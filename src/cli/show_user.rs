@@ -8,8 +8,10 @@ use crate::exit;
 use crate::password::{HashInfo, Scheme, StoredHashProblem};
 
 use super::Context;
+use super::format::{Format, FormatArgs};
 use super::hash_scheme::SchemeArgs;
-use super::output::{self, Format, UserRecord};
+use super::output;
+use crate::records::UserRecord;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -26,9 +28,8 @@ pub struct Args {
     /// The user to show
     pub username: String,
 
-    /// Output format
-    #[arg(long = "format", value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: FormatArgs,
 
     #[command(flatten)]
     pub scheme: SchemeArgs,
@@ -135,7 +136,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             .map(|problem| format!("the stored hash {}", problem.reason())),
     };
     let mut stdout = ctx.out.stdout();
-    match args.format {
+    match args.output.format {
         Format::Json => output::write_json(&mut stdout, &record)?,
         Format::Text => {
             let user = &stored.user;

@@ -8,8 +8,9 @@ use crate::users::{self, Login};
 use serde::Serialize;
 
 use super::Context;
+use super::format::{Format, FormatArgs};
 use super::hash_scheme::{self, SchemeArgs};
-use super::output::{self, Format};
+use super::output;
 use super::password_source::{PasswordArgs, Prompt};
 
 #[derive(Debug, clap::Args)]
@@ -33,9 +34,8 @@ pub struct Args {
     #[command(flatten)]
     pub scheme: SchemeArgs,
 
-    /// Output format
-    #[arg(long = "format", value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: FormatArgs,
 }
 
 /// `--format json`: `{"username", "accepted", "reason", "needs_rehash", "hash_scheme"}`.
@@ -68,7 +68,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         Login::IncorrectCredentials => (Some("incorrect username or password"), None),
         Login::Inactive { ref hash } => (Some("inactive user"), Some(hash)),
     };
-    match args.format {
+    match args.output.format {
         Format::Json => output::write_json(
             &mut ctx.out.stdout(),
             &VerifyRecord {

@@ -1,0 +1,241 @@
+//! Checking the records of an import: each record alone, then the records against each other and
+//! against the service's hash scheme. Every problem is collected with its place; none stops the
+//! others from being found.
+
+use std::collections::HashMap;
+
+use crate::error::{Result, RowError};
+use crate::password::{self, Resolved};
+use crate::records::{self, FieldValue, IMPORT_FIELDS, RawRecord};
+use crate::users::{self, UserSpec};
+
+/// The password part of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Secret {
+    Password(String),
+    Hash(String),
+    Missing,
+}
+
+/// A checked record.
+#[derive(Debug, Clone)]
+pub(super) struct Row {
+    pub location: String,
+    pub spec: UserSpec,
+    pub secret: Secret,
+}
+
+/// The problems of one record, pushed to the import's list as they are found.
+struct Problems<'a> {
+    location: &'a str,
+    errors: &'a mut Vec<RowError>,
+    found: bool,
+}
+
+impl Problems<'_> {
+    fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.errors
+            .push(RowError::new(self.location, Some(field), message));
+        self.found = true;
+    }
+}
+
+/// Checks one record; every problem of it is pushed to `errors`.
+pub(super) fn check_record(raw: RawRecord, errors: &mut Vec<RowError>) -> Option<Row> {
+    let location = raw.location;
+    let mut problems = Problems {
+        location: &location,
+        errors,
+        found: false,
+    };
+    let mut values = known_fields(raw.fields, &mut problems);
+    let mut text = |name: &str, problems: &mut Problems| match values.remove(name).flatten() {
+        Some(FieldValue::Text(s)) => Some(s),
+        Some(FieldValue::Int(_) | FieldValue::Bool(_)) => {
+            problems.add(name, "must be text");
+            None
+        }
+        None => None,
+    };
+    let username = text("username", &mut problems);
+    let email = text("email", &mut problems);
+    let full_name = text("full_name", &mut problems);
+    let password = text("password", &mut problems);
+    let hashed_password = text("hashed_password", &mut problems);
+    let id = parse_id(values.remove("id").flatten(), &mut problems);
+    let disabled = parse_disabled(values.remove("disabled").flatten(), &mut problems);
+    let Some(username) = username else {
+        problems.add("username", "is missing");
+        return None;
+    };
+    check_values(
+        &username,
+        email.as_deref(),
+        full_name.as_deref(),
+        &mut problems,
+    );
+    let secret = secret(password, hashed_password, &mut problems);
+    if problems.found {
+        return None;
+    }
+    let spec = UserSpec {
+        id,
+        username,
+        email: Some(email),
+        full_name: Some(full_name),
+        disabled: Some(disabled),
+    };
+    Some(Row {
+        location,
+        spec,
+        secret,
+    })
+}
+
+/// The fields a record may have, by name; the others are problems.
+fn known_fields(
+    fields: Vec<(String, Option<FieldValue>)>,
+    problems: &mut Problems,
+) -> HashMap<String, Option<FieldValue>> {
+    let mut values = HashMap::new();
+    for (name, value) in fields {
+        if IMPORT_FIELDS.contains(&name.as_str()) {
+            values.insert(name, value);
+        } else {
+            problems.add(&name, records::unknown_field());
+        }
+    }
+    values
+}
+
+fn parse_id(value: Option<FieldValue>, problems: &mut Problems) -> Option<i64> {
+    match value {
+        None => None,
+        Some(FieldValue::Int(i)) if i > 0 => Some(i),
+        Some(FieldValue::Text(s)) if s.parse::<i64>().is_ok_and(|i| i > 0) => s.parse().ok(),
+        Some(_) => {
+            problems.add("id", "must be a positive integer");
+            None
+        }
+    }
+}
+
+fn parse_disabled(value: Option<FieldValue>, problems: &mut Problems) -> bool {
+    match value {
+        None | Some(FieldValue::Int(0)) => false,
+        Some(FieldValue::Bool(b)) => b,
+        Some(FieldValue::Int(1)) => true,
+        Some(FieldValue::Text(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => {
+                problems.add("disabled", format!("{s:?} is not true or false"));
+                false
+            }
+        },
+        Some(FieldValue::Int(_)) => {
+            problems.add("disabled", "must be true or false");
+            false
+        }
+    }
+}
+
+fn check_values(
+    username: &str,
+    email: Option<&str>,
+    full_name: Option<&str>,
+    problems: &mut Problems,
+) {
+    let checks: [(&str, Result<()>); 3] = [
+        ("username", users::check_username(username)),
+        ("email", email.map_or(Ok(()), users::check_email)),
+        (
+            "full_name",
+            full_name.map_or(Ok(()), users::check_full_name),
+        ),
+    ];
+    for (field, check) in checks {
+        if let Err(e) = check {
+            problems.add(field, e.to_string());
+        }
+    }
+}
+
+fn secret(password: Option<String>, hash: Option<String>, problems: &mut Problems) -> Secret {
+    match (password, hash) {
+        (Some(_), Some(_)) => {
+            problems.add("password", "give password or hashed_password, not both");
+            Secret::Missing
+        }
+        (Some(password), None) => {
+            if let Err(e) = password::check_policy(&password) {
+                problems.add("password", e.to_string());
+            }
+            Secret::Password(password)
+        }
+        (None, Some(hash)) => {
+            // Whether the service can identify it is checked once its scheme is known.
+            if let Err(bad) = password::inspect(&hash) {
+                problems.add("hashed_password", format!("the hash {}", bad.0));
+            }
+            Secret::Hash(hash)
+        }
+        (None, None) => Secret::Missing,
+    }
+}
+
+/// A username or email twice in the input is refused at its second place.
+pub(super) fn check_duplicates(rows: &[Row], errors: &mut Vec<RowError>) {
+    let mut usernames: HashMap<&str, &str> = HashMap::new();
+    let mut emails: HashMap<&str, &str> = HashMap::new();
+    for row in rows {
+        if let Some(first) = usernames.insert(&row.spec.username, &row.location) {
+            errors.push(RowError::new(
+                &*row.location,
+                Some("username"),
+                format!("'{}' is also at {first}", row.spec.username),
+            ));
+        }
+        if let Some(Some(email)) = &row.spec.email
+            && let Some(first) = emails.insert(email, &row.location)
+        {
+            errors.push(RowError::new(
+                &*row.location,
+                Some("email"),
+                format!("'{email}' is also at {first}"),
+            ));
+        }
+    }
+}
+
+/// Refuses what the service could not verify: hashes its library cannot identify, passwords its
+/// hasher cannot take.
+pub(super) fn check_against_scheme(rows: &[Row], resolved: &Resolved, errors: &mut Vec<RowError>) {
+    let scheme = resolved.scheme;
+    let detected = resolved
+        .detection
+        .as_ref()
+        .map_or_else(String::new, |d| format!(" (detected: {})", d.reason));
+    for row in rows {
+        let (field, problem) = match &row.secret {
+            Secret::Password(password) => (
+                "password",
+                scheme
+                    .check_new_password(password)
+                    .err()
+                    .map(|e| e.to_string()),
+            ),
+            Secret::Hash(hash) => (
+                "hashed_password",
+                scheme
+                    .judge(hash)
+                    .err()
+                    .map(|problem| format!("the hash {}{detected}", problem.reason())),
+            ),
+            Secret::Missing => continue,
+        };
+        if let Some(message) = problem {
+            errors.push(RowError::new(&*row.location, Some(field), message));
+        }
+    }
+}

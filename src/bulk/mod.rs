@@ -1,0 +1,245 @@
+//! Bulk import: read and check every record, then each user takes the same path as one
+//! `add` (plan against the table, settle the password, apply under the lock), with the costly
+//! part, the hashing, on every core and outside the lock, and one short transaction for all.
+
+mod check;
+
+use std::io::Read;
+
+use check::{Row, Secret};
+
+use crate::db::Store;
+use crate::error::{Error, Kind, Result, RowCause, RowError};
+use crate::password::{self, HashCensus, Hasher, Resolved, SchemeChoice};
+use crate::records::{self, FileFormat};
+use crate::users::{self, Action, Hashing, OnExisting, PasswordChange, Plan};
+
+/// What to do with a record that has neither `password` nor `hashed_password`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingPassword {
+    /// Refuse the record.
+    Error,
+    /// A random password nobody knows: the user must be given one with `set-password`.
+    Random,
+    /// The same, and the user is created disabled.
+    Disabled,
+}
+
+/// How to import.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions {
+    pub on_conflict: OnExisting,
+    pub missing_password: MissingPassword,
+    pub hashing: Hashing,
+    pub dry_run: bool,
+}
+
+/// What an import did, counted by action, and the hash scheme it worked with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    pub scheme: Resolved,
+}
+
+/// Progress of the password work, reported by the hashing threads.
+pub trait Progress: Sync {
+    fn start(&self, total: usize);
+    fn tick(&self);
+    fn finish(&self);
+}
+
+/// One record on its way in: checked, planned against the table, its password settled.
+struct Planned {
+    row: Row,
+    plan: Plan,
+    change: PasswordChange,
+}
+
+/// Reads, checks, hashes and writes; nothing is written unless every record is good.
+pub fn import(
+    store: &mut dyn Store,
+    input: impl Read,
+    format: FileFormat,
+    options: ImportOptions,
+    progress: &dyn Progress,
+) -> Result<Summary> {
+    let (raw, mut errors) = records::read(input, format)?;
+    let rows: Vec<Row> = raw
+        .into_iter()
+        .filter_map(|record| check::check_record(record, &mut errors))
+        .collect();
+    check::check_duplicates(&rows, &mut errors);
+    let resolved = resolve_scheme(store, &rows, options.hashing.scheme)?;
+    check::check_against_scheme(&rows, &resolved, &mut errors);
+    let mut planned = plan_all(store, rows, options, &mut errors)?;
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| location_order(&e.location));
+        return Err(Error::Rows(errors));
+    }
+    let hasher = Hasher {
+        scheme: resolved.scheme,
+        profile: options.hashing.profile,
+    };
+    hash_all(&mut planned, &hasher, progress)?;
+    write_all(store, &planned, options, resolved)
+}
+
+/// Plans every row against the table as it is now, before any hashing (re-checked under the
+/// lock); taken names and emails, and records without a password that must have one, are
+/// problems.
+fn plan_all(
+    store: &mut dyn Store,
+    rows: Vec<Row>,
+    options: ImportOptions,
+    errors: &mut Vec<RowError>,
+) -> Result<Vec<Planned>> {
+    let mut planned = Vec::with_capacity(rows.len());
+    for mut row in rows {
+        let missing = row.secret == Secret::Missing;
+        if missing && options.missing_password == MissingPassword::Error {
+            errors.push(RowError {
+                cause: RowCause::NoPassword,
+                ..RowError::new(
+                    &*row.location,
+                    Some("password"),
+                    "neither password nor hashed_password",
+                )
+            });
+        }
+        match users::plan(store, &row.spec, options.on_conflict) {
+            Ok(plan) => {
+                if plan.existing.is_none()
+                    && missing
+                    && options.missing_password == MissingPassword::Disabled
+                {
+                    row.spec.disabled = Some(true);
+                }
+                planned.push(Planned {
+                    row,
+                    plan,
+                    change: PasswordChange::None,
+                });
+            }
+            Err(e) if e.kind() == Kind::Conflict => errors.push(conflict(&row, &e)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(planned)
+}
+
+fn conflict(row: &Row, e: &Error) -> RowError {
+    let field = if matches!(e, Error::UsernameTaken(_)) {
+        "username"
+    } else {
+        "email"
+    };
+    RowError {
+        cause: RowCause::Conflict,
+        ..RowError::new(&*row.location, Some(field), e.to_string())
+    }
+}
+
+/// The costly part, on every core, with no lock held.
+fn hash_all(planned: &mut [Planned], hasher: &Hasher, progress: &dyn Progress) -> Result<()> {
+    use rayon::prelude::*;
+    progress.start(planned.iter().filter(|p| p.plan.needs_password).count());
+    let result = planned
+        .par_iter_mut()
+        .filter(|p| p.plan.needs_password)
+        .try_for_each(|p| {
+            p.change = password_change(&p.row, &p.plan, hasher)?;
+            progress.tick();
+            Ok(())
+        });
+    progress.finish();
+    result
+}
+
+/// The password change of one record: hash a password (or keep the stored hash when it
+/// already verifies), store a given hash, or give a random password to a new user.
+fn password_change(row: &Row, plan: &Plan, hasher: &Hasher) -> Result<PasswordChange> {
+    match &row.secret {
+        Secret::Password(password) => users::password_change(plan, password, hasher),
+        Secret::Hash(stored) => Ok(PasswordChange::Set(stored.clone())),
+        Secret::Missing if plan.existing.is_none() => hasher
+            .hash(&password::random_password()?)
+            .map(PasswordChange::Set),
+        Secret::Missing => Ok(PasswordChange::None),
+    }
+}
+
+/// One transaction for every user: all of them are written, or none.
+fn write_all(
+    store: &mut dyn Store,
+    planned: &[Planned],
+    options: ImportOptions,
+    scheme: Resolved,
+) -> Result<Summary> {
+    let mut tx = store.write()?;
+    let mut summary = Summary {
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        skipped: 0,
+        scheme,
+    };
+    for Planned { row, change, .. } in planned {
+        let outcome = users::apply(&mut *tx, &row.spec, change, options.on_conflict)
+            .map_err(|e| Error::Rows(vec![refused_under_lock(row, &e)]))?;
+        match outcome.action {
+            Action::Created => summary.created += 1,
+            Action::Updated => summary.updated += 1,
+            Action::Skipped => summary.skipped += 1,
+            _ => summary.unchanged += 1,
+        }
+    }
+    users::finish(tx, options.dry_run)?;
+    Ok(summary)
+}
+
+/// A record the table refused under the lock (the service wrote meanwhile).
+fn refused_under_lock(row: &Row, e: &Error) -> RowError {
+    let cause = if e.kind() == Kind::Conflict {
+        RowCause::Conflict
+    } else {
+        RowCause::Value
+    };
+    RowError {
+        cause,
+        ..RowError::new(&*row.location, None, e.to_string())
+    }
+}
+
+/// The service's hash scheme: given, else read from the table's hashes, else (an empty table,
+/// as when moving users to a new database) from the hashes being imported.
+fn resolve_scheme(store: &mut dyn Store, rows: &[Row], choice: SchemeChoice) -> Result<Resolved> {
+    choice.resolve(|| {
+        let stored = store.hash_census()?;
+        if !stored.is_empty() {
+            return Ok((stored, "stored"));
+        }
+        let mut imported = HashCensus::default();
+        for row in rows {
+            if let Secret::Hash(hash) = &row.secret
+                && let Ok(info) = password::inspect(hash)
+            {
+                imported.add(&info);
+            }
+        }
+        let whose = if imported.is_empty() {
+            "stored or imported"
+        } else {
+            "imported"
+        };
+        Ok((imported, whose))
+    })
+}
+
+/// Sorts "line 10" after "line 9".
+fn location_order(location: &str) -> (String, u64) {
+    let (word, number) = location.rsplit_once(' ').unwrap_or((location, "0"));
+    (word.to_owned(), number.parse().unwrap_or(0))
+}
