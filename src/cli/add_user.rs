@@ -5,7 +5,7 @@ use crate::db::Access;
 use crate::exit;
 use crate::users::{self, AddOptions, OnExisting, UserSpec};
 
-use super::password_source::NewPasswordArgs;
+use super::secrets::NewPasswordArgs;
 use super::{Context, WriteArgs};
 
 #[derive(Debug, clap::Args)]

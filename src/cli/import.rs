@@ -17,7 +17,7 @@ use super::Context;
 use super::format::{FileFormatArg, Format, FormatArgs, InputFormatArgs};
 use super::hash_scheme::{self, SchemeArgs};
 use super::output;
-use super::password_source::HashArgs;
+use super::secrets::HashArgs;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\

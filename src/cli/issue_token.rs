@@ -1,22 +1,18 @@
 //! `authctl issue-token`: an access token the service accepts, as its own `/token` makes them.
 
-use std::ffi::OsString;
-use std::fs::File;
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
 use crate::db::Access;
-use crate::error::{Error, Result};
 use crate::exit;
 use crate::token::{self, SigningKey};
 use crate::users;
 
 use super::format::{TokenFormat, TokenFormatArgs};
 use super::output;
-use super::password_source::strip_line_end;
+use super::secrets;
 use super::{Context, parse_duration};
 
 #[derive(Debug, clap::Args)]
@@ -66,7 +62,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     // An argument error is reported before the key and the database are looked at.
     token::check_lifetime(args.expires_in)?;
     let key = SigningKey::new(
-        read_key(args.secret_key_file.as_ref())?,
+        secrets::signing_key(args.secret_key_file.as_deref())?,
         args.allow_example_key,
     )?;
     if key.is_example_key() {
@@ -100,41 +96,4 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         humantime::format_duration(args.expires_in)
     ));
     Ok(exit::SUCCESS)
-}
-
-/// The key text: from the file when given, else from SECRET_KEY.
-fn read_key(file: Option<&PathBuf>) -> Result<String> {
-    let (bytes, source) = if let Some(path) = file {
-        let mut bytes = Vec::new();
-        File::open(path)
-            .and_then(|f| f.take(64 * 1024).read_to_end(&mut bytes))
-            .map_err(|e| {
-                Error::Environment(format!(
-                    "cannot read secret key file {}: {e}",
-                    path.display()
-                ))
-            })?;
-        strip_line_end(&mut bytes);
-        (bytes, format!("secret key file {}", path.display()))
-    } else {
-        match std::env::var_os("SECRET_KEY") {
-            Some(value) if !value.is_empty() => (os_bytes(value), "SECRET_KEY".to_owned()),
-            _ => {
-                return Err(Error::Environment(
-                    "no signing key: set SECRET_KEY (the service's own) or pass --secret-key-file PATH"
-                        .to_owned(),
-                ));
-            }
-        }
-    };
-    String::from_utf8(bytes).map_err(|_| {
-        Error::invalid(format!(
-            "the signing key from {source} is not valid UTF-8 text"
-        ))
-    })
-}
-
-fn os_bytes(value: OsString) -> Vec<u8> {
-    use std::os::unix::ffi::OsStringExt;
-    value.into_vec()
 }

@@ -14,7 +14,7 @@ mod issue_token;
 mod list_users;
 mod man;
 pub mod output;
-mod password_source;
+mod secrets;
 mod set_password;
 mod show_user;
 mod verify_login;

@@ -11,7 +11,7 @@ use super::Context;
 use super::format::{Format, FormatArgs};
 use super::hash_scheme::{self, SchemeArgs};
 use super::output;
-use super::password_source::{PasswordArgs, Prompt};
+use super::secrets::{PasswordArgs, Prompt};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\

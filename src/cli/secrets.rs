@@ -1,5 +1,8 @@
-//! Where a password comes from: a no-echo prompt on a terminal, standard input, or a file.
-//! Never from the command line, where `ps` and shell history would show it.
+//! Secrets from outside, with one set of rules: passwords from a no-echo prompt, standard input,
+//! a file or the random source; signing keys from `SECRET_KEY` or a file. Never from the command
+//! line, where `ps` and shell history would show them. A file or stdin holds one line: one
+//! trailing `\n` or `\r\n` is removed and every other byte kept, more than one line, more than
+//! 4096 bytes, or anything but UTF-8 is refused.
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read};
@@ -152,12 +155,9 @@ impl PasswordArgs {
         } else if self.password_stdin {
             let bytes = read_capped(io::stdin().lock())
                 .map_err(|e| Error::Environment(format!("cannot read standard input: {e}")))?;
-            one_line(bytes, "standard input")?
+            one_line(bytes, Secret::Password, "standard input")?
         } else if let Some(path) = &self.password_file {
-            let bytes = File::open(path)
-                .and_then(read_capped)
-                .map_err(|e| unreadable_file(path, &e))?;
-            one_line(bytes, &format!("file {}", path.display()))?
+            read_file(path, Secret::Password)?
         } else {
             prompt_on_terminal(username, prompt, alternatives)?
         };
@@ -166,11 +166,61 @@ impl PasswordArgs {
     }
 }
 
-fn unreadable_file(path: &Path, e: &io::Error) -> Error {
-    Error::Environment(format!("cannot read password file {}: {e}", path.display()))
+/// Which secret is read, for the messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Secret {
+    Password,
+    Key,
 }
 
-/// Reads at most a little more than the longest accepted password, so an endless stream
+impl Secret {
+    fn name(self) -> &'static str {
+        match self {
+            Secret::Password => "password",
+            Secret::Key => "signing key",
+        }
+    }
+
+    /// Why text is needed, after "is not valid UTF-8".
+    fn why_text(self) -> &'static str {
+        match self {
+            Secret::Password => "; the service receives passwords as text",
+            Secret::Key => " text",
+        }
+    }
+}
+
+/// The signing key: from `file` when given (one line), else `SECRET_KEY` exactly as the
+/// service reads it.
+pub fn signing_key(file: Option<&Path>) -> Result<String> {
+    if let Some(path) = file {
+        return read_file(path, Secret::Key);
+    }
+    match std::env::var_os("SECRET_KEY") {
+        Some(value) if !value.is_empty() => {
+            use std::os::unix::ffi::OsStringExt;
+            String::from_utf8(value.into_vec()).map_err(|_| not_utf8(Secret::Key, "SECRET_KEY"))
+        }
+        _ => Err(Error::Environment(
+            "no signing key: set SECRET_KEY (the service's own) or pass --secret-key-file PATH"
+                .to_owned(),
+        )),
+    }
+}
+
+fn read_file(path: &Path, secret: Secret) -> Result<String> {
+    let shown = path.display();
+    let (unreadable, source) = match secret {
+        Secret::Password => ("password file", format!("file {shown}")),
+        Secret::Key => ("secret key file", format!("secret key file {shown}")),
+    };
+    let bytes = File::open(path)
+        .and_then(read_capped)
+        .map_err(|e| Error::Environment(format!("cannot read {unreadable} {shown}: {e}")))?;
+    one_line(bytes, secret, &source)
+}
+
+/// Reads at most a little more than the longest accepted secret, so an endless stream
 /// (`yes | authctl …`) is refused instead of filling memory.
 fn read_capped(source: impl Read) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
@@ -181,7 +231,7 @@ fn read_capped(source: impl Read) -> io::Result<Vec<u8>> {
 }
 
 /// Removes exactly one trailing `\n` or `\r\n` (what `echo` and editors add), nothing else.
-pub(super) fn strip_line_end(bytes: &mut Vec<u8>) {
+fn strip_line_end(bytes: &mut Vec<u8>) {
     if bytes.ends_with(b"\r\n") {
         bytes.truncate(bytes.len() - 2);
     } else if bytes.ends_with(b"\n") {
@@ -189,24 +239,29 @@ pub(super) fn strip_line_end(bytes: &mut Vec<u8>) {
     }
 }
 
-/// The password in `bytes`: exactly one trailing `\n` or `\r\n` removed, every other byte kept.
-fn one_line(mut bytes: Vec<u8>, source: &str) -> Result<String> {
+/// The secret in `bytes`: exactly one trailing `\n` or `\r\n` removed, every other byte kept.
+fn one_line(mut bytes: Vec<u8>, secret: Secret, source: &str) -> Result<String> {
+    let name = secret.name();
     strip_line_end(&mut bytes);
     if bytes.len() > MAX_PASSWORD_BYTES {
         return Err(Error::invalid(format!(
-            "the password from {source} is longer than {MAX_PASSWORD_BYTES} bytes"
+            "the {name} from {source} is longer than {MAX_PASSWORD_BYTES} bytes"
         )));
     }
     if bytes.contains(&b'\n') {
         return Err(Error::invalid(format!(
-            "the password from {source} has more than one line; give exactly one line"
+            "the {name} from {source} has more than one line; give exactly one line"
         )));
     }
-    String::from_utf8(bytes).map_err(|_| {
-        Error::invalid(format!(
-            "the password from {source} is not valid UTF-8; the service receives passwords as text"
-        ))
-    })
+    String::from_utf8(bytes).map_err(|_| not_utf8(secret, source))
+}
+
+fn not_utf8(secret: Secret, source: &str) -> Error {
+    Error::invalid(format!(
+        "the {} from {source} is not valid UTF-8{}",
+        secret.name(),
+        secret.why_text()
+    ))
 }
 
 fn prompt_on_terminal(username: &str, prompt: Prompt, alternatives: &str) -> Result<String> {
@@ -237,12 +292,13 @@ mod tests {
 
     #[test]
     fn exactly_one_trailing_newline_is_removed() {
-        assert_eq!(one_line(b"pw\n".to_vec(), "x").unwrap(), "pw");
-        assert_eq!(one_line(b"pw\r\n".to_vec(), "x").unwrap(), "pw");
-        assert_eq!(one_line(b"pw".to_vec(), "x").unwrap(), "pw");
-        assert_eq!(one_line(b" pw \r".to_vec(), "x").unwrap(), " pw \r");
-        assert!(one_line(b"pw\n\n".to_vec(), "x").is_err());
-        assert!(one_line(b"a\nb".to_vec(), "x").is_err());
-        assert!(one_line(vec![0xff, b'\n'], "x").is_err());
+        let line = |bytes: &[u8]| one_line(bytes.to_vec(), Secret::Password, "x");
+        assert_eq!(line(b"pw\n").unwrap(), "pw");
+        assert_eq!(line(b"pw\r\n").unwrap(), "pw");
+        assert_eq!(line(b"pw").unwrap(), "pw");
+        assert_eq!(line(b" pw \r").unwrap(), " pw \r");
+        assert!(line(b"pw\n\n").is_err());
+        assert!(line(b"a\nb").is_err());
+        assert!(line(&[0xff, b'\n']).is_err());
     }
 }
