@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::db::{Access, InitReport};
+use crate::db::{Access, InitReport, Location};
 use crate::exit;
 
 use super::Context;
@@ -48,56 +48,68 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     };
     let mut store = ctx.open_at(&location, access)?;
     let report = store.init()?;
-    let none = Vec::new();
-    let (action, table, missing, text) = match &report {
-        InitReport::Created { database_created } => {
-            let verb = if args.dry_run {
-                "would create"
-            } else {
-                "created"
-            };
-            let text = if *database_created {
-                format!("{verb} database {location} with table users")
-            } else {
-                format!("{verb} table users in database {location}")
-            };
-            ("created", "created", &none, text)
-        }
-        InitReport::AlreadyInitialised => (
-            "unchanged",
-            "authctl",
-            &none,
-            format!("database {location} already has the users table; nothing changed"),
-        ),
-        InitReport::Compatible {
-            missing_unique_indexes,
-        } => (
-            "unchanged",
-            "service",
-            missing_unique_indexes,
-            format!(
-                "database {location} has a users table the service made; it is compatible and was left unchanged"
-            ),
-        ),
-    };
+    let described = describe(&report, &location, args.dry_run);
     match args.output.format {
         Format::Json => output::write_json(
             &mut ctx.out.stdout(),
             &InitRecord {
-                action,
-                changed: action == "created",
+                action: described.action,
+                changed: described.action == "created",
                 database: location.to_string(),
-                table,
-                missing_unique_indexes: missing,
+                table: described.table,
+                missing_unique_indexes: described.missing,
                 dry_run: args.dry_run,
             },
         )?,
-        Format::Text => ctx.out.status(text),
+        Format::Text => ctx.out.status(described.text),
     }
-    for column in missing {
+    for column in described.missing {
         ctx.out.warn(format!(
             "the users table has no unique index on {column}; the service's model declares one, so duplicates are possible"
         ));
     }
     Ok(exit::SUCCESS)
+}
+
+/// What `init-db` says of its report, in words and in the JSON fields.
+struct Described<'a> {
+    action: &'static str,
+    table: &'static str,
+    missing: &'a [String],
+    text: String,
+}
+
+fn describe<'a>(report: &'a InitReport, location: &Location, dry_run: bool) -> Described<'a> {
+    match report {
+        InitReport::Created { database_created } => {
+            let verb = if dry_run { "would create" } else { "created" };
+            let text = if *database_created {
+                format!("{verb} database {location} with table users")
+            } else {
+                format!("{verb} table users in database {location}")
+            };
+            Described {
+                action: "created",
+                table: "created",
+                missing: &[],
+                text,
+            }
+        }
+        InitReport::AlreadyInitialised => Described {
+            action: "unchanged",
+            table: "authctl",
+            missing: &[],
+            text: format!("database {location} already has the users table; nothing changed"),
+        },
+        InitReport::Compatible {
+            missing_unique_indexes,
+        } => Described {
+            action: "unchanged",
+            table: "service",
+            missing: missing_unique_indexes,
+            text: format!(
+                "database {location} has a users table the service made; it is compatible and was left unchanged"
+            ),
+        },
+    }
 }

@@ -98,21 +98,7 @@ impl SqliteStore {
             lock_timeout: options.lock_timeout,
         };
         if dry_run && !path.exists() {
-            // Nothing to look at: plan the creation on an empty in-memory database.
-            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-            if parent.is_some_and(|p| !p.is_dir()) {
-                return Err(unusable(
-                    &errors.location,
-                    "cannot be created: its directory does not exist",
-                ));
-            }
-            let conn = Connection::open_in_memory().map_err(|e| errors.classify(e))?;
-            return Ok(SqliteStore {
-                conn,
-                errors,
-                database_created: true,
-                dry_run,
-            });
+            return Self::planned_creation(path, errors);
         }
         // NOTE: never SQLITE_OPEN_CREATE and never SQLITE_OPEN_URI: a mistyped path must be an
         // error, not a new empty database, and `file:…?mode=` must not be interpreted.
@@ -126,18 +112,7 @@ impl SqliteStore {
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
 
         if access.needs_table() {
-            match fs::metadata(path) {
-                Ok(meta) if meta.is_file() => {}
-                Ok(_) => return Err(unusable(&errors.location, "is not a file")),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    return Err(Error::NoDatabase {
-                        location: errors.location,
-                    });
-                }
-                Err(e) => {
-                    return Err(unusable(&errors.location, format!("cannot be read: {e}")));
-                }
-            }
+            check_is_file(path, &errors.location)?;
         }
 
         let conn = Connection::open_with_flags(path, flags).map_err(|e| errors.classify(e))?;
@@ -154,6 +129,39 @@ impl SqliteStore {
             database_created,
             dry_run,
         })
+    }
+}
+
+impl SqliteStore {
+    /// `init-db --dry-run` where there is no file yet: nothing to look at, so the creation is
+    /// planned on an empty in-memory database.
+    fn planned_creation(path: &Path, errors: Errors) -> Result<Self> {
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if parent.is_some_and(|p| !p.is_dir()) {
+            return Err(unusable(
+                &errors.location,
+                "cannot be created: its directory does not exist",
+            ));
+        }
+        let conn = Connection::open_in_memory().map_err(|e| errors.classify(e))?;
+        Ok(SqliteStore {
+            conn,
+            errors,
+            database_created: true,
+            dry_run: true,
+        })
+    }
+}
+
+/// A database that must exist is a regular file at `path`.
+fn check_is_file(path: &Path, location: &str) -> Result<()> {
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(_) => Err(unusable(location, "is not a file")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::NoDatabase {
+            location: location.to_owned(),
+        }),
+        Err(e) => Err(unusable(location, format!("cannot be read: {e}"))),
     }
 }
 
