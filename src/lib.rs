@@ -1,7 +1,45 @@
 //! authctl administers the `users` table of a FastAPI OAuth2 login service.
 //!
-//! The domain core (`db`, `users`, `password`, `token`) knows nothing of the command line or of
-//! printing; `cli` turns arguments into calls to it and is the only place that prints.
+//! # The layers
+//!
+//! - [`cli`]: the command line. One module per subcommand (`cli/add_user.rs`, …), each an `Args`
+//!   struct and a short `run` that turns the arguments into one domain call and reports the
+//!   outcome. The shared option groups are flattened structs: `cli/format.rs` (every `--format`),
+//!   `cli/secrets.rs` (passwords and signing keys from a prompt, stdin, a file, the environment),
+//!   `cli/hash_scheme.rs` (`--hash-scheme`). `cli/output.rs` is the only place that prints: data
+//!   on stdout, messages and errors on stderr, and the flags an error's advice names.
+//! - The domain, which knows nothing of clap or printing and never names a flag:
+//!   [`users`] (one entry point per operation: add, set a password, enable/disable, delete, check
+//!   a login, issue a token), [`bulk`] (import), [`records`] (the user record's fields and file
+//!   formats, for list, export and import), [`password`] (hashing and verification per scheme,
+//!   and the service's scheme), [`token`] (JWTs as the service makes them). Errors are
+//!   [`error::Error`], each with a class that [`exit`] maps to the documented exit code.
+//! - [`db`]: the storage seam. [`db::Location`] (a file or a server URL), [`db::Store`] and
+//!   [`db::WriteTx`] (look-ups, one short write transaction whose contract is written on
+//!   [`db::Store::write`]), and the engines below it: all SQL lives in `db/sqlite.rs`.
+//!
+//! # One write, from the command line to the table
+//!
+//! `authctl add-user alice --password-stdin`: `main` parses and calls [`cli::run`], which
+//! dispatches to `cli::add_user::run`. It builds a [`users::UserSpec`] (values checked), opens
+//! the store ([`db::open`]), and calls [`users::add`] once. The domain plans against the table
+//! (refusing a taken name before anyone types a password), resolves the service's hash scheme
+//! from the stored hashes, asks the command line's [`users::PasswordSource`] for the password,
+//! hashes it outside any lock, then takes the write transaction, re-checks what it planned,
+//! inserts and commits. The [`users::Outcome`] comes back to `run`, which hands it to
+//! `cli/output.rs` to print.
+//!
+//! # Where new things plug in
+//!
+//! - A command: a module in `cli/` with its `Args` and `run`, an arm in `cli::Command` and
+//!   `cli::run`, its section in the README (a test checks), and a domain entry point if it does
+//!   something new.
+//! - An engine (PostgreSQL): a module beside `db/sqlite.rs` implementing [`db::Store`] and
+//!   [`db::WriteTx`] with the same contract, an arm in [`db::Location::parse`] and [`db::open`],
+//!   and a switch in the tests' `support` module, the only place tests open a database.
+//! - A table shape (the full-stack template's, fastapi-users'): the column names and id kind
+//!   live in the engine's SQL and the record types in [`db`]; the domain decides by the shape
+//!   what a login, an id and a flag are, and [`records`] carries the shape's extra fields.
 
 // Unit tests may unwrap: a panic there is the failure report.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
