@@ -2,6 +2,7 @@
 //! hashes, and verification of every hash a real users table holds (argon2id/i/d of any sane
 //! parameters, bcrypt). Which of them the user's service accepts is its [`Scheme`].
 
+mod argon2id;
 mod scheme;
 
 pub use scheme::{
@@ -12,8 +13,8 @@ pub use scheme::{
 use std::fmt;
 use std::str::FromStr;
 
+use argon2::Params;
 use argon2::password_hash::phc::PasswordHash;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 
 use crate::error::{Error, Result};
 
@@ -97,10 +98,7 @@ pub fn check_policy(password: &str) -> Result<()> {
 fn hash_argon2(password: &str, params: Argon2Params) -> Result<String> {
     let params = Params::new(params.m_cost, params.t_cost, params.p_cost, Some(TAG_LEN))
         .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Internal(format!("hashing the password: {e}")))
+    argon2id::hash(password, params)
 }
 
 /// A `$2b$` bcrypt hash of the password's UTF-8 bytes, with a salt from the OS CSPRNG.
@@ -311,11 +309,8 @@ fn verify_any(
 ) -> Result<Verification, BadHash> {
     if stored.starts_with("$argon2") {
         let (info, parsed) = inspect_argon2(stored)?;
-        let matches = match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-            Ok(()) => true,
-            Err(argon2::password_hash::Error::PasswordInvalid) => false,
-            Err(e) => return Err(bad(format!("could not be verified ({e})"))),
-        };
+        let matches = argon2id::verify(password, &parsed)
+            .map_err(|e| bad(format!("could not be verified ({e})")))?;
         Ok(Verification { matches, info })
     } else if is_bcrypt(stored) {
         let info = inspect_bcrypt(stored)?;
