@@ -75,6 +75,10 @@ pub enum Error {
     )]
     ExampleKey,
 
+    /// A JSON import file is not one array (JSON lines is the other format).
+    #[error("the JSON input must be one array of objects")]
+    NotAnArray,
+
     /// Nothing at the database's location (only `init-db` creates one).
     #[error("database {location}: no database at this path")]
     NoDatabase { location: String },
@@ -133,6 +137,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// Turns a write failure into [`Error::Output`] for `target` ("standard output", a file).
+    pub fn writing(target: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
+        move |source| Error::Output {
+            target: target.to_owned(),
+            source,
+        }
+    }
+
     pub fn kind(&self) -> Kind {
         match self {
             Error::UserDisabled(_) | Error::Declined(_) => Kind::Rejected,
@@ -147,7 +159,8 @@ impl Error {
             Error::Invalid(_)
             | Error::BadStoredHash { .. }
             | Error::Rows(_)
-            | Error::ExampleKey => Kind::Invalid,
+            | Error::ExampleKey
+            | Error::NotAnArray => Kind::Invalid,
             Error::Busy { .. } => Kind::Busy,
             Error::Unusable { .. } | Error::NoDatabase { .. } => Kind::DatabaseUnusable,
             Error::UnverifiableHash { .. } => Kind::Unverifiable,

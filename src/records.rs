@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::db::{StoredUser, User};
+use crate::db::User;
 use crate::error::{Error, Result, RowError};
 
 /// The file formats of `import`, `export` and the machine formats of `list-users`.
@@ -113,11 +113,10 @@ impl<W: Write> RecordWriter<W> {
         header
     }
 
-    pub fn write(&mut self, stored: &StoredUser) -> io::Result<()> {
-        let mut record = UserRecord::from(&stored.user);
-        if self.include_hashes {
-            record.hashed_password = Some(&stored.hashed_password);
-        }
+    /// Writes one user; `hash` only when the writer includes hashes.
+    pub fn write(&mut self, user: &User, hash: Option<&str>) -> io::Result<()> {
+        let mut record = UserRecord::from(user);
+        record.hashed_password = hash.filter(|_| self.include_hashes);
         let first = self.count == 0;
         let header = first.then(|| self.csv_header());
         match &mut self.sink {
@@ -245,9 +244,7 @@ fn read_json(input: impl Read) -> Result<(Vec<RawRecord>, Vec<RowError>)> {
     let value: serde_json::Value = serde_json::from_reader(input)
         .map_err(|e| Error::invalid(format!("the JSON input is not valid: {e}")))?;
     let serde_json::Value::Array(items) = value else {
-        return Err(Error::invalid(
-            "the JSON input must be one array of objects (use --input-format jsonl for one object per line)",
-        ));
+        return Err(Error::NotAnArray);
     };
     let (mut records, mut errors) = (Vec::new(), Vec::new());
     for (index, item) in items.into_iter().enumerate() {

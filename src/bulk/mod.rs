@@ -187,12 +187,20 @@ fn write_all(
         scheme,
     };
     for Planned { row, change, .. } in planned {
-        let outcome = users::apply(&mut *tx, &row.spec, change, options.on_conflict)
-            .map_err(|e| Error::Rows(vec![refused_under_lock(row, &e)]))?;
-        match outcome.action {
-            Action::Created => summary.created += 1,
-            Action::Updated => summary.updated += 1,
-            Action::Skipped => summary.skipped += 1,
+        let outcome = match users::apply(&mut *tx, &row.spec, change, options.on_conflict) {
+            Ok(outcome) => outcome,
+            // A record the table refuses is listed with its place; a failing database is not
+            // a record's fault.
+            Err(e) if matches!(e.kind(), Kind::Conflict | Kind::Invalid) => {
+                return Err(Error::Rows(vec![refused_under_lock(row, &e)]));
+            }
+            Err(e) => return Err(e),
+        };
+        // An existing user left alone is "skipped" when the import was told to skip them.
+        match (outcome.action, options.on_conflict) {
+            (Action::Created, _) => summary.created += 1,
+            (Action::Updated, _) => summary.updated += 1,
+            (_, OnExisting::Skip) => summary.skipped += 1,
             _ => summary.unchanged += 1,
         }
     }

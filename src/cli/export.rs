@@ -95,15 +95,11 @@ fn write_users(
 ) -> anyhow::Result<u64> {
     let mut writer = RecordWriter::new(format, BufWriter::new(out), include_hashes);
     store.for_each_user(StatusFilter::All, &mut |user| {
-        writer.write(&user).map_err(|source| Error::Output {
-            target: target.to_owned(),
-            source,
-        })
+        writer
+            .write(&user.user, Some(&user.hashed_password))
+            .map_err(Error::writing(target))
     })?;
-    Ok(writer.finish().map_err(|source| Error::Output {
-        target: target.to_owned(),
-        source,
-    })?)
+    Ok(writer.finish().map_err(Error::writing(target))?)
 }
 
 /// Writes through a temporary file (mode 0600) in the same directory, renamed into place at the

@@ -1,8 +1,6 @@
 //! `--hash-scheme` and `--bcrypt-cost`: which hashes the user's own service can verify, given
 //! or detected from the stored hashes.
 
-use crate::db::Lookup;
-use crate::error::Result;
 use crate::password::{
     BCRYPT_DEFAULT_COST, BCRYPT_TEST_COST, MAX_BCRYPT_COST, Resolved, Scheme, SchemeChoice,
 };
@@ -56,20 +54,6 @@ impl SchemeArgs {
             }),
             bcrypt_cost: self.bcrypt_cost,
         }
-    }
-
-    /// The scheme given, else the one the table's hashes show; the caller says what was
-    /// detected ([`note_detection`]) once it uses the scheme.
-    pub fn resolve(&self, lookup: &mut dyn Lookup) -> Result<Resolved> {
-        self.choice()
-            .resolve(|| Ok((lookup.hash_census()?, "stored")))
-    }
-
-    /// [`SchemeArgs::resolve`] for commands that use the scheme at once: says what was detected.
-    pub fn resolve_noted(&self, lookup: &mut dyn Lookup, out: &Output) -> Result<Scheme> {
-        let resolved = self.resolve(lookup)?;
-        note_detection(out, &resolved);
-        Ok(resolved.scheme)
     }
 }
 

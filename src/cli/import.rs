@@ -37,6 +37,7 @@ Examples:
   authctl import users.csv
   authctl import fixtures.jsonl --hash-profile test --on-conflict update
   authctl export --include-hashes --format jsonl | authctl --db new.db import --input-format jsonl")]
+#[command(mut_arg("format", |arg| arg.help("Output format of the summary")))]
 pub struct Args {
     /// The file to read, or - for standard input
     #[arg(value_name = "FILE", default_value = "-")]
@@ -149,19 +150,14 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         ProgressBar::hidden()
     };
     let mut store = ctx.open(Access::ReadWrite)?;
-    let summary = if args.file.as_os_str() == "-" {
-        bulk::import(&mut *store, io::stdin().lock(), format, options, &Bar(bar))?
+    let input: Box<dyn io::Read> = if args.file.as_os_str() == "-" {
+        Box::new(io::stdin().lock())
     } else {
         let file = File::open(&args.file)
             .map_err(|e| Error::Environment(format!("cannot read {}: {e}", args.file.display())))?;
-        bulk::import(
-            &mut *store,
-            io::BufReader::new(file),
-            format,
-            options,
-            &Bar(bar),
-        )?
+        Box::new(io::BufReader::new(file))
     };
+    let summary = bulk::import(&mut *store, input, format, options, &Bar(bar))?;
     report(ctx, args.output.format, &summary, args.dry_run)?;
     Ok(exit::SUCCESS)
 }

@@ -1,13 +1,16 @@
 //! `authctl list-users`: every user, never a hash.
 
+use std::io::BufWriter;
+
 use crate::db::{Access, StatusFilter};
 use crate::error::Error;
 use crate::exit;
-use crate::password::{self, ProfileMatch};
+use crate::password::ProfileMatch;
+use crate::users::{self, ListFilter};
 
 use super::Context;
 use super::format::{ListFormat, ListFormatArgs};
-use super::hash_scheme::SchemeArgs;
+use super::hash_scheme::{self, SchemeArgs};
 use super::output::UserWriter;
 
 #[derive(Debug, clap::Args)]
@@ -43,47 +46,34 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
-    let filter = if args.active {
+    let status = if args.active {
         StatusFilter::Active
     } else if args.disabled {
         StatusFilter::Disabled
     } else {
         StatusFilter::All
     };
-    let mut store = ctx.open(Access::ReadOnly)?;
-    // The scheme says which cost is the service's; only the --hash-profile filter needs it.
-    let scheme = match &args.hash_profile {
-        Some(_) => Some(args.scheme.resolve_noted(&mut *store, ctx.out)?),
-        None => None,
+    let filter = ListFilter {
+        status,
+        hash_profile: args.hash_profile.as_deref().map(profile),
+        scheme: args.scheme.choice(),
     };
-    let mut writer = UserWriter::new(
-        args.output.format,
-        std::io::BufWriter::new(ctx.out.stdout()),
-        false,
-    );
-    let mut irregular = Vec::new();
-    store.for_each_user(filter, &mut |stored| {
-        if let (Some(profile), Some(scheme)) = (&args.hash_profile, scheme) {
-            let found = password::inspect(&stored.hashed_password)
-                .map_or(ProfileMatch::Other, |info| scheme.profile_of(&info));
-            if found.name() != profile {
-                return Ok(());
-            }
-        }
-        let user = &stored.user;
+    let mut store = ctx.open(Access::ReadOnly)?;
+    let mut writer = UserWriter::new(args.output.format, BufWriter::new(ctx.out.stdout()));
+    let mut odd = Vec::new();
+    let resolved = users::list(&mut *store, filter, &mut |user| {
         if let Some(value) = &user.odd_disabled {
-            irregular.push((user.username.clone(), user.disabled, value.clone()));
+            odd.push((user.username.clone(), user.disabled, value.clone()));
         }
-        writer.write(&stored).map_err(|source| Error::Output {
-            target: "standard output".to_owned(),
-            source,
-        })
+        writer
+            .write(user)
+            .map_err(Error::writing("standard output"))
     })?;
-    let count = writer.finish().map_err(|source| Error::Output {
-        target: "standard output".to_owned(),
-        source,
-    })?;
-    for (username, disabled, value) in irregular {
+    let count = writer.finish().map_err(Error::writing("standard output"))?;
+    if let Some(resolved) = &resolved {
+        hash_scheme::note_detection(ctx.out, resolved);
+    }
+    for (username, disabled, value) in odd {
         let reads_as = if disabled { "disabled" } else { "active" };
         ctx.out.warn(format!(
             "user '{username}' has disabled stored as {value}, which the service reads as {reads_as}; \
@@ -94,4 +84,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         ctx.out.status("no users");
     }
     Ok(exit::SUCCESS)
+}
+
+fn profile(name: &str) -> ProfileMatch {
+    match name {
+        "service" => ProfileMatch::Service,
+        "test" => ProfileMatch::Test,
+        _ => ProfileMatch::Other,
+    }
 }

@@ -188,7 +188,7 @@ impl Context<'_> {
 /// environment value as given, and `--db` would then conflict with the service's own variable.
 fn location(global: &GlobalArgs) -> Result<Location, Error> {
     if let Some(path) = &global.db {
-        return Ok(Location::Sqlite(path.clone()));
+        return Ok(Location::file(path.clone()));
     }
     if let Some(url) = &global.database_url {
         return Location::parse(url);

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
-use crate::db::StoredUser;
+use crate::db::User;
 use crate::error::{self, Error, RowCause, RowError};
 use crate::exit;
 use crate::records::{RecordWriter, UserRecord};
@@ -101,6 +101,7 @@ fn message(err: &anyhow::Error) -> String {
         }
         Some(Error::Busy { .. }) => ", retry later or raise --busy-timeout",
         Some(Error::ExampleKey) => ", or pass --allow-example-key for a test service",
+        Some(Error::NotAnArray) => " (use --input-format jsonl for one object per line)",
         Some(Error::NoDatabase { .. }) => {
             "; check --db/DATABASE_URL, or create one with `authctl init-db`"
         }
@@ -166,12 +167,7 @@ impl Report<'_> {
     ) -> io::Result<()> {
         let generated_password =
             generated_password.filter(|_| !self.dry_run && outcome.stored_password());
-        // NOTE: a user left alone by `add-user --if-not-exists` (the domain's skip) is reported
-        // as unchanged: that is the command's documented JSON contract.
-        let action = match outcome.action {
-            Action::Skipped => Action::Unchanged,
-            action => action,
-        };
+        let action = outcome.action;
         match self.format {
             Format::Json => write_json(
                 &mut out.stdout(),
@@ -212,7 +208,7 @@ impl Report<'_> {
                 };
                 return format!("{verb} the password of user '{name}'");
             }
-            Action::Unchanged | Action::Skipped => {
+            Action::Unchanged => {
                 return format!("user '{name}' {}; nothing changed", self.unchanged);
             }
             Action::Absent => return format!("user '{name}' does not exist; nothing to delete"),
@@ -240,10 +236,9 @@ pub enum UserWriter<W: Write> {
 const TABLE_HEADER: [&str; 5] = ["ID", "USERNAME", "EMAIL", "FULL NAME", "STATUS"];
 
 impl<W: Write> UserWriter<W> {
-    /// `include_hashes`: `export --include-hashes`; never for `list-users`.
-    pub fn new(format: ListFormat, out: W, include_hashes: bool) -> Self {
+    pub fn new(format: ListFormat, out: W) -> Self {
         if let Some(format) = format.records() {
-            return UserWriter::Records(RecordWriter::new(format, out, include_hashes));
+            return UserWriter::Records(RecordWriter::new(format, out, false));
         }
         let mut table = Table::new();
         table
@@ -253,11 +248,10 @@ impl<W: Write> UserWriter<W> {
         UserWriter::Table(out, Box::new(table), 0)
     }
 
-    pub fn write(&mut self, stored: &StoredUser) -> io::Result<()> {
+    pub fn write(&mut self, user: &User) -> io::Result<()> {
         match self {
-            UserWriter::Records(records) => records.write(stored),
+            UserWriter::Records(records) => records.write(user, None),
             UserWriter::Table(_, table, count) => {
-                let user = &stored.user;
                 table.add_row([
                     user.id.to_string(),
                     user.username.clone(),

@@ -3,13 +3,13 @@
 use serde::Serialize;
 
 use crate::db::Access;
-use crate::error::Error;
 use crate::exit;
 use crate::password::{HashInfo, Scheme, StoredHashProblem};
+use crate::users;
 
 use super::Context;
 use super::format::{Format, FormatArgs};
-use super::hash_scheme::SchemeArgs;
+use super::hash_scheme::{self, SchemeArgs};
 use super::output;
 use crate::records::UserRecord;
 
@@ -120,17 +120,19 @@ fn hash_text(scheme: Scheme, judged: &Result<HashInfo, StoredHashProblem>) -> St
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut store = ctx.open(Access::ReadOnly)?;
-    let stored = store
-        .find_user(&args.username)?
-        .ok_or_else(|| Error::UserNotFound(args.username.clone()))?;
-    let scheme = args.scheme.resolve_noted(&mut *store, ctx.out)?;
-    let judged = scheme.judge(&stored.hashed_password);
-    let info = judged.as_ref().map_or_else(StoredHashProblem::info, Some);
+    let shown = users::show(&mut *store, &args.username, args.scheme.choice())?;
+    hash_scheme::note_detection(ctx.out, &shown.scheme);
+    let (user, scheme) = (&shown.user, shown.scheme.scheme);
+    let info = shown
+        .hash
+        .as_ref()
+        .map_or_else(StoredHashProblem::info, Some);
     let record = ShowRecord {
-        user: UserRecord::from(&stored.user),
+        user: UserRecord::from(user),
         hash_scheme: scheme.name(),
         hash: info.map(|info| hash_record(scheme, info)),
-        hash_problem: judged
+        hash_problem: shown
+            .hash
             .as_ref()
             .err()
             .map(|problem| format!("the stored hash {}", problem.reason())),
@@ -139,7 +141,6 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     match args.output.format {
         Format::Json => output::write_json(&mut stdout, &record)?,
         Format::Text => {
-            let user = &stored.user;
             let text = format!(
                 "id:           {}\nusername:     {}\nemail:        {}\nfull name:    {}\nstatus:       {}\nhash:         {}",
                 user.id,
@@ -147,12 +148,12 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
                 user.email.as_deref().unwrap_or("-"),
                 user.full_name.as_deref().unwrap_or("-"),
                 if user.disabled { "disabled" } else { "active" },
-                hash_text(scheme, &judged),
+                hash_text(scheme, &shown.hash),
             );
             output::write_line(&mut stdout, text)?;
         }
     }
-    if let Some(value) = &stored.user.odd_disabled {
+    if let Some(value) = &user.odd_disabled {
         ctx.out.warn(format!(
             "disabled is stored as {value}; `authctl enable-user` or `disable-user` stores it as 0 or 1"
         ));

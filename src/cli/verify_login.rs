@@ -53,14 +53,20 @@ struct VerifyRecord<'a> {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut store = ctx.open(Access::ReadOnly)?;
-    let password = args.password.read(
+    let mut password = |resolved: &_| {
+        hash_scheme::note_detection(ctx.out, resolved);
+        args.password.read(
+            &args.username,
+            Prompt::Existing,
+            "--password-stdin or --password-file PATH",
+        )
+    };
+    let (login, resolved) = users::verify_login(
+        &mut *store,
+        args.scheme.choice(),
         &args.username,
-        Prompt::Existing,
-        "--password-stdin or --password-file PATH",
+        &mut password,
     )?;
-    let (login, resolved) =
-        users::verify_login(&mut *store, args.scheme.choice(), &args.username, &password)?;
-    hash_scheme::note_detection(ctx.out, &resolved);
     let scheme = resolved.scheme;
     let (reason, hash) = match login {
         Login::Fails(problem) => return Err(problem.into_error(&args.username).into()),

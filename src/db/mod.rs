@@ -4,7 +4,11 @@
 //! modules below it (today only [`sqlite`]). A second engine is a new module and a new arm in
 //! [`Location::parse`] and [`open`], nothing else.
 
-pub mod sqlite;
+mod sqlite;
+
+/// The DDL the service's `create_all` emits on SQLite, for the tests that build its table.
+#[doc(hidden)]
+pub use sqlite::SERVICE_DDL;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -25,6 +29,11 @@ pub const SUPPORTED_URLS: &str =
     "a file path, sqlite:///relative.db, sqlite:////absolute.db or sqlite+aiosqlite:///./file.db";
 
 impl Location {
+    /// A database file (`--db PATH`).
+    pub fn file(path: PathBuf) -> Self {
+        Location::Sqlite(path)
+    }
+
     /// The default database when nothing names one: `./users.db`.
     pub fn default_path() -> Self {
         Location::Sqlite(PathBuf::from("users.db"))
@@ -203,7 +212,9 @@ pub trait Lookup {
 /// A database holding the service's `users` table.
 pub trait Store: Lookup {
     /// Creates the `users` table if missing; checks an existing one. Only for [`Access::Init`]
-    /// (and [`Access::InitDryRun`], which rolls the creation back).
+    /// (and [`Access::InitDryRun`], which rolls the creation back). The check and the creation
+    /// are one write transaction, so two `init-db` at once (or one beside the service's
+    /// `create_all`) end with one table, never an error or a half-made schema.
     fn init(&mut self) -> Result<InitReport>;
 
     /// Calls `each` for every user matching `filter`, in id order, without loading them all;
@@ -221,9 +232,11 @@ pub trait Store: Lookup {
     /// its commit, no other writer changes the rows looked up, so a check (username free, email
     /// free, hash unchanged) still holds when the write lands. Readers (the running service) go
     /// on meanwhile. SQLite gives this by taking the database's write lock at the start
-    /// (`BEGIN IMMEDIATE`). An engine with row locks must give the same: SERIALIZABLE, or an
-    /// explicit lock on the table taken first (for PostgreSQL, `LOCK TABLE users IN SHARE ROW
-    /// EXCLUSIVE MODE`, which lets readers in and keeps writers out), never plain READ COMMITTED.
+    /// (`BEGIN IMMEDIATE`). An engine with row locks must give the same by locking the table
+    /// first (for PostgreSQL, `LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE` under a `SET LOCAL
+    /// lock_timeout`, its timeout reported as [`Error::Busy`]), which lets readers in and keeps
+    /// writers out. Plain READ COMMITTED races; SERIALIZABLE does not protect against a service
+    /// writing at READ COMMITTED, and fails instead of waiting.
     fn write(&mut self) -> Result<Box<dyn WriteTx + '_>>;
 }
 

@@ -572,4 +572,42 @@ mod tests {
         );
         assert!(result.is_err());
     }
+
+    /// The write transaction re-checks what the plan saw: an email taken by another writer
+    /// between the plan and the write is a conflict, even on a table without the unique email
+    /// index (where only the domain's check under the lock stands in the way).
+    #[test]
+    fn the_write_re_checks_what_the_plan_saw() {
+        use crate::users::{OnExisting, PasswordChange, UserSpec, apply, plan};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.db");
+        let setup = Connection::open(&path).unwrap();
+        setup.execute_batch(SERVICE_DDL).unwrap();
+        setup.execute_batch("DROP INDEX ix_users_email").unwrap();
+        let options = OpenOptions {
+            lock_timeout: Duration::from_secs(1),
+        };
+        let mut store = SqliteStore::open(&path, Access::ReadWrite, options).unwrap();
+        let email = Some(Some("same@example.com".to_owned()));
+        let spec = UserSpec::new("second".into(), email, None, None).unwrap();
+        let planned = plan(&mut store, &spec, OnExisting::Fail).unwrap();
+        assert!(planned.existing.is_none());
+        setup
+            .execute_batch(
+                "INSERT INTO users (username, email, disabled, hashed_password) \
+                 VALUES ('first', 'same@example.com', 0, 'h')",
+            )
+            .unwrap();
+        let mut tx = store.write().unwrap();
+        let written = apply(
+            &mut *tx,
+            &spec,
+            &PasswordChange::Set("h".into()),
+            OnExisting::Fail,
+        );
+        assert!(
+            matches!(&written, Err(Error::EmailTaken { owner, .. }) if owner == "first"),
+            "{written:?}"
+        );
+    }
 }

@@ -11,11 +11,14 @@ mod write;
 use std::time::{Duration, SystemTime};
 
 pub use spec::{UserSpec, check_email, check_full_name, check_username};
-pub use write::{OnExisting, PasswordChange, Plan, apply, finish, password_change, plan};
+pub use write::OnExisting;
+pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};
 
-use crate::db::{Store, StoredUser, User, WriteTx};
+use crate::db::{Lookup, StatusFilter, Store, StoredUser, User, WriteTx};
 use crate::error::{Error, Result};
-use crate::password::{HashInfo, HashProfile, Hasher, Resolved, SchemeChoice, StoredHashProblem};
+use crate::password::{
+    self, HashInfo, HashProfile, Hasher, ProfileMatch, Resolved, SchemeChoice, StoredHashProblem,
+};
 use crate::token::{self, SigningKey, Token};
 
 /// What a command did (or, in a dry run, would do) to one user.
@@ -23,8 +26,8 @@ use crate::token::{self, SigningKey, Token};
 pub enum Action {
     Created,
     Updated,
+    /// Nothing to do: the user is as asked, or is left alone as asked.
     Unchanged,
-    Skipped,
     Disabled,
     Enabled,
     PasswordChanged,
@@ -40,7 +43,6 @@ impl Action {
             Action::Created => "created",
             Action::Updated => "updated",
             Action::Unchanged => "unchanged",
-            Action::Skipped => "skipped",
             Action::Disabled => "disabled",
             Action::Enabled => "enabled",
             Action::PasswordChanged => "password_changed",
@@ -50,7 +52,7 @@ impl Action {
     }
 
     pub fn changed(self) -> bool {
-        !matches!(self, Action::Unchanged | Action::Skipped | Action::Absent)
+        !matches!(self, Action::Unchanged | Action::Absent)
     }
 }
 
@@ -101,12 +103,15 @@ pub struct Hashing {
     pub profile: HashProfile,
 }
 
+/// The service's hash scheme: given, else read from the table's hashes.
+pub fn resolve_scheme(choice: SchemeChoice, lookup: &mut dyn Lookup) -> Result<Resolved> {
+    choice.resolve(|| Ok((lookup.hash_census()?, "stored")))
+}
+
 impl Hashing {
     /// Resolves the scheme against the table's hashes.
     fn resolve(&self, store: &mut dyn Store) -> Result<(Hasher, Resolved)> {
-        let resolved = self
-            .scheme
-            .resolve(|| Ok((store.hash_census()?, "stored")))?;
+        let resolved = resolve_scheme(self.scheme, store)?;
         let hasher = Hasher {
             scheme: resolved.scheme,
             profile: self.profile,
@@ -308,15 +313,16 @@ pub enum Login {
 
 /// Checks a login as the service with this hash scheme does: exact username, password, then
 /// `disabled`. Exactly one hash verification runs whether or not the user exists. A stored hash
-/// the service could not verify is [`Login::Fails`], never "accepted". Returns the scheme the
-/// answer is for.
+/// the service could not verify is [`Login::Fails`], never "accepted". `password` is asked once
+/// the scheme is known (and told which). Returns the scheme the answer is for.
 pub fn verify_login(
     store: &mut dyn Store,
     scheme: SchemeChoice,
     username: &str,
-    password: &str,
+    password: &mut dyn FnMut(&Resolved) -> Result<String>,
 ) -> Result<(Login, Resolved)> {
-    let resolved = scheme.resolve(|| Ok((store.hash_census()?, "stored")))?;
+    let resolved = resolve_scheme(scheme, store)?;
+    let password = &password(&resolved)?;
     let scheme = resolved.scheme;
     let Some(stored) = store.find_user(username)? else {
         scheme.verify_dummy(password);
@@ -338,6 +344,61 @@ pub fn verify_login(
         }
     };
     Ok((login, resolved))
+}
+
+/// One user as `show-user` shows it: the fields, and what the service makes of the stored hash.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub user: User,
+    pub scheme: Resolved,
+    /// What the hash is, or why the service could not verify it.
+    pub hash: std::result::Result<HashInfo, StoredHashProblem>,
+}
+
+/// Looks up one user and judges the stored hash for the service's scheme.
+pub fn show(store: &mut dyn Store, username: &str, scheme: SchemeChoice) -> Result<Shown> {
+    let stored = store
+        .find_user(username)?
+        .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
+    let scheme = resolve_scheme(scheme, store)?;
+    Ok(Shown {
+        hash: scheme.scheme.judge(&stored.hashed_password),
+        user: stored.user,
+        scheme,
+    })
+}
+
+/// Which users a listing returns: by status, and optionally by the profile of their hash (for
+/// the service's scheme, which decides what "service" means).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListFilter {
+    pub status: StatusFilter,
+    pub hash_profile: Option<ProfileMatch>,
+    pub scheme: SchemeChoice,
+}
+
+/// Calls `each` for every user the filter keeps, in id order, streaming. Returns the scheme
+/// when the filter needed one.
+pub fn list(
+    store: &mut dyn Store,
+    filter: ListFilter,
+    each: &mut dyn FnMut(&User) -> Result<()>,
+) -> Result<Option<Resolved>> {
+    let Some(profile) = filter.hash_profile else {
+        store.for_each_user(filter.status, &mut |stored| each(&stored.user))?;
+        return Ok(None);
+    };
+    let resolved = resolve_scheme(filter.scheme, store)?;
+    let scheme = resolved.scheme;
+    store.for_each_user(filter.status, &mut |stored| {
+        let found = password::inspect(&stored.hashed_password)
+            .map_or(ProfileMatch::Other, |info| scheme.profile_of(&info));
+        if found == profile {
+            each(&stored.user)?;
+        }
+        Ok(())
+    })?;
+    Ok(Some(resolved))
 }
 
 /// Issues an access token for an existing, active user.

@@ -100,7 +100,7 @@ pub fn apply(
     };
     match on_existing {
         OnExisting::Fail => Err(Error::UsernameTaken(spec.username.clone())),
-        OnExisting::Skip => Ok(Outcome::of(Action::Skipped, existing.user)),
+        OnExisting::Skip => Ok(Outcome::of(Action::Unchanged, existing.user)),
         OnExisting::Update { .. } => update(tx, spec, password, existing),
     }
 }

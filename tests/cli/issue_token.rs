@@ -124,6 +124,18 @@ fn reads_the_key_from_a_file_without_its_newline() {
         .assert()
         .code(0);
     claims(support::stdout(&assert).trim_end(), KEY.as_bytes());
+    // The password files' rules: one line only.
+    std::fs::write(&file, format!("{KEY}\n{KEY}\n")).unwrap();
+    env.cmd()
+        .args(["issue-token", "alice", "--secret-key-file"])
+        .arg(&file)
+        .assert()
+        .code(5)
+        .stdout("")
+        .stderr(format!(
+            "error: the signing key from secret key file {} has more than one line; give exactly one line\n",
+            file.display()
+        ));
 }
 
 #[test]

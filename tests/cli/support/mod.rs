@@ -8,7 +8,7 @@ use tempfile::TempDir;
 
 pub mod service;
 
-pub use authctl::db::sqlite::SERVICE_DDL;
+pub use authctl::db::SERVICE_DDL;
 
 /// The contract's public test vectors.
 pub const BCRYPT_SECRET: &str = "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW";
