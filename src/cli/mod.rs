@@ -17,6 +17,7 @@ pub mod output;
 mod secrets;
 mod set_password;
 mod show_user;
+mod table;
 mod verify_login;
 
 use std::path::PathBuf;

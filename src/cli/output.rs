@@ -4,7 +4,6 @@
 use std::fmt::Display;
 use std::io::{self, Write};
 
-use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
 use crate::db::User;
@@ -14,6 +13,7 @@ use crate::records::{RecordWriter, UserRecord};
 use crate::users::{Action, Outcome};
 
 use super::format::{Format, ListFormat};
+use super::table::UserTable;
 
 /// Where a command's messages go; `-q` silences status lines and notes, not warnings or errors.
 #[derive(Debug)]
@@ -227,53 +227,32 @@ impl Report<'_> {
     }
 }
 
-/// Writes users as they come: the machine formats stream; the table is laid out at the end.
+/// Writes users as they come, in every format: the machine formats and the table stream.
 pub enum UserWriter<W: Write> {
-    Table(W, Box<Table>, u64),
+    Table(UserTable<W>),
     Records(RecordWriter<W>),
 }
 
-const TABLE_HEADER: [&str; 5] = ["ID", "USERNAME", "EMAIL", "FULL NAME", "STATUS"];
-
 impl<W: Write> UserWriter<W> {
     pub fn new(format: ListFormat, out: W) -> Self {
-        if let Some(format) = format.records() {
-            return UserWriter::Records(RecordWriter::new(format, out, false));
+        match format.records() {
+            Some(format) => UserWriter::Records(RecordWriter::new(format, out, false)),
+            None => UserWriter::Table(UserTable::new(out)),
         }
-        let mut table = Table::new();
-        table
-            .load_style(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(TABLE_HEADER);
-        UserWriter::Table(out, Box::new(table), 0)
     }
 
     pub fn write(&mut self, user: &User) -> io::Result<()> {
         match self {
             UserWriter::Records(records) => records.write(user, None),
-            UserWriter::Table(_, table, count) => {
-                table.add_row([
-                    user.id.to_string(),
-                    user.username.clone(),
-                    user.email.clone().unwrap_or_default(),
-                    user.full_name.clone().unwrap_or_default(),
-                    if user.disabled { "disabled" } else { "active" }.to_owned(),
-                ]);
-                *count += 1;
-                Ok(())
-            }
+            UserWriter::Table(table) => table.add(user),
         }
     }
 
-    /// Ends the output (closes the JSON array, lays out the table); returns how many users.
+    /// Ends the output (closes the JSON array, lays out a short table); returns how many users.
     pub fn finish(self) -> io::Result<u64> {
         match self {
             UserWriter::Records(records) => records.finish(),
-            UserWriter::Table(mut out, table, count) => {
-                writeln!(out, "{table}")?;
-                out.flush()?;
-                Ok(count)
-            }
+            UserWriter::Table(table) => table.finish(),
         }
     }
 }

@@ -206,3 +206,35 @@ fn hash_profile_follows_the_service_scheme() {
         "id,username,email,full_name,disabled\n"
     );
 }
+
+#[test]
+fn a_long_table_streams_in_a_plain_aligned_layout() {
+    use std::fmt::Write as _;
+    let env = TestEnv::init();
+    let mut csv = String::from("username,email,password\n");
+    for i in 1..=1500 {
+        writeln!(csv, "user{i},user{i}@example.com,pw").unwrap();
+    }
+    env.cmd()
+        .args(["import", "-", "--hash-profile", "test", "-q"])
+        .write_stdin(csv)
+        .assert()
+        .code(0);
+    env.run(&["disable-user", "user1500", "-q"], "").code(0);
+    let out = support::stdout(&env.run(&["list-users"], "").code(0).stderr(""));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1501, "a header and one line per user");
+    // Widths from the first rows held: "user1001@example.com" is the widest email among them.
+    assert_eq!(
+        lines[0],
+        "ID    USERNAME  EMAIL                 FULL NAME  STATUS"
+    );
+    assert_eq!(
+        lines[1],
+        "1     user1     user1@example.com                active"
+    );
+    assert_eq!(
+        lines[1500],
+        "1500  user1500  user1500@example.com             disabled"
+    );
+}
