@@ -12,7 +12,7 @@ use crate::db::Store;
 use crate::error::{Error, Kind, Result, RowCause, RowError};
 use crate::password::{self, HashCensus, Hasher, Resolved, SchemeChoice};
 use crate::records::{self, FileFormat};
-use crate::users::{self, Action, Hashing, OnExisting, PasswordChange, Plan};
+use crate::users::{self, Action, Cached, Hashing, OnExisting, PasswordChange, Plan};
 
 /// What to do with a record that has neither `password` nor `hashed_password`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +97,7 @@ fn plan_all(
     errors: &mut Vec<RowError>,
 ) -> Result<Vec<Planned>> {
     let mut planned = Vec::with_capacity(rows.len());
+    let mut table = Cached::new(store, rows.iter().map(|row| &row.spec))?;
     for mut row in rows {
         let missing = row.secret == Secret::Missing;
         if missing && options.missing_password == MissingPassword::Error {
@@ -109,7 +110,7 @@ fn plan_all(
                 )
             });
         }
-        match users::plan(store, &row.spec, options.on_conflict) {
+        match users::plan(&mut table, &row.spec, options.on_conflict) {
             Ok(plan) => {
                 if plan.existing.is_none()
                     && missing
@@ -179,6 +180,8 @@ fn write_all(
     scheme: Resolved,
 ) -> Result<Summary> {
     let mut tx = store.write()?;
+    // Re-read under the lock: the service may have written since the plan.
+    let mut table = Cached::new(&mut *tx, planned.iter().map(|p| &p.row.spec))?;
     let mut summary = Summary {
         created: 0,
         updated: 0,
@@ -187,7 +190,7 @@ fn write_all(
         scheme,
     };
     for Planned { row, change, .. } in planned {
-        let outcome = match users::apply(&mut *tx, &row.spec, change, options.on_conflict) {
+        let outcome = match users::apply(&mut table, &row.spec, change, options.on_conflict) {
             Ok(outcome) => outcome,
             // A record the table refuses is listed with its place; a failing database is not
             // a record's fault.

@@ -204,6 +204,11 @@ pub trait Lookup {
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>>;
     /// The username owning this email, if any.
     fn email_owner(&mut self, email: &str) -> Result<Option<String>>;
+    /// The users with these usernames, in no particular order: [`Lookup::find_user`] for many,
+    /// in as few round trips as the engine allows.
+    fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>>;
+    /// The owners of these emails, as (email, username) pairs: [`Lookup::email_owner`] for many.
+    fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>>;
     /// How many stored hashes are Argon2 and how many bcrypt (the service's scheme shows in
     /// them), counted by their prefix without parsing each one.
     fn hash_census(&mut self) -> Result<HashCensus>;
@@ -237,10 +242,15 @@ pub trait Store: Lookup {
     /// lock_timeout`, its timeout reported as [`Error::Busy`]), which lets readers in and keeps
     /// writers out. Plain READ COMMITTED races; SERIALIZABLE does not protect against a service
     /// writing at READ COMMITTED, and fails instead of waiting.
-    fn write(&mut self) -> Result<Box<dyn WriteTx + '_>>;
+    fn write(&mut self) -> Result<Box<dyn Transaction + '_>>;
 }
 
-/// The write transaction. Dropped without [`WriteTx::commit`], it rolls back.
+/// The write transaction: its writes, and its commit. Dropped uncommitted, it rolls back.
+pub trait Transaction: WriteTx {
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// The writes of a transaction (and its look-ups, which see them).
 pub trait WriteTx: Lookup {
     /// The username holding this id, if any.
     fn id_owner(&mut self, id: i64) -> Result<Option<String>>;
@@ -250,7 +260,6 @@ pub trait WriteTx: Lookup {
     fn update_user(&mut self, id: i64, user: &NewUser) -> Result<()>;
     fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()>;
     fn delete_user(&mut self, id: i64) -> Result<()>;
-    fn commit(self: Box<Self>) -> Result<()>;
 }
 
 #[cfg(test)]

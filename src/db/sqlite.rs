@@ -10,8 +10,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
 use super::{
-    Access, InitReport, Lookup, NewUser, OpenOptions, StatusFilter, Store, StoredUser, User,
-    WriteTx,
+    Access, InitReport, Lookup, NewUser, OpenOptions, StatusFilter, Store, StoredUser, Transaction,
+    User, WriteTx,
 };
 use crate::error::{Error, Result};
 use crate::password::{HashCensus, MAX_BCRYPT_COST};
@@ -296,6 +296,38 @@ fn email_owner(conn: &Connection, email: &str) -> rusqlite::Result<Option<String
         .optional()
 }
 
+/// How many keys one batched look-up binds (SQLite allows far more; this keeps statements small).
+const BATCH: usize = 500;
+
+/// Runs `select` (ending in `IN (`) over `keys` in batches of [`BATCH`], one cached statement per
+/// batch size.
+fn batched<T>(
+    conn: &Connection,
+    select: &str,
+    keys: &[&str],
+    row: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut found = Vec::new();
+    for chunk in keys.chunks(BATCH) {
+        let sql = format!("{select}{})", vec!["?"; chunk.len()].join(","));
+        let mut stmt = conn.prepare_cached(&sql)?;
+        for item in stmt.query_map(rusqlite::params_from_iter(chunk), &row)? {
+            found.push(item?);
+        }
+    }
+    Ok(found)
+}
+
+fn find_users(conn: &Connection, usernames: &[&str]) -> rusqlite::Result<Vec<StoredUser>> {
+    let select = format!("SELECT {USER_COLUMNS}, hashed_password FROM users WHERE username IN (");
+    batched(conn, &select, usernames, stored_user_from_row)
+}
+
+fn email_owners(conn: &Connection, emails: &[&str]) -> rusqlite::Result<Vec<(String, String)>> {
+    let select = "SELECT email, username FROM users WHERE email IN (";
+    batched(conn, select, emails, |row| Ok((row.get(0)?, row.get(1)?)))
+}
+
 fn hash_census(conn: &Connection) -> rusqlite::Result<HashCensus> {
     // One pass in SQLite's C, by exact (case-sensitive) prefix, no hash parsed: the kinds
     // `password::inspect` knows, and bcrypt costs only within the bounds it verifies.
@@ -332,6 +364,14 @@ impl Lookup for SqliteStore {
     fn hash_census(&mut self) -> Result<HashCensus> {
         hash_census(&self.conn).map_err(|e| self.errors.classify(e))
     }
+
+    fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
+        find_users(&self.conn, usernames).map_err(|e| self.errors.classify(e))
+    }
+
+    fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
+        email_owners(&self.conn, emails).map_err(|e| self.errors.classify(e))
+    }
 }
 
 impl Lookup for SqliteTx<'_> {
@@ -345,6 +385,14 @@ impl Lookup for SqliteTx<'_> {
 
     fn hash_census(&mut self) -> Result<HashCensus> {
         hash_census(&self.tx).map_err(|e| self.errors.classify(e))
+    }
+
+    fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
+        find_users(&self.tx, usernames).map_err(|e| self.errors.classify(e))
+    }
+
+    fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
+        email_owners(&self.tx, emails).map_err(|e| self.errors.classify(e))
     }
 }
 
@@ -414,7 +462,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn write(&mut self) -> Result<Box<dyn WriteTx + '_>> {
+    fn write(&mut self) -> Result<Box<dyn Transaction + '_>> {
         let errors = &self.errors;
         let tx = self
             .conn
@@ -521,7 +569,9 @@ impl WriteTx for SqliteTx<'_> {
             .map(drop)
             .map_err(|e| self.errors.classify(e))
     }
+}
 
+impl Transaction for SqliteTx<'_> {
     fn commit(self: Box<Self>) -> Result<()> {
         let errors = self.errors;
         self.tx.commit().map_err(|e| errors.classify(e))

@@ -5,11 +5,13 @@
 //! write lock, writes in one short transaction and returns the outcome. No clap, no printing,
 //! no SQL.
 
+mod cached;
 mod spec;
 mod write;
 
 use std::time::{Duration, SystemTime};
 
+pub(crate) use cached::Cached;
 pub use spec::{UserSpec, check_email, check_full_name, check_username};
 pub use write::OnExisting;
 pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};

@@ -2,7 +2,7 @@
 //! the table before anything is asked or hashed, settle the password change outside the lock,
 //! then apply under the write lock, re-checking what the plan saw.
 
-use crate::db::{Lookup, NewUser, StoredUser, User, WriteTx};
+use crate::db::{Lookup, NewUser, StoredUser, Transaction, User, WriteTx};
 use crate::error::{Error, Result};
 use crate::password::Hasher;
 
@@ -188,6 +188,6 @@ pub(super) fn user_of(id: i64, user: &NewUser) -> User {
 }
 
 /// Commits, unless this is a dry run (then the transaction is rolled back when dropped).
-pub fn finish(tx: Box<dyn WriteTx + '_>, dry_run: bool) -> Result<()> {
+pub fn finish(tx: Box<dyn Transaction + '_>, dry_run: bool) -> Result<()> {
     if dry_run { Ok(()) } else { tx.commit() }
 }

@@ -1,0 +1,130 @@
+//! Look-ups for many users at once: the table's rows for a batch of specs, read in as few round
+//! trips as the engine allows, then answered from memory, and kept up to date by the writes made
+//! through it, so that the per-user path (`plan`, `apply`) runs unchanged over an import.
+
+use std::collections::HashMap;
+
+use crate::db::{Lookup, NewUser, StoredUser, WriteTx};
+use crate::error::Result;
+use crate::password::HashCensus;
+
+use super::UserSpec;
+use super::write::user_of;
+
+pub(crate) struct Cached<'a, L: ?Sized> {
+    inner: &'a mut L,
+    users: HashMap<String, StoredUser>,
+    /// Email to the username that has it.
+    owners: HashMap<String, String>,
+}
+
+impl<'a, L: Lookup + ?Sized> Cached<'a, L> {
+    /// Reads the users and email owners that `specs` can ask about.
+    pub(crate) fn new<'s>(
+        inner: &'a mut L,
+        specs: impl Iterator<Item = &'s UserSpec>,
+    ) -> Result<Self> {
+        let (mut usernames, mut emails) = (Vec::new(), Vec::new());
+        for spec in specs {
+            usernames.push(spec.username.as_str());
+            if let Some(Some(email)) = &spec.email {
+                emails.push(email.as_str());
+            }
+        }
+        let users = inner
+            .find_users(&usernames)?
+            .into_iter()
+            .map(|stored| (stored.user.username.clone(), stored))
+            .collect();
+        let owners = inner.email_owners(&emails)?.into_iter().collect();
+        Ok(Cached {
+            inner,
+            users,
+            owners,
+        })
+    }
+
+    /// Notes a user as it now is in the table.
+    fn record(&mut self, id: i64, user: &NewUser) {
+        if let Some(old) = self.users.get(&user.username)
+            && let Some(email) = &old.user.email
+        {
+            self.owners.remove(email);
+        }
+        if let Some(email) = &user.email {
+            self.owners.insert(email.clone(), user.username.clone());
+        }
+        let stored = StoredUser {
+            user: user_of(id, user),
+            hashed_password: user.hashed_password.clone(),
+        };
+        self.users.insert(user.username.clone(), stored);
+    }
+
+    fn forget(&mut self, id: i64) {
+        self.users.retain(|_, stored| stored.user.id != id);
+        let users = &self.users;
+        self.owners.retain(|_, owner| users.contains_key(owner));
+    }
+}
+
+impl<L: Lookup + ?Sized> Lookup for Cached<'_, L> {
+    fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
+        Ok(self.users.get(username).cloned())
+    }
+
+    fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
+        Ok(self.owners.get(email).cloned())
+    }
+
+    fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
+        Ok(usernames
+            .iter()
+            .filter_map(|name| self.users.get(*name).cloned())
+            .collect())
+    }
+
+    fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
+        Ok(emails
+            .iter()
+            .filter_map(|email| Some(((*email).to_owned(), self.owners.get(*email)?.clone())))
+            .collect())
+    }
+
+    fn hash_census(&mut self) -> Result<HashCensus> {
+        self.inner.hash_census()
+    }
+}
+
+impl<L: WriteTx + ?Sized> WriteTx for Cached<'_, L> {
+    fn id_owner(&mut self, id: i64) -> Result<Option<String>> {
+        self.inner.id_owner(id)
+    }
+
+    fn insert_user(&mut self, user: &NewUser) -> Result<i64> {
+        let id = self.inner.insert_user(user)?;
+        self.record(id, user);
+        Ok(id)
+    }
+
+    fn update_user(&mut self, id: i64, user: &NewUser) -> Result<()> {
+        self.inner.update_user(id, user)?;
+        self.record(id, user);
+        Ok(())
+    }
+
+    fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()> {
+        self.inner.set_disabled(id, disabled)?;
+        for stored in self.users.values_mut().filter(|s| s.user.id == id) {
+            stored.user.disabled = disabled;
+            stored.user.odd_disabled = None;
+        }
+        Ok(())
+    }
+
+    fn delete_user(&mut self, id: i64) -> Result<()> {
+        self.inner.delete_user(id)?;
+        self.forget(id);
+        Ok(())
+    }
+}
