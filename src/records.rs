@@ -132,7 +132,20 @@ impl<W: Write> RecordWriter<W> {
                 if let Some(header) = header {
                     csv.write_record(header).map_err(csv_to_io)?;
                 }
-                csv.serialize(record).map_err(csv_to_io)?;
+                // The fields as bytes, not through serde: a million rows in a fraction of the time.
+                let id = record.id.to_string();
+                let fields = [
+                    id.as_bytes(),
+                    record.username.as_bytes(),
+                    record.email.unwrap_or_default().as_bytes(),
+                    record.full_name.unwrap_or_default().as_bytes(),
+                    if record.disabled { b"true" } else { b"false" },
+                ];
+                match record.hashed_password {
+                    Some(hash) => csv.write_record(fields.iter().chain([&hash.as_bytes()])),
+                    None => csv.write_record(fields),
+                }
+                .map_err(csv_to_io)?;
             }
         }
         self.count += 1;
