@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::db::User;
+use crate::db::{User, UserRef};
 use crate::error::{Error, Result, RowError};
 
 /// The file formats of `import`, `export` and the machine formats of `list-users`.
@@ -60,16 +60,22 @@ pub struct UserRecord<'a> {
     hashed_password: Option<&'a str>,
 }
 
-impl<'a> From<&'a User> for UserRecord<'a> {
-    fn from(user: &'a User) -> Self {
+impl<'a> From<UserRef<'a>> for UserRecord<'a> {
+    fn from(user: UserRef<'a>) -> Self {
         UserRecord {
             id: user.id,
-            username: &user.username,
-            email: user.email.as_deref(),
-            full_name: user.full_name.as_deref(),
+            username: user.username,
+            email: user.email,
+            full_name: user.full_name,
             disabled: user.disabled,
             hashed_password: None,
         }
+    }
+}
+
+impl<'a> From<&'a User> for UserRecord<'a> {
+    fn from(user: &'a User) -> Self {
+        UserRecord::from(user.view())
     }
 }
 
@@ -114,7 +120,7 @@ impl<W: Write> RecordWriter<W> {
     }
 
     /// Writes one user; `hash` only when the writer includes hashes.
-    pub fn write(&mut self, user: &User, hash: Option<&str>) -> io::Result<()> {
+    pub fn write(&mut self, user: UserRef<'_>, hash: Option<&str>) -> io::Result<()> {
         let mut record = UserRecord::from(user);
         record.hashed_password = hash.filter(|_| self.include_hashes);
         let first = self.count == 0;

@@ -94,9 +94,9 @@ fn write_users(
     target: &str,
 ) -> anyhow::Result<u64> {
     let mut writer = RecordWriter::new(format, BufWriter::new(out), include_hashes);
-    store.for_each_user(StatusFilter::All, &mut |user| {
+    store.for_each_stored_user(StatusFilter::All, &mut |user| {
         writer
-            .write(&user.user, Some(&user.hashed_password))
+            .write(user.user.view(), Some(&user.hashed_password))
             .map_err(Error::writing(target))
     })?;
     Ok(writer.finish().map_err(Error::writing(target))?)

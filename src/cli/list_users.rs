@@ -62,8 +62,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut writer = UserWriter::new(args.output.format, BufWriter::new(ctx.out.stdout()));
     let mut odd = Vec::new();
     let resolved = users::list(&mut *store, filter, &mut |user| {
-        if let Some(value) = &user.odd_disabled {
-            odd.push((user.username.clone(), user.disabled, value.clone()));
+        if let Some(value) = user.odd_disabled {
+            odd.push((user.username.to_owned(), user.disabled, value.to_owned()));
         }
         writer
             .write(user)

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::db::User;
+use crate::db::UserRef;
 use crate::error::{self, Error, RowCause, RowError};
 use crate::exit;
 use crate::records::{RecordWriter, UserRecord};
@@ -241,7 +241,7 @@ impl<W: Write> UserWriter<W> {
         }
     }
 
-    pub fn write(&mut self, user: &User) -> io::Result<()> {
+    pub fn write(&mut self, user: UserRef<'_>) -> io::Result<()> {
         match self {
             UserWriter::Records(records) => records.write(user, None),
             UserWriter::Table(table) => table.add(user),

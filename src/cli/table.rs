@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use crate::db::User;
+use crate::db::UserRef;
 
 const HEADER: [&str; 5] = ["ID", "USERNAME", "EMAIL", "FULL NAME", "STATUS"];
 
@@ -31,12 +31,12 @@ impl<W: Write> UserTable<W> {
         }
     }
 
-    pub fn add(&mut self, user: &User) -> io::Result<()> {
+    pub fn add(&mut self, user: UserRef<'_>) -> io::Result<()> {
         let row = [
             user.id.to_string(),
-            user.username.clone(),
-            user.email.clone().unwrap_or_default(),
-            user.full_name.clone().unwrap_or_default(),
+            user.username.to_owned(),
+            user.email.unwrap_or_default().to_owned(),
+            user.full_name.unwrap_or_default().to_owned(),
             if user.disabled { "disabled" } else { "active" }.to_owned(),
         ];
         self.count += 1;

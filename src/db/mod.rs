@@ -157,6 +157,31 @@ pub struct User {
     pub odd_disabled: Option<String>,
 }
 
+/// A user as a listing streams it: borrowed from the engine's row, nothing copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserRef<'a> {
+    pub id: i64,
+    pub username: &'a str,
+    pub email: Option<&'a str>,
+    pub full_name: Option<&'a str>,
+    pub disabled: bool,
+    /// See [`User::odd_disabled`].
+    pub odd_disabled: Option<&'a str>,
+}
+
+impl User {
+    pub fn view(&self) -> UserRef<'_> {
+        UserRef {
+            id: self.id,
+            username: &self.username,
+            email: self.email.as_deref(),
+            full_name: self.full_name.as_deref(),
+            disabled: self.disabled,
+            odd_disabled: self.odd_disabled.as_deref(),
+        }
+    }
+}
+
 /// A user with the stored password hash, for verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredUser {
@@ -184,6 +209,17 @@ pub enum StatusFilter {
     All,
     Active,
     Disabled,
+}
+
+impl StatusFilter {
+    /// Whether the filter keeps a user who is (as the service reads it) `disabled` or not.
+    pub fn keeps(self, disabled: bool) -> bool {
+        match self {
+            StatusFilter::All => true,
+            StatusFilter::Active => !disabled,
+            StatusFilter::Disabled => disabled,
+        }
+    }
 }
 
 /// What `init-db` found or made.
@@ -225,6 +261,13 @@ pub trait Store: Lookup {
     /// Calls `each` for every user matching `filter`, in id order, without loading them all;
     /// stops at the first error `each` returns.
     fn for_each_user(
+        &mut self,
+        filter: StatusFilter,
+        each: &mut dyn FnMut(UserRef<'_>) -> Result<()>,
+    ) -> Result<()>;
+
+    /// [`Store::for_each_user`] with each user's stored hash (exports, hash filters).
+    fn for_each_stored_user(
         &mut self,
         filter: StatusFilter,
         each: &mut dyn FnMut(StoredUser) -> Result<()>,

@@ -6,12 +6,12 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::types::ValueRef;
+use rusqlite::types::{Type, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
 use super::{
     Access, InitReport, Lookup, NewUser, OpenOptions, StatusFilter, Store, StoredUser, Transaction,
-    User, WriteTx,
+    User, UserRef, WriteTx,
 };
 use crate::error::{Error, Result};
 use crate::password::{HashCensus, MAX_BCRYPT_COST};
@@ -274,6 +274,30 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
+fn user_ref_from_row<'r>(
+    row: &'r Row<'_>,
+    disabled: bool,
+    odd_disabled: Option<&'r str>,
+) -> rusqlite::Result<UserRef<'r>> {
+    let text = |i| -> rusqlite::Result<Option<&'r str>> {
+        row.get_ref(i)?
+            .as_str_or_null()
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
+    };
+    Ok(UserRef {
+        id: row.get(0)?,
+        username: text(1)?.ok_or(rusqlite::Error::InvalidColumnType(
+            1,
+            "username".into(),
+            Type::Null,
+        ))?,
+        email: text(2)?,
+        full_name: text(3)?,
+        disabled,
+        odd_disabled,
+    })
+}
+
 fn stored_user_from_row(row: &Row<'_>) -> rusqlite::Result<StoredUser> {
     Ok(StoredUser {
         user: user_from_row(row)?,
@@ -437,9 +461,33 @@ impl Store for SqliteStore {
     fn for_each_user(
         &mut self,
         filter: StatusFilter,
+        each: &mut dyn FnMut(UserRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        // Without the hashes, and borrowed from each row: a listing copies nothing it need not.
+        let errors = &self.errors;
+        let err = |e| errors.classify(e);
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))
+            .map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
+            let (disabled, odd) = read_disabled(row.get_ref(4).map_err(err)?);
+            if filter.keeps(disabled) {
+                let user = user_ref_from_row(row, disabled, odd.as_deref()).map_err(err)?;
+                each(user)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn for_each_stored_user(
+        &mut self,
+        filter: StatusFilter,
         each: &mut dyn FnMut(StoredUser) -> Result<()>,
     ) -> Result<()> {
-        let err = |e| self.errors.classify(e);
+        let errors = &self.errors;
+        let err = |e| errors.classify(e);
         let mut stmt = self
             .conn
             .prepare(&format!(
@@ -448,15 +496,9 @@ impl Store for SqliteStore {
             .map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         while let Some(row) = rows.next().map_err(err)? {
-            let user = stored_user_from_row(row).map_err(err)?;
-            // Filtered here, not in SQL, so that "disabled" means exactly what the service reads.
-            let keep = match filter {
-                StatusFilter::All => true,
-                StatusFilter::Active => !user.user.disabled,
-                StatusFilter::Disabled => user.user.disabled,
-            };
-            if keep {
-                each(user)?;
+            let stored = stored_user_from_row(row).map_err(err)?;
+            if filter.keeps(stored.user.disabled) {
+                each(stored)?;
             }
         }
         Ok(())

@@ -16,7 +16,7 @@ pub use spec::{UserSpec, check_email, check_full_name, check_username};
 pub use write::OnExisting;
 pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};
 
-use crate::db::{Lookup, StatusFilter, Store, StoredUser, User, WriteTx};
+use crate::db::{Lookup, StatusFilter, Store, StoredUser, User, UserRef, WriteTx};
 use crate::error::{Error, Result};
 use crate::password::{
     self, HashInfo, HashProfile, Hasher, ProfileMatch, Resolved, SchemeChoice, StoredHashProblem,
@@ -384,19 +384,19 @@ pub struct ListFilter {
 pub fn list(
     store: &mut dyn Store,
     filter: ListFilter,
-    each: &mut dyn FnMut(&User) -> Result<()>,
+    each: &mut dyn FnMut(UserRef<'_>) -> Result<()>,
 ) -> Result<Option<Resolved>> {
     let Some(profile) = filter.hash_profile else {
-        store.for_each_user(filter.status, &mut |stored| each(&stored.user))?;
+        store.for_each_user(filter.status, each)?;
         return Ok(None);
     };
     let resolved = resolve_scheme(filter.scheme, store)?;
     let scheme = resolved.scheme;
-    store.for_each_user(filter.status, &mut |stored| {
+    store.for_each_stored_user(filter.status, &mut |stored| {
         let found = password::inspect(&stored.hashed_password)
             .map_or(ProfileMatch::Other, |info| scheme.profile_of(&info));
         if found == profile {
-            each(&stored.user)?;
+            each(stored.user.view())?;
         }
         Ok(())
     })?;
