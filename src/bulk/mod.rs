@@ -67,10 +67,7 @@ pub fn import(
     progress: &dyn Progress,
 ) -> Result<Summary> {
     let (raw, mut errors) = records::read(input, format)?;
-    let rows: Vec<Row> = raw
-        .into_iter()
-        .filter_map(|record| check::check_record(record, &mut errors))
-        .collect();
+    let rows = check_all(raw, &mut errors);
     check::check_duplicates(&rows, &mut errors);
     let resolved = resolve_scheme(store, &rows, options.hashing.scheme)?;
     check::check_against_scheme(&rows, &resolved, &mut errors);
@@ -85,6 +82,24 @@ pub fn import(
     };
     hash_all(&mut planned, &hasher, progress)?;
     write_all(store, &planned, options, resolved)
+}
+
+/// Checks every record on every core; the problems keep the records' order.
+fn check_all(raw: Vec<records::RawRecord>, errors: &mut Vec<RowError>) -> Vec<Row> {
+    use rayon::prelude::*;
+    let checked: Vec<(Option<Row>, Vec<RowError>)> = raw
+        .into_par_iter()
+        .map(|record| {
+            let mut problems = Vec::new();
+            (check::check_record(record, &mut problems), problems)
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(checked.len());
+    for (row, problems) in checked {
+        errors.extend(problems);
+        rows.extend(row);
+    }
+    rows
 }
 
 /// Plans every row against the table as it is now, before any hashing (re-checked under the

@@ -119,6 +119,9 @@ impl SqliteStore {
         // SQLite's busy handler is the lock wait: it retries until the timeout, then SQLITE_BUSY.
         conn.busy_timeout(options.lock_timeout)
             .map_err(|e| errors.classify(e))?;
+        // A bulk write touches every index page; SQLite's default 2 MiB page cache re-reads them.
+        conn.pragma_update(None, "cache_size", -32_768)
+            .map_err(|e| errors.classify(e))?;
         if access.needs_table() {
             let columns = table_columns(&conn).map_err(|e| errors.classify(e))?;
             check_columns(&errors.location, &columns)?;
