@@ -119,9 +119,6 @@ impl SqliteStore {
         // SQLite's busy handler is the lock wait: it retries until the timeout, then SQLITE_BUSY.
         conn.busy_timeout(options.lock_timeout)
             .map_err(|e| errors.classify(e))?;
-        // A bulk write touches every index page; SQLite's default 2 MiB page cache re-reads them.
-        conn.pragma_update(None, "cache_size", -32_768)
-            .map_err(|e| errors.classify(e))?;
         if access.needs_table() {
             let columns = table_columns(&conn).map_err(|e| errors.classify(e))?;
             check_columns(&errors.location, &columns)?;
@@ -509,6 +506,11 @@ impl Store for SqliteStore {
 
     fn write(&mut self) -> Result<Box<dyn Transaction + '_>> {
         let errors = &self.errors;
+        // A bulk write touches every index page; SQLite's default 2 MiB page cache re-reads
+        // them. Reads keep the default, so a listing's memory stays small.
+        self.conn
+            .pragma_update(None, "cache_size", -32_768)
+            .map_err(|e| errors.classify(e))?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
