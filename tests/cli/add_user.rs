@@ -568,3 +568,55 @@ fn a_bcrypt_cost_or_scheme_that_cannot_apply_is_a_usage_error() {
         .code(2);
     assert_eq!(env.dump().len(), 1);
 }
+
+/// On the service's table without its unique email index, only authctl's own check keeps emails
+/// unique: a taken email is a conflict before any password is asked for, in add-user and import.
+#[test]
+fn a_taken_email_is_refused_by_authctl_itself() {
+    let env = TestEnv::service_table();
+    env.insert_raw("DROP INDEX ix_users_email;");
+    env.add_user_with("alice", &["--email", "taken@example.com", "-q"], "pw");
+    let before = env.dump();
+    // No password source and no terminal: the conflict must come first (not exit 8).
+    env.run(&["add-user", "bob", "--email", "taken@example.com"], "")
+        .code(4)
+        .stderr("error: email 'taken@example.com' is already used by user 'alice'\n");
+    env.cmd()
+        .args(["import", "-"])
+        .write_stdin(
+            "username,email,password\ncarol,carol@example.com,pw\nbob,taken@example.com,pw\n",
+        )
+        .assert()
+        .code(4)
+        .stderr(
+            "error: 1 problem in the input; nothing was written:\n  \
+             line 3, field email: email 'taken@example.com' is already used by user 'alice'\n",
+        );
+    assert_eq!(env.dump(), before);
+}
+
+/// The password stored is exactly the bytes given, checked by the argon2 crate itself rather
+/// than by authctl's own reader (which would cancel out a trimming bug on both sides).
+#[test]
+fn trailing_spaces_and_tabs_are_part_of_the_password() {
+    use argon2::password_hash::phc::PasswordHash;
+    use argon2::{Argon2, PasswordVerifier};
+    let env = TestEnv::init();
+    env.run(
+        &[
+            "add-user",
+            "alice",
+            "--password-stdin",
+            "--hash-profile",
+            "test",
+            "-q",
+        ],
+        "pw \t\n",
+    )
+    .code(0);
+    let stored = env.hash_of("alice");
+    let parsed = PasswordHash::new(&stored).unwrap();
+    assert!(Argon2::default().verify_password(b"pw \t", &parsed).is_ok());
+    assert!(Argon2::default().verify_password(b"pw", &parsed).is_err());
+    assert!(Argon2::default().verify_password(b"pw ", &parsed).is_err());
+}

@@ -394,3 +394,34 @@ fn into_an_empty_table_the_imported_hashes_decide_the_scheme() {
         env.hash_of("alice")
     );
 }
+
+/// A reader (the service) never sees part of an import: it sees the table before it, or all of
+/// it after. (An import committing row by row shows every count in between.)
+#[test]
+fn a_reader_never_sees_part_of_an_import() {
+    let env = TestEnv::init();
+    let rows = 20_000;
+    let mut content = String::from("username,password\n");
+    for i in 0..rows {
+        writeln!(content, "seen{i},pw{i}").unwrap();
+    }
+    fs::write(env.path("seen.csv"), content).unwrap();
+    let mut child = std::process::Command::new(support::bin())
+        .arg("--db")
+        .arg(&env.db)
+        .args(["-q", "import", "seen.csv", "--hash-profile", "test"])
+        .current_dir(env.dir())
+        .spawn()
+        .unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    while child.try_wait().unwrap().is_none() {
+        seen.insert(env.user_count());
+    }
+    assert!(child.wait().unwrap().success());
+    seen.insert(env.user_count());
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        [0, rows],
+        "counts seen"
+    );
+}

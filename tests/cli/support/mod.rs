@@ -192,6 +192,13 @@ impl TestEnv {
         WriteLock(conn)
     }
 
+    /// How many users the table holds, as another connection (the service) sees it now.
+    pub fn user_count(&self) -> i64 {
+        self.sql()
+            .query_row("SELECT count(*) FROM users", [], |row| row.get(0))
+            .unwrap()
+    }
+
     /// A PRAGMA's value as text (`journal_mode`, `user_version`, `integrity_check`).
     pub fn pragma(&self, name: &str) -> String {
         self.sql()
