@@ -77,7 +77,7 @@ pub fn check_lifetime(lifetime: Duration) -> Result<i64> {
     if lifetime < Duration::from_secs(1) || lifetime > MAX_LIFETIME {
         return Err(Error::invalid(format!(
             "token lifetime {} is out of range (1s to {MAX_LIFETIME_TEXT})",
-            humantime::format_duration(lifetime),
+            shown(lifetime),
         )));
     }
     if lifetime.subsec_nanos() != 0 {
@@ -87,6 +87,18 @@ pub fn check_lifetime(lifetime: Duration) -> Result<i64> {
         )));
     }
     i64::try_from(lifetime.as_secs()).map_err(|_| Error::invalid("token lifetime is too long"))
+}
+
+/// A lifetime as people write it: whole days as days (humantime would say "1year 1month 4days
+/// 7h 26m 24s" for 400 days, counting a year as 365.25 days).
+fn shown(lifetime: Duration) -> String {
+    const DAY: u64 = 86_400;
+    match lifetime.as_secs() {
+        secs if secs >= DAY && secs % DAY == 0 && lifetime.subsec_nanos() == 0 => {
+            format!("{}days", secs / DAY)
+        }
+        _ => humantime::format_duration(lifetime).to_string(),
+    }
 }
 
 /// Signs `{"sub": username, "exp": now + lifetime}` with HS256.

@@ -29,14 +29,9 @@ pub struct Args {
     /// The user the token is for (must exist and be active)
     pub username: String,
 
-    /// Lifetime of the token (30m, 2h, 7days)
-    #[arg(
-        long = "expires-in",
-        value_name = "DURATION",
-        default_value = "30m",
-        value_parser = parse_duration
-    )]
-    pub expires_in: Duration,
+    /// Lifetime of the token (30m, 2h, 7days) [default: 30m, the service's ACCESS_TOKEN_EXPIRE_MINUTES]
+    #[arg(long = "expires-in", value_name = "DURATION", value_parser = parse_duration)]
+    pub expires_in: Option<Duration>,
 
     /// Read the signing key from this file instead of SECRET_KEY (one trailing newline removed)
     #[arg(long = "secret-key-file", value_name = "PATH")]
@@ -60,7 +55,8 @@ struct TokenResponse<'a> {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     // An argument error is reported before the key and the database are looked at.
-    token::check_lifetime(args.expires_in)?;
+    let lifetime = args.expires_in.unwrap_or(token::DEFAULT_LIFETIME);
+    token::check_lifetime(lifetime)?;
     let key = SigningKey::new(
         secrets::signing_key(args.secret_key_file.as_deref())?,
         args.allow_example_key,
@@ -75,7 +71,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         &mut *store,
         &args.username,
         &key,
-        args.expires_in,
+        lifetime,
         SystemTime::now(),
     )?;
     let mut stdout = ctx.out.stdout();
@@ -93,7 +89,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     ctx.out.status(format!(
         "issued a token for '{}', valid for {}",
         args.username,
-        humantime::format_duration(args.expires_in)
+        humantime::format_duration(lifetime)
     ));
     Ok(exit::SUCCESS)
 }

@@ -42,7 +42,10 @@ fn database_url_accepts_the_service_sqlalchemy_urls() {
         )
         .args(["list-users", "--format", "jsonl"])
         .assert()
-        .code(0);
+        .code(0)
+        .stdout(
+            "{\"id\":1,\"username\":\"alice\",\"email\":null,\"full_name\":null,\"disabled\":false}\n",
+        );
 }
 
 #[test]

@@ -208,10 +208,16 @@ fn lifetimes_are_checked() {
     issue("0s")
         .code(5)
         .stderr("error: token lifetime 0s is out of range (1s to 366days)\n");
-    issue("400days").code(5);
+    issue("400days")
+        .code(5)
+        .stderr("error: token lifetime 400days is out of range (1s to 366days)\n");
     issue("1500ms").code(5).stderr(
         "error: token lifetime 1s 500ms is not a whole number of seconds (exp is in seconds)\n",
     );
     issue("soon").code(2);
-    issue("7days").code(0);
+    let week = support::stdout(&issue("7days").code(0));
+    let exp = claims(week.trim_end(), KEY.as_bytes())["exp"]
+        .as_i64()
+        .unwrap();
+    assert!((exp - now() - 7 * 86_400).abs() <= 2, "exp {exp}");
 }
