@@ -160,6 +160,12 @@ mod tests {
     }
 
     #[test]
+    fn a_key_never_shows_in_debug_output() {
+        let key = SigningKey::new("k".repeat(40), false).unwrap();
+        assert_eq!(format!("{key:?}"), "SigningKey(..)");
+    }
+
+    #[test]
     fn lifetimes_are_checked() {
         assert!(check_lifetime(Duration::ZERO).is_err());
         assert!(check_lifetime(Duration::from_millis(1500)).is_err());

@@ -215,6 +215,9 @@ fn lifetimes_are_checked() {
         "error: token lifetime 1s 500ms is not a whole number of seconds (exp is in seconds)\n",
     );
     issue("soon").code(2);
+    // Both ends of the range are allowed.
+    issue("1s").code(0);
+    issue("366days").code(0);
     let week = support::stdout(&issue("7days").code(0));
     let exp = claims(week.trim_end(), KEY.as_bytes())["exp"]
         .as_i64()
