@@ -707,4 +707,37 @@ mod tests {
             "{written:?}"
         );
     }
+
+    /// An upsert that keeps the stored hash (the given password verifies) stops when the hash
+    /// changed between the plan and the write, rather than write over the new one.
+    #[test]
+    fn a_hash_changed_since_the_plan_is_not_overwritten() {
+        use crate::users::{OnExisting, PasswordChange, UserSpec, apply};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.db");
+        let setup = Connection::open(&path).unwrap();
+        setup.execute_batch(SERVICE_DDL).unwrap();
+        setup
+            .execute_batch(
+                "INSERT INTO users (username, disabled, hashed_password) VALUES ('alice', 0, 'old')",
+            )
+            .unwrap();
+        let options = OpenOptions {
+            lock_timeout: Duration::from_secs(1),
+        };
+        let mut store = SqliteStore::open(&path, Access::ReadWrite, options).unwrap();
+        let spec = UserSpec::new("alice".into(), None, Some(Some("Alice".into())), None).unwrap();
+        // Planned with the password verifying against 'old'; then someone sets a new one.
+        let keep = PasswordChange::KeepIf("old".to_owned());
+        setup
+            .execute_batch("UPDATE users SET hashed_password = 'new' WHERE username = 'alice'")
+            .unwrap();
+        let mut tx = store.write().unwrap();
+        let update = OnExisting::Update { password: true };
+        let written = apply(&mut *tx, &spec, &keep, update);
+        assert!(
+            matches!(&written, Err(Error::Internal(m)) if m.contains("changed while authctl was running")),
+            "{written:?}"
+        );
+    }
 }
