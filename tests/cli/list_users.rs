@@ -238,3 +238,66 @@ fn a_long_table_streams_in_a_plain_aligned_layout() {
         "1500  user1500  user1500@example.com             disabled"
     );
 }
+
+#[test]
+fn hash_profiles_tell_the_service_own_test_and_other_hashes_apart() {
+    use argon2::PasswordHasher;
+    let low = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(19_456, 2, 1, Some(32)).unwrap(),
+    )
+    .hash_password(b"pw")
+    .unwrap()
+    .to_string();
+    let names = |env: &TestEnv, args: &[&str]| {
+        let mut all = vec!["list-users", "--format", "jsonl", "-q"];
+        all.extend_from_slice(args);
+        let out = support::stdout(&env.run(&all, "").code(0));
+        out.lines()
+            .map(|line| serde_json::from_str::<Record>(line).unwrap().username)
+            .collect::<Vec<_>>()
+    };
+    // Argon2: the service's parameters, the test profile's, and pwdlib's older defaults.
+    let env = TestEnv::init();
+    env.add_user("service", "pw");
+    env.run(
+        &[
+            "add-user",
+            "fixture",
+            "--hash-profile",
+            "test",
+            "--password-stdin",
+            "-q",
+        ],
+        "pw\n",
+    )
+    .code(0);
+    env.insert_raw(&format!(
+        "INSERT INTO users (username, disabled, hashed_password) VALUES ('low', 0, '{low}');"
+    ));
+    assert_eq!(names(&env, &["--hash-profile", "service"]), ["service"]);
+    assert_eq!(names(&env, &["--hash-profile", "test"]), ["fixture"]);
+    assert_eq!(names(&env, &["--hash-profile", "other"]), ["low"]);
+    // bcrypt, for a passlib-era table at cost 12: cost 4 is the test profile's, cost 10 another.
+    let env = TestEnv::service_table();
+    env.insert_raw(&format!(
+        "INSERT INTO users (username, hashed_password) VALUES ('johndoe', '{BCRYPT_SWORDFISH}'), \
+         ('fixture', '{}'), ('ten', '{}');",
+        support::bcrypt_hash("pw", 4),
+        support::bcrypt_hash("pw", 10)
+    ));
+    let bcrypt = [
+        "--hash-scheme",
+        "bcrypt",
+        "--bcrypt-cost",
+        "12",
+        "--hash-profile",
+    ];
+    assert_eq!(
+        names(&env, &[&bcrypt[..], &["service"]].concat()),
+        ["johndoe"]
+    );
+    assert_eq!(names(&env, &[&bcrypt[..], &["test"]].concat()), ["fixture"]);
+    assert_eq!(names(&env, &[&bcrypt[..], &["other"]].concat()), ["ten"]);
+}
