@@ -298,15 +298,11 @@ pub struct Verification {
 }
 
 /// Checks a password against a stored hash of any known kind, with the parameters stored in
-/// the hash. `truncate_bcrypt`: read only the first 72 bytes of a longer password, as passlib
-/// with bcrypt 4 does (bcrypt 5 raises instead, so such a password never logs in there).
+/// the hash; bcrypt reads the first 72 bytes of a longer password, as passlib with bcrypt 4 does
+/// (where bcrypt 5 raises instead, [`Scheme::verify`] says so before this is reached).
 /// Comparison of the tags is constant-time (argon2 and bcrypt crates). [`Scheme::verify`] is
 /// the service's view; this is the mechanism.
-fn verify_any(
-    password: &str,
-    stored: &str,
-    truncate_bcrypt: bool,
-) -> Result<Verification, BadHash> {
+fn verify_any(password: &str, stored: &str) -> Result<Verification, BadHash> {
     if stored.starts_with("$argon2") {
         let (info, parsed) = inspect_argon2(stored)?;
         let matches = argon2id::verify(password, &parsed)
@@ -314,14 +310,8 @@ fn verify_any(
         Ok(Verification { matches, info })
     } else if is_bcrypt(stored) {
         let info = inspect_bcrypt(stored)?;
-        // NOTE: the Rust crate's non_truncating_verify refuses 72 bytes too (it counts the C
-        // string's NUL); Python's bcrypt 5 takes 72 and refuses 73.
-        if !truncate_bcrypt && password.len() > scheme::BCRYPT_MAX_PASSWORD_BYTES {
-            return Ok(Verification {
-                matches: false,
-                info,
-            });
-        }
+        // NOTE: not the crate's non_truncating_verify, which refuses 72 bytes too (it counts the
+        // C string's NUL); Python's bcrypt takes 72.
         let matches = bcrypt::verify(password, stored)
             .map_err(|e| bad(format!("could not be verified ({e})")))?;
         Ok(Verification { matches, info })
@@ -362,7 +352,7 @@ mod tests {
     const TUTORIAL_BCRYPT: &str = DUMMY_BCRYPT;
 
     fn verify(password: &str, stored: &str) -> Result<Verification, BadHash> {
-        verify_any(password, stored, false)
+        verify_any(password, stored)
     }
 
     #[test]

@@ -133,12 +133,7 @@ impl Scheme {
         {
             return Err(StoredHashProblem::ServiceError { info, why });
         }
-        verify_any(password, stored, self.truncates()).map_err(StoredHashProblem::Malformed)
-    }
-
-    /// passlib with bcrypt 4 reads the first 72 bytes of a longer password.
-    fn truncates(self) -> bool {
-        matches!(self, Scheme::Bcrypt { .. })
+        verify_any(password, stored).map_err(StoredHashProblem::Malformed)
     }
 
     /// Why the service's bcrypt would raise on this password, if it would: bcrypt 5 (pwdlib)
@@ -158,7 +153,7 @@ impl Scheme {
     /// Spends the time of one verification at the cost this scheme writes; always "no".
     pub fn verify_dummy(self, password: &str) {
         // Only the time spent matters.
-        let _ = verify_any(password, &self.dummy_hash(), self.truncates());
+        let _ = verify_any(password, &self.dummy_hash());
     }
 
     /// A hash of the kind and cost this scheme writes, to verify when the user does not exist.
