@@ -7,6 +7,16 @@ use serde_json::json;
 use crate::support::service::{App, Reply, Service};
 use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, KEY, TestEnv};
 
+/// The service `app` on this test's database.
+fn start(app: App, env: &TestEnv) -> Service {
+    Service::start_app(
+        app,
+        env.dir(),
+        &format!("sqlite:///{}", env.db.display()),
+        KEY,
+    )
+}
+
 fn token_of(env: &TestEnv, username: &str) -> String {
     let assert = env
         .cmd()
@@ -218,12 +228,7 @@ fn passlib_service_on_a_new_table_with_hash_scheme_bcrypt() {
         "{}",
         env.hash_of("fixture")
     );
-    let service = Service::start_app(
-        App::Passlib,
-        env.dir(),
-        &format!("sqlite:///{}", env.db.display()),
-        KEY,
-    );
+    let service = start(App::Passlib, &env);
     for (user, password) in [
         ("first", "first pass"),
         ("second", "second pass"),
@@ -247,12 +252,7 @@ fn argon2_only_service_and_verify_login_agree_on_bcrypt_rows() {
          INSERT INTO users (username, disabled, hashed_password) VALUES ('johndoe', NULL, '{ARGON2_SECRET}');
          INSERT INTO users (username, disabled, hashed_password) VALUES ('locked', 1, '{ARGON2_SECRET}');"
     ));
-    let service = Service::start_app(
-        App::Argon2Only,
-        env.dir(),
-        &format!("sqlite:///{}", env.db.display()),
-        KEY,
-    );
+    let service = start(App::Argon2Only, &env);
     let reply = service.login("blog", "swordfish");
     assert_eq!(reply.status, 500, "{reply:?}");
     let argon2 = ["--hash-scheme", "argon2"];
@@ -321,12 +321,7 @@ fn a_passlib_table_moves_with_export_and_import() {
         "{}",
         new.hash_of("carol")
     );
-    let service = Service::start_app(
-        App::Passlib,
-        new.dir(),
-        &format!("sqlite:///{}", new.db.display()),
-        KEY,
-    );
+    let service = start(App::Passlib, &new);
     for (user, password) in [
         ("johndoe", "swordfish"),
         ("alice", "wonderland"),
@@ -346,7 +341,7 @@ fn pwdlib_raises_on_long_passwords_against_bcrypt_rows() {
         "INSERT INTO users (username, disabled, hashed_password) VALUES ('legacy', 0, '{}'), ('argon', 0, '{ARGON2_SECRET}');",
         support::bcrypt_hash(&long, 4)
     ));
-    let service = Service::start(env.dir(), &format!("sqlite:///{}", env.db.display()), KEY);
+    let service = start(App::Pwdlib, &env);
     let longer = format!("{long}and more");
     for (user, password) in [
         ("legacy", long.as_str()),
