@@ -60,6 +60,17 @@ pub enum Error {
     #[error("user '{0}' is disabled")]
     UserDisabled(String),
 
+    /// A new username a person could take for an existing user's.
+    #[error("{0}")]
+    LookAlike(crate::users::LookAlike),
+
+    /// A new password the policy refuses. The weakness never quotes the password.
+    #[error("the password for '{username}' is too weak: {weakness}")]
+    WeakPassword {
+        username: String,
+        weakness: crate::password::Weakness,
+    },
+
     /// A value given to authctl was refused (username, email, password policy, key, lifetime…).
     #[error("{0}")]
     Invalid(String),
@@ -151,12 +162,19 @@ impl Error {
             Error::Usage(_) => Kind::Usage,
             // Conflicts only when every refused row is one: a script can then retry with
             // --on-conflict; anything else is bad input.
-            Error::Rows(rows) if rows.iter().all(|r| r.cause == RowCause::Conflict) => {
+            Error::Rows(rows)
+                if rows
+                    .iter()
+                    .all(|r| matches!(r.cause, RowCause::Conflict | RowCause::LookAlike)) =>
+            {
                 Kind::Conflict
             }
             Error::UserNotFound(_) => Kind::NotFound,
-            Error::UsernameTaken(_) | Error::EmailTaken { .. } => Kind::Conflict,
+            Error::UsernameTaken(_) | Error::EmailTaken { .. } | Error::LookAlike(_) => {
+                Kind::Conflict
+            }
             Error::Invalid(_)
+            | Error::WeakPassword { .. }
             | Error::BadStoredHash { .. }
             | Error::Rows(_)
             | Error::ExampleKey
@@ -193,6 +211,10 @@ pub enum RowCause {
     Conflict,
     /// Neither a password nor a hash, and the import was told to refuse such records.
     NoPassword,
+    /// A new username looks like another (in the table or the file).
+    LookAlike,
+    /// The password fails the policy.
+    WeakPassword,
 }
 
 impl RowError {

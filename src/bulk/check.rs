@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use crate::error::{Result, RowError};
-use crate::password::{self, Resolved};
+use crate::error::{Result, RowCause, RowError};
+use crate::password::{self, Policy, Resolved};
 use crate::records::{self, FieldValue, IMPORT_FIELDS, RawRecord};
-use crate::users::{self, UserSpec};
+use crate::users::{self, LookAlike, UserSpec, Warning};
 
 /// The password part of a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub(super) struct Row {
     pub location: String,
     pub spec: UserSpec,
     pub secret: Secret,
+    /// What was accepted as asked but deserves a second look.
+    pub warnings: Vec<Warning>,
 }
 
 /// The problems of one record, pushed to the import's list as they are found.
@@ -34,14 +36,24 @@ struct Problems<'a> {
 
 impl Problems<'_> {
     fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.errors
-            .push(RowError::new(self.location, Some(field), message));
+        self.add_with(field, message, RowCause::Value);
+    }
+
+    fn add_with(&mut self, field: &str, message: impl Into<String>, cause: RowCause) {
+        self.errors.push(RowError {
+            cause,
+            ..RowError::new(self.location, Some(field), message)
+        });
         self.found = true;
     }
 }
 
 /// Checks one record; every problem of it is pushed to `errors`.
-pub(super) fn check_record(raw: RawRecord, errors: &mut Vec<RowError>) -> Option<Row> {
+pub(super) fn check_record(
+    raw: RawRecord,
+    policy: Policy,
+    errors: &mut Vec<RowError>,
+) -> Option<Row> {
     let location = raw.location;
     let mut problems = Problems {
         location: &location,
@@ -75,6 +87,12 @@ pub(super) fn check_record(raw: RawRecord, errors: &mut Vec<RowError>) -> Option
         &mut problems,
     );
     let secret = secret(password, hashed_password, &mut problems);
+    let warnings = match &secret {
+        Secret::Password(password) => {
+            judge_policy(password, &username, email.as_deref(), policy, &mut problems)
+        }
+        _ => Vec::new(),
+    };
     if problems.found {
         return None;
     }
@@ -89,7 +107,31 @@ pub(super) fn check_record(raw: RawRecord, errors: &mut Vec<RowError>) -> Option
         location,
         spec,
         secret,
+        warnings,
     })
+}
+
+/// The password policy on one record's password: a problem when enforced, else warnings.
+fn judge_policy(
+    password: &str,
+    username: &str,
+    email: Option<&str>,
+    policy: Policy,
+    problems: &mut Problems,
+) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    if let Some(weakness) = policy.weakness(password, username, email) {
+        if policy.enforce {
+            let message = format!("too weak: {weakness}");
+            problems.add_with("password", message, RowCause::WeakPassword);
+        } else {
+            warnings.push(Warning::WeakPassword(weakness));
+        }
+    }
+    if !password::policy::is_nfc(password) {
+        warnings.push(Warning::NotNfc);
+    }
+    warnings
 }
 
 /// The fields a record may have, by name; the others are problems.
@@ -184,11 +226,40 @@ fn secret(password: Option<String>, hash: Option<String>, problems: &mut Problem
     }
 }
 
-/// A username or email twice in the input is refused at its second place.
-pub(super) fn check_duplicates(rows: &[Row], errors: &mut Vec<RowError>) {
+/// A username or email twice in the input is refused at its second place, and so is a username
+/// that looks like an earlier one unless `allow_look_alike` (then it is a warning).
+pub(super) fn check_duplicates(
+    rows: &mut [Row],
+    allow_look_alike: bool,
+    errors: &mut Vec<RowError>,
+) {
+    let mut keys: HashMap<String, usize> = HashMap::new();
+    for i in 0..rows.len() {
+        let first = *keys
+            .entry(users::look_alike_key(&rows[i].spec.username))
+            .or_insert(i);
+        let Some(found) = LookAlike::of(&rows[i].spec.username, &rows[first].spec.username) else {
+            continue;
+        };
+        if allow_look_alike {
+            rows[i].warnings.push(Warning::LookAlike(found));
+        } else {
+            let message = format!(
+                "'{}' looks like '{}' at {}: {}",
+                found.username,
+                found.existing,
+                rows[first].location,
+                found.why()
+            );
+            errors.push(RowError {
+                cause: RowCause::LookAlike,
+                ..RowError::new(&*rows[i].location, Some("username"), message)
+            });
+        }
+    }
     let mut usernames: HashMap<&str, &str> = HashMap::new();
     let mut emails: HashMap<&str, &str> = HashMap::new();
-    for row in rows {
+    for row in &*rows {
         if let Some(first) = usernames.insert(&row.spec.username, &row.location) {
             errors.push(RowError::new(
                 &*row.location,

@@ -12,7 +12,9 @@ use crate::db::Store;
 use crate::error::{Error, Kind, Result, RowCause, RowError};
 use crate::password::{self, HashCensus, Hasher, Resolved, SchemeChoice};
 use crate::records::{self, FileFormat};
-use crate::users::{self, Action, Cached, Hashing, OnExisting, PasswordChange, Plan};
+use crate::users::{
+    self, Action, Cached, Hashing, OnExisting, PasswordChange, Plan, Rules, Warning,
+};
 
 /// What to do with a record that has neither `password` nor `hashed_password`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +33,7 @@ pub struct ImportOptions {
     pub on_conflict: OnExisting,
     pub missing_password: MissingPassword,
     pub hashing: Hashing,
+    pub rules: Rules,
     pub dry_run: bool,
 }
 
@@ -42,6 +45,8 @@ pub struct Summary {
     pub unchanged: usize,
     pub skipped: usize,
     pub scheme: Resolved,
+    /// What was accepted as asked but deserves a second look, with the record's place.
+    pub warnings: Vec<(String, Warning)>,
 }
 
 /// Progress of the password work, reported by the hashing threads.
@@ -67,8 +72,8 @@ pub fn import(
     progress: &dyn Progress,
 ) -> Result<Summary> {
     let (raw, mut errors) = records::read(input, format)?;
-    let rows = check_all(raw, &mut errors);
-    check::check_duplicates(&rows, &mut errors);
+    let mut rows = check_all(raw, options.rules.policy, &mut errors);
+    check::check_duplicates(&mut rows, options.rules.allow_look_alike, &mut errors);
     let resolved = resolve_scheme(store, &rows, options.hashing.scheme)?;
     check::check_against_scheme(&rows, &resolved, &mut errors);
     let mut planned = plan_all(store, rows, options, &mut errors)?;
@@ -85,13 +90,17 @@ pub fn import(
 }
 
 /// Checks every record on every core; the problems keep the records' order.
-fn check_all(raw: Vec<records::RawRecord>, errors: &mut Vec<RowError>) -> Vec<Row> {
+fn check_all(
+    raw: Vec<records::RawRecord>,
+    policy: password::Policy,
+    errors: &mut Vec<RowError>,
+) -> Vec<Row> {
     use rayon::prelude::*;
     let checked: Vec<(Option<Row>, Vec<RowError>)> = raw
         .into_par_iter()
         .map(|record| {
             let mut problems = Vec::new();
-            (check::check_record(record, &mut problems), problems)
+            (check::check_record(record, policy, &mut problems), problems)
         })
         .collect();
     let mut rows = Vec::with_capacity(checked.len());
@@ -125,8 +134,11 @@ fn plan_all(
                 )
             });
         }
-        match users::plan(&mut table, &row.spec, options.on_conflict) {
+        let allow_look_alike = options.rules.allow_look_alike;
+        match users::plan(&mut table, &row.spec, options.on_conflict, allow_look_alike) {
             Ok(plan) => {
+                row.warnings
+                    .extend(plan.look_alike.clone().map(Warning::LookAlike));
                 if plan.existing.is_none()
                     && missing
                     && options.missing_password == MissingPassword::Disabled
@@ -147,13 +159,13 @@ fn plan_all(
 }
 
 fn conflict(row: &Row, e: &Error) -> RowError {
-    let field = if matches!(e, Error::UsernameTaken(_)) {
-        "username"
-    } else {
-        "email"
+    let (field, cause) = match e {
+        Error::UsernameTaken(_) => ("username", RowCause::Conflict),
+        Error::LookAlike(_) => ("username", RowCause::LookAlike),
+        _ => ("email", RowCause::Conflict),
     };
     RowError {
-        cause: RowCause::Conflict,
+        cause,
         ..RowError::new(&*row.location, Some(field), e.to_string())
     }
 }
@@ -203,6 +215,7 @@ fn write_all(
         unchanged: 0,
         skipped: 0,
         scheme,
+        warnings: Vec::new(),
     };
     for Planned { row, change, .. } in planned {
         let outcome = match users::apply(&mut table, &row.spec, change, options.on_conflict) {
@@ -221,6 +234,10 @@ fn write_all(
             (_, OnExisting::Skip) => summary.skipped += 1,
             _ => summary.unchanged += 1,
         }
+        let place = || row.location.clone();
+        summary
+            .warnings
+            .extend(row.warnings.iter().map(|w| (place(), w.clone())));
     }
     users::finish(tx, options.dry_run)?;
     Ok(summary)

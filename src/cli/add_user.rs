@@ -3,7 +3,7 @@
 
 use crate::db::Access;
 use crate::exit;
-use crate::users::{self, AddOptions, OnExisting, UserSpec};
+use crate::users::{self, AddOptions, OnExisting, Rules, UserSpec};
 
 use super::secrets::NewPasswordArgs;
 use super::{Context, WriteArgs};
@@ -13,6 +13,13 @@ use super::{Context, WriteArgs};
 There is no option that takes the password itself: it would show in `ps` and shell history.
 The hash is what the service's scheme writes: Argon2id with pwdlib's parameters (m=65536, t=3,
 p=4), or bcrypt for a passlib-era service (--hash-scheme; detected from the stored hashes).
+
+Usernames that differ from an existing one only in case, or that look the same (Unicode
+confusables, as Cyrillic \"а\" for \"a\"), are refused (exit 4) unless --allow-look-alike is given.
+
+New passwords must have at least 8 characters (--min-password-length), must not be in a list of
+99,838 commonly used passwords, nor be mostly the username or email; --allow-weak-password stores
+one anyway, with a warning (throwaway CI fixtures). They are stored exactly as given.
 
 With --upsert an existing user is brought to the values given (--email, --full-name,
 --disabled/--enabled; what is not given is left alone) and its password is replaced only with
@@ -55,6 +62,11 @@ pub struct Args {
     #[arg(long = "update-password", requires = "upsert")]
     pub update_password: bool,
 
+    /// Add a username that looks like an existing one (differs only in case, or is a Unicode
+    /// confusable such as Cyrillic "а" for "a"), with a warning
+    #[arg(long = "allow-look-alike")]
+    pub allow_look_alike: bool,
+
     #[command(flatten)]
     pub password: NewPasswordArgs,
 
@@ -86,6 +98,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let options = AddOptions {
         on_existing,
         hashing: args.password.hashing(),
+        rules: Rules {
+            policy: args.password.policy.policy(),
+            allow_look_alike: args.allow_look_alike,
+        },
         dry_run: args.write.dry_run,
     };
     let mut store = ctx.open(Access::ReadWrite)?;

@@ -11,13 +11,13 @@ use crate::bulk::{self, ImportOptions, MissingPassword, Summary};
 use crate::db::Access;
 use crate::error::Error;
 use crate::exit;
-use crate::users::{Hashing, OnExisting};
+use crate::users::{Hashing, OnExisting, Rules};
 
 use super::Context;
 use super::format::{FileFormatArg, Format, FormatArgs, InputFormatArgs};
 use super::hash_scheme::{self, SchemeArgs};
 use super::output;
-use super::secrets::HashArgs;
+use super::secrets::{HashArgs, PolicyArgs};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -28,6 +28,9 @@ hashed_password (an argon2 or bcrypt hash, checked, stored as is). The same fiel
 Passwords are hashed, and given hashes checked, for the service's hash scheme (--hash-scheme),
 detected from the table's hashes, or from the imported ones when the table has none: a hash the
 service could not verify is refused with its line.
+
+Passwords must pass the policy (see add-user --help); every record that fails it is listed.
+A new username that looks like an existing one or an earlier record's is refused.
 
 Every record is checked before anything is written, and every refused record is listed with its
 line (or record number) and field. Passwords are hashed on every core, outside the write lock;
@@ -59,6 +62,14 @@ pub struct Args {
 
     #[command(flatten)]
     pub scheme: SchemeArgs,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+
+    /// Add new usernames that look like existing ones or each other (differ only in case, or
+    /// are Unicode confusables such as Cyrillic "а" for "a"), with a warning
+    #[arg(long = "allow-look-alike")]
+    pub allow_look_alike: bool,
 
     /// Check and hash everything and print the summary, but write nothing
     #[arg(long = "dry-run")]
@@ -135,6 +146,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             scheme: args.scheme.choice(),
             profile: args.hash.profile(),
         },
+        rules: Rules {
+            policy: args.policy.policy(),
+            allow_look_alike: args.allow_look_alike,
+        },
         dry_run: args.dry_run,
     };
     args.hash.warn_if_test(ctx.out);
@@ -164,6 +179,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
 
 fn report(ctx: &Context, format: Format, summary: &Summary, dry_run: bool) -> io::Result<()> {
     hash_scheme::note_detection(ctx.out, &summary.scheme);
+    for (place, warning) in &summary.warnings {
+        ctx.out.warn_about(Some(place), warning);
+    }
     match format {
         Format::Json => output::write_json(
             &mut ctx.out.stdout(),

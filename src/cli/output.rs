@@ -10,7 +10,7 @@ use crate::db::UserRef;
 use crate::error::{self, Error, RowCause, RowError};
 use crate::exit;
 use crate::records::{RecordWriter, UserRecord};
-use crate::users::{Action, Outcome};
+use crate::users::{Action, Outcome, Warning};
 
 use super::format::{Format, ListFormat};
 use super::table::UserTable;
@@ -49,6 +49,20 @@ impl Output {
     /// Something the operator should act on; shown even with `-q`.
     pub fn warn(&self, message: impl Display) {
         eprintln!("warning: {message}");
+    }
+
+    /// A warning about what was done as asked, with the option that asked for it; `place` is
+    /// the record's place in an import.
+    pub fn warn_about(&self, place: Option<&str>, warning: &Warning) {
+        let flag = match warning {
+            Warning::LookAlike(_) => " (--allow-look-alike)",
+            Warning::WeakPassword(_) => " (--allow-weak-password)",
+            Warning::NotNfc => "",
+        };
+        match place {
+            Some(place) => self.warn(format!("{place}: {warning}{flag}")),
+            None => self.warn(format!("{warning}{flag}")),
+        }
     }
 
     /// An error, with its causes on one line (`a: b: c`), printed once; as one JSON object
@@ -105,6 +119,10 @@ fn message(err: &anyhow::Error) -> String {
         Some(Error::NoDatabase { .. }) => {
             "; check --db/DATABASE_URL, or create one with `authctl init-db`"
         }
+        Some(Error::LookAlike(_)) => "; pass --allow-look-alike to add it anyway",
+        Some(Error::WeakPassword { .. }) => {
+            "; choose a longer or less common one, or pass --allow-weak-password for a throwaway test account"
+        }
         _ => "",
     };
     format!("{err:#}{advice}")
@@ -113,6 +131,8 @@ fn message(err: &anyhow::Error) -> String {
 fn row_advice(row: &RowError) -> &'static str {
     match row.cause {
         RowCause::NoPassword => " (see --missing-password)",
+        RowCause::LookAlike => " (see --allow-look-alike)",
+        RowCause::WeakPassword => " (see --allow-weak-password)",
         RowCause::Value | RowCause::Conflict => "",
     }
 }
@@ -167,6 +187,9 @@ impl Report<'_> {
     ) -> io::Result<()> {
         let generated_password =
             generated_password.filter(|_| !self.dry_run && outcome.stored_password());
+        for warning in &outcome.warnings {
+            out.warn_about(None, warning);
+        }
         let action = outcome.action;
         match self.format {
             Format::Json => write_json(

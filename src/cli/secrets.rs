@@ -8,8 +8,10 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
+use crate::error::Kind;
 use crate::error::{Error, Result};
-use crate::password::{self, HashProfile, MAX_PASSWORD_BYTES, Resolved};
+use crate::password::policy::DEFAULT_MIN_LENGTH;
+use crate::password::{self, HashProfile, MAX_PASSWORD_BYTES, Policy, Resolved};
 use crate::users::{Hashing, PasswordSource};
 
 use super::Output;
@@ -37,7 +39,8 @@ pub struct NewPasswordArgs {
     #[command(flatten)]
     pub source: PasswordArgs,
 
-    /// Generate a random password (24 characters) and print it once on stdout
+    /// Generate a random password (24 characters, or --min-password-length if more) and print it
+    /// once on stdout
     #[arg(
         long = "random-password",
         conflicts_with_all = ["password_stdin", "password_file"]
@@ -47,18 +50,55 @@ pub struct NewPasswordArgs {
     pub hash: HashArgs,
     #[command(flatten)]
     pub scheme: SchemeArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// The password policy's options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PolicyArgs {
+    /// Refuse new passwords shorter than this many characters
+    #[arg(
+        long = "min-password-length",
+        value_name = "N",
+        env = "AUTHCTL_MIN_PASSWORD_LENGTH",
+        default_value_t = DEFAULT_MIN_LENGTH,
+        value_parser = clap::value_parser!(u16).range(1..=1024)
+    )]
+    pub min_password_length: u16,
+
+    /// Store a password the policy calls weak (too short, common, mostly the username or
+    /// email), with a warning: for throwaway test accounts only
+    #[arg(long = "allow-weak-password")]
+    pub allow_weak_password: bool,
+}
+
+impl PolicyArgs {
+    pub fn policy(&self) -> Policy {
+        Policy {
+            min_length: usize::from(self.min_password_length),
+            enforce: !self.allow_weak_password,
+        }
+    }
 }
 
 impl NewPasswordArgs {
-    /// The new password (asked twice on a terminal), and again when it was generated, to be
-    /// shown once it is stored.
-    pub fn read(&self, username: &str) -> Result<(String, Option<String>)> {
+    /// The new password (asked twice on a terminal, again when `accept` refuses it), and again
+    /// when it was generated, to be shown once it is stored.
+    pub fn read(
+        &self,
+        username: &str,
+        accept: &dyn Fn(&str) -> Result<()>,
+    ) -> Result<(String, Option<String>)> {
         if self.random_password {
-            let password = password::random_password()?;
+            let min = usize::from(self.policy.min_password_length);
+            let length = min.max(password::RANDOM_LENGTH);
+            let password = password::random_password_of(length)?;
             Ok((password.clone(), Some(password)))
         } else {
             let sources = "--password-stdin, --password-file PATH or --random-password";
-            Ok((self.source.read(username, Prompt::New, sources)?, None))
+            let password = self.source.read(username, Prompt::New, sources, accept)?;
+            Ok((password, None))
         }
     }
 
@@ -90,8 +130,13 @@ pub struct NewPasswords<'a> {
 }
 
 impl PasswordSource for NewPasswords<'_> {
-    fn new_password(&mut self, username: &str, scheme: &Resolved) -> Result<String> {
-        let (password, generated) = self.args.read(username)?;
+    fn new_password(
+        &mut self,
+        username: &str,
+        scheme: &Resolved,
+        accept: &dyn Fn(&str) -> Result<()>,
+    ) -> Result<String> {
+        let (password, generated) = self.args.read(username, accept)?;
         self.generated = generated;
         self.args.hash.warn_if_test(self.out);
         hash_scheme::note_detection(self.out, scheme);
@@ -145,13 +190,19 @@ pub enum Prompt {
 }
 
 impl PasswordArgs {
-    /// Reads the password from the chosen source, and checks it against the password policy.
-    /// `alternatives` names the options to suggest when there is no terminal to prompt on.
-    pub fn read(&self, username: &str, prompt: Prompt, alternatives: &str) -> Result<String> {
+    /// Reads the password from the chosen source. `alternatives` names the options to suggest
+    /// when there is no terminal to prompt on; a prompt asks again when `accept` refuses.
+    pub fn read(
+        &self,
+        username: &str,
+        prompt: Prompt,
+        alternatives: &str,
+        accept: &dyn Fn(&str) -> Result<()>,
+    ) -> Result<String> {
         let password = if self.password_stdin && io::stdin().is_terminal() {
             // NOTE: a person at a terminal typing into --password-stdin would see the password
             // echoed; ask without echo instead.
-            prompt_on_terminal(username, prompt, alternatives)?
+            prompt_on_terminal(username, prompt, alternatives, accept)?
         } else if self.password_stdin {
             let bytes = read_capped(io::stdin().lock())
                 .map_err(|e| Error::Environment(format!("cannot read standard input: {e}")))?;
@@ -159,7 +210,7 @@ impl PasswordArgs {
         } else if let Some(path) = &self.password_file {
             read_file(path, Secret::Password)?
         } else {
-            prompt_on_terminal(username, prompt, alternatives)?
+            prompt_on_terminal(username, prompt, alternatives, accept)?
         };
         password::check_policy(&password)?;
         Ok(password)
@@ -264,7 +315,16 @@ fn not_utf8(secret: Secret, source: &str) -> Error {
     ))
 }
 
-fn prompt_on_terminal(username: &str, prompt: Prompt, alternatives: &str) -> Result<String> {
+/// How many times a prompt asks for a new password the check refuses, or whose confirmation
+/// differs, before it gives up.
+const PROMPT_ATTEMPTS: usize = 3;
+
+fn prompt_on_terminal(
+    username: &str,
+    prompt: Prompt,
+    alternatives: &str,
+    accept: &dyn Fn(&str) -> Result<()>,
+) -> Result<String> {
     // NOTE: rpassword reads /dev/tty, but a prompt only makes sense when a person is at the
     // keyboard: with stdin redirected (scripts, CI) we refuse at once rather than hang.
     if !io::stdin().is_terminal() {
@@ -276,14 +336,28 @@ fn prompt_on_terminal(username: &str, prompt: Prompt, alternatives: &str) -> Res
         rpassword::prompt_password(text)
             .map_err(|e| Error::Environment(format!("cannot prompt for the password: {e}")))
     };
-    let first = ask(&format!("Password for {username}: "))?;
-    if prompt == Prompt::New {
+    if prompt == Prompt::Existing {
+        return ask(&format!("Password for {username}: "));
+    }
+    let mut refused = String::new();
+    let mut attempt = 1;
+    loop {
+        let first = ask(&format!("{refused}Password for {username}: "))?;
         let second = ask(&format!("Retype the password for {username}: "))?;
-        if first != second {
-            return Err(Error::invalid("the two passwords do not match"));
+        let checked = if first == second {
+            accept(&first)
+        } else {
+            Err(Error::invalid("the two passwords do not match"))
+        };
+        match checked {
+            Ok(()) => return Ok(first),
+            Err(e) if e.kind() == Kind::Invalid && attempt < PROMPT_ATTEMPTS => {
+                refused = format!("{e}; try again\n");
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
         }
     }
-    Ok(first)
 }
 
 #[cfg(test)]

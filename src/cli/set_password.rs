@@ -35,6 +35,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let options = PasswordOptions {
         if_changed: args.if_changed,
         hashing: args.password.hashing(),
+        policy: args.password.policy.policy(),
         dry_run: args.write.dry_run,
     };
     let mut store = ctx.open(Access::ReadWrite)?;

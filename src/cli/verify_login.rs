@@ -59,6 +59,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             &args.username,
             Prompt::Existing,
             "--password-stdin or --password-file PATH",
+            &|_| Ok(()),
         )
     };
     let (login, resolved) = users::verify_login(

@@ -248,6 +248,25 @@ pub trait Lookup {
     /// How many stored hashes are Argon2 and how many bcrypt (the service's scheme shows in
     /// them), counted by their prefix without parsing each one.
     fn hash_census(&mut self) -> Result<HashCensus>;
+    /// Calls `each` with every stored username, in no particular order.
+    fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()>;
+
+    /// A stored username other than `username` with the same `key` (the domain's look-alike
+    /// rule): reads every username, unless the implementation keeps them in memory.
+    fn username_with_key(
+        &mut self,
+        username: &str,
+        key: fn(&str) -> String,
+    ) -> Result<Option<String>> {
+        let wanted = key(username);
+        let mut found = None;
+        self.for_each_username(&mut |name| {
+            if found.is_none() && name != username && key(name) == wanted {
+                found = Some(name.to_owned());
+            }
+        })?;
+        Ok(found)
+    }
 }
 
 /// A database holding the service's `users` table.

@@ -376,6 +376,20 @@ fn hash_census(conn: &Connection) -> rusqlite::Result<HashCensus> {
     })
 }
 
+fn for_each_username(conn: &Connection, each: &mut dyn FnMut(&str)) -> rusqlite::Result<()> {
+    let mut statement = conn.prepare_cached("SELECT username FROM users")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        // Borrowed from SQLite's buffer: no allocation per name.
+        if let rusqlite::types::ValueRef::Text(name) = row.get_ref(0)?
+            && let Ok(name) = std::str::from_utf8(name)
+        {
+            each(name);
+        }
+    }
+    Ok(())
+}
+
 impl Lookup for SqliteStore {
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
         find_user(&self.conn, username).map_err(|e| self.errors.classify(e))
@@ -395,6 +409,10 @@ impl Lookup for SqliteStore {
 
     fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
         email_owners(&self.conn, emails).map_err(|e| self.errors.classify(e))
+    }
+
+    fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
+        for_each_username(&self.conn, each).map_err(|e| self.errors.classify(e))
     }
 }
 
@@ -417,6 +435,10 @@ impl Lookup for SqliteTx<'_> {
 
     fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
         email_owners(&self.tx, emails).map_err(|e| self.errors.classify(e))
+    }
+
+    fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
+        for_each_username(&self.tx, each).map_err(|e| self.errors.classify(e))
     }
 }
 
@@ -687,7 +709,7 @@ mod tests {
         let mut store = SqliteStore::open(&path, Access::ReadWrite, options).unwrap();
         let email = Some(Some("same@example.com".to_owned()));
         let spec = UserSpec::new("second".into(), email, None, None).unwrap();
-        let planned = plan(&mut store, &spec, OnExisting::Fail).unwrap();
+        let planned = plan(&mut store, &spec, OnExisting::Fail, false).unwrap();
         assert!(planned.existing.is_none());
         setup
             .execute_batch(

@@ -3,8 +3,10 @@
 //! parameters, bcrypt). Which of them the user's service accepts is its [`Scheme`].
 
 mod argon2id;
+pub mod policy;
 mod scheme;
 
+pub use policy::{Policy, Weakness};
 pub use scheme::{
     BCRYPT_DEFAULT_COST, BCRYPT_TEST_COST, Detection, HashCensus, Hasher, Resolved, Scheme,
     SchemeChoice, StoredHashProblem, detect,
@@ -305,11 +307,15 @@ pub struct Verification {
 fn verify_any(password: &str, stored: &str) -> Result<Verification, BadHash> {
     if stored.starts_with("$argon2") {
         let (info, parsed) = inspect_argon2(stored)?;
+        #[cfg(test)]
+        counted::one();
         let matches = argon2id::verify(password, &parsed)
             .map_err(|e| bad(format!("could not be verified ({e})")))?;
         Ok(Verification { matches, info })
     } else if is_bcrypt(stored) {
         let info = inspect_bcrypt(stored)?;
+        #[cfg(test)]
+        counted::one();
         // NOTE: not the crate's non_truncating_verify, which refuses 72 bytes too (it counts the
         // C string's NUL); Python's bcrypt takes 72.
         let matches = bcrypt::verify(password, stored)
@@ -323,19 +329,46 @@ fn verify_any(password: &str, stored: &str) -> Result<Verification, BadHash> {
     }
 }
 
+/// Hash verifications run on this thread, counted for the tests that say how many a command
+/// runs (as Django's tests count hasher calls): the timing guarantees rest on that number.
+#[cfg(test)]
+pub(crate) mod counted {
+    use std::cell::Cell;
+
+    thread_local!(static VERIFICATIONS: Cell<usize> = const { Cell::new(0) });
+
+    pub(super) fn one() {
+        VERIFICATIONS.with(|n| n.set(n.get() + 1));
+    }
+
+    /// The verifications `f` runs.
+    pub(crate) fn verifications<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        let before = VERIFICATIONS.with(Cell::get);
+        let value = f();
+        (value, VERIFICATIONS.with(Cell::get) - before)
+    }
+}
+
 /// A random password: 24 characters from [A-Za-z0-9] (about 143 bits), from the OS CSPRNG.
 pub fn random_password() -> Result<String> {
+    random_password_of(RANDOM_LENGTH)
+}
+
+/// The length of generated passwords: 24 of 62 symbols, 142 bits.
+pub const RANDOM_LENGTH: usize = 24;
+
+/// A random password of `len` letters and digits.
+pub fn random_password_of(len: usize) -> Result<String> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    const LEN: usize = 24;
     // Rejection sampling: 248 is the largest multiple of 62 below 256, so no character is favoured.
     const LIMIT: u8 = 248;
-    let mut password = String::with_capacity(LEN);
+    let mut password = String::with_capacity(len);
     let mut buf = [0u8; 64];
-    while password.len() < LEN {
+    while password.len() < len {
         getrandom::fill(&mut buf)
             .map_err(|e| Error::Internal(format!("the system's random source failed: {e}")))?;
         for byte in buf.iter().filter(|b| **b < LIMIT) {
-            if password.len() == LEN {
+            if password.len() == len {
                 break;
             }
             password.push(char::from(ALPHABET[usize::from(*byte) % ALPHABET.len()]));

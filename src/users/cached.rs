@@ -16,6 +16,8 @@ pub(crate) struct Cached<'a, L: ?Sized> {
     users: HashMap<String, StoredUser>,
     /// Email to the username that has it.
     owners: HashMap<String, String>,
+    /// Look-alike key to a stored username, read on the first look-alike question.
+    keys: Option<HashMap<String, String>>,
 }
 
 impl<'a, L: Lookup + ?Sized> Cached<'a, L> {
@@ -41,6 +43,7 @@ impl<'a, L: Lookup + ?Sized> Cached<'a, L> {
             inner,
             users,
             owners,
+            keys: None,
         })
     }
 
@@ -93,6 +96,27 @@ impl<L: Lookup + ?Sized> Lookup for Cached<'_, L> {
 
     fn hash_census(&mut self) -> Result<HashCensus> {
         self.inner.hash_census()
+    }
+
+    fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
+        self.inner.for_each_username(each)
+    }
+
+    /// Every stored name's key is computed once per import, not once per record.
+    fn username_with_key(
+        &mut self,
+        username: &str,
+        key: fn(&str) -> String,
+    ) -> Result<Option<String>> {
+        if self.keys.is_none() {
+            let mut keys = HashMap::new();
+            self.inner.for_each_username(&mut |name| {
+                keys.entry(key(name)).or_insert_with(|| name.to_owned());
+            })?;
+            self.keys = Some(keys);
+        }
+        let found = self.keys.as_ref().and_then(|keys| keys.get(&key(username)));
+        Ok(found.filter(|name| *name != username).cloned())
     }
 }
 

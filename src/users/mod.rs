@@ -6,12 +6,14 @@
 //! no SQL.
 
 mod cached;
+mod lookalike;
 mod spec;
 mod write;
 
 use std::time::{Duration, SystemTime};
 
 pub(crate) use cached::Cached;
+pub use lookalike::{Likeness, LookAlike, key as look_alike_key};
 pub use spec::{UserSpec, check_email, check_full_name, check_username};
 pub use write::OnExisting;
 pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};
@@ -19,7 +21,8 @@ pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, pla
 use crate::db::{Lookup, StatusFilter, Store, StoredUser, User, UserRef, WriteTx};
 use crate::error::{Error, Result};
 use crate::password::{
-    self, HashInfo, HashProfile, Hasher, ProfileMatch, Resolved, SchemeChoice, StoredHashProblem,
+    self, HashInfo, HashProfile, Hasher, Policy, ProfileMatch, Resolved, Scheme, SchemeChoice,
+    StoredHashProblem, Weakness,
 };
 use crate::token::{self, SigningKey, Token};
 
@@ -71,6 +74,69 @@ pub struct Outcome {
     pub fields: Vec<&'static str>,
     /// The service's hash scheme a new password was hashed for, when one was.
     pub hashed_for: Option<Resolved>,
+    /// What was done as asked but deserves a second look.
+    pub warnings: Vec<Warning>,
+}
+
+/// Something done as asked that the operator should know about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// A look-alike username, added because the operator insisted.
+    LookAlike(LookAlike),
+    /// A password the policy calls weak, stored because the policy was not enforced.
+    WeakPassword(Weakness),
+    /// A password not in Unicode NFC, stored exactly as given.
+    NotNfc,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::LookAlike(found) => write!(f, "{found}; added as asked"),
+            Warning::WeakPassword(weakness) => {
+                write!(f, "the password is weak ({weakness}); stored as asked")
+            }
+            Warning::NotNfc => f.write_str(
+                "the password is not in Unicode NFC form; it is stored exactly as given, and the \
+                 same characters typed on another system may arrive as other bytes and not match",
+            ),
+        }
+    }
+}
+
+/// What new users and new passwords must pass.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rules {
+    pub policy: Policy,
+    /// Add a username that looks like an existing one (with a warning).
+    pub allow_look_alike: bool,
+}
+
+/// Judges a new password for a user: refused when the scheme cannot take it, or when the policy
+/// is enforced and finds it weak; otherwise the warnings to give.
+pub(crate) fn judge_password(
+    password: &str,
+    username: &str,
+    email: Option<&str>,
+    scheme: Scheme,
+    policy: Policy,
+) -> Result<Vec<Warning>> {
+    password::check_policy(password)?;
+    scheme.check_new_password(password)?;
+    let mut warnings = Vec::new();
+    if let Some(weakness) = policy.weakness(password, username, email) {
+        if policy.enforce {
+            return Err(Error::WeakPassword {
+                username: username.to_owned(),
+                weakness,
+            });
+        }
+        warnings.push(Warning::WeakPassword(weakness));
+    }
+    if !password::policy::is_nfc(password) {
+        warnings.push(Warning::NotNfc);
+    }
+    Ok(warnings)
 }
 
 impl Outcome {
@@ -81,6 +147,7 @@ impl Outcome {
             user,
             fields: Vec::new(),
             hashed_for: None,
+            warnings: Vec::new(),
         }
     }
 
@@ -126,8 +193,14 @@ impl Hashing {
 /// after the look-ups that can refuse the command: nobody types a password to learn that the
 /// name is taken.
 pub trait PasswordSource {
-    /// The password for `username`, to be hashed for `scheme`.
-    fn new_password(&mut self, username: &str, scheme: &Resolved) -> Result<String>;
+    /// The password for `username`, to be hashed for `scheme`. `accept` says whether it can be
+    /// stored (a prompt may then ask again).
+    fn new_password(
+        &mut self,
+        username: &str,
+        scheme: &Resolved,
+        accept: &dyn Fn(&str) -> Result<()>,
+    ) -> Result<String>;
 }
 
 /// The options of [`add`].
@@ -135,6 +208,7 @@ pub trait PasswordSource {
 pub struct AddOptions {
     pub on_existing: OnExisting,
     pub hashing: Hashing,
+    pub rules: Rules,
     pub dry_run: bool,
 }
 
@@ -145,11 +219,33 @@ pub fn add(
     options: AddOptions,
     passwords: &mut dyn PasswordSource,
 ) -> Result<Outcome> {
-    let plan = plan(store, spec, options.on_existing)?;
+    let rules = options.rules;
+    let plan = plan(store, spec, options.on_existing, rules.allow_look_alike)?;
+    let mut warnings: Vec<Warning> = plan
+        .look_alike
+        .clone()
+        .map(Warning::LookAlike)
+        .into_iter()
+        .collect();
     let mut hashed_for = None;
     let change = if plan.needs_password {
         let (hasher, resolved) = options.hashing.resolve(store)?;
-        let password = passwords.new_password(&spec.username, &resolved)?;
+        let email = match &spec.email {
+            Some(email) => email.clone(),
+            None => plan.existing.as_ref().and_then(|e| e.user.email.clone()),
+        };
+        let judge = |p: &str| {
+            judge_password(
+                p,
+                &spec.username,
+                email.as_deref(),
+                hasher.scheme,
+                rules.policy,
+            )
+        };
+        let password =
+            passwords.new_password(&spec.username, &resolved, &|p| judge(p).map(drop))?;
+        warnings.extend(judge(&password)?);
         hashed_for = Some(resolved);
         // Hashing takes a fraction of a second: done before the write lock is taken.
         password_change(&plan, &password, &hasher)?
@@ -159,8 +255,13 @@ pub fn add(
     let mut tx = store.write()?;
     let outcome = apply(&mut *tx, spec, &change, options.on_existing)?;
     finish(tx, options.dry_run)?;
+    let stored_password = outcome.stored_password();
+    if !stored_password {
+        warnings.retain(|w| matches!(w, Warning::LookAlike(_)));
+    }
     Ok(Outcome {
-        hashed_for: hashed_for.filter(|_| outcome.stored_password()),
+        hashed_for: hashed_for.filter(|_| stored_password),
+        warnings,
         ..outcome
     })
 }
@@ -171,6 +272,7 @@ pub struct PasswordOptions {
     /// Write nothing when the given password already verifies.
     pub if_changed: bool,
     pub hashing: Hashing,
+    pub policy: Policy,
     pub dry_run: bool,
 }
 
@@ -186,10 +288,15 @@ pub fn set_password(
         .find_user(username)?
         .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
     let (hasher, resolved) = options.hashing.resolve(store)?;
-    let password = passwords.new_password(username, &resolved)?;
+    let email = planned.user.email.clone();
+    let judge =
+        |p: &str| judge_password(p, username, email.as_deref(), hasher.scheme, options.policy);
+    let password = passwords.new_password(username, &resolved, &|p| judge(p).map(drop))?;
+    let warnings = judge(&password)?;
     let plan = Plan {
         existing: Some(planned),
         needs_password: true,
+        look_alike: None,
     };
     let change = if options.if_changed {
         password_change(&plan, &password, &hasher)?
@@ -205,6 +312,7 @@ pub fn set_password(
     Ok(Outcome {
         fields: vec!["password"],
         hashed_for: Some(resolved),
+        warnings,
         ..Outcome::of(Action::PasswordChanged, user)
     })
 }
@@ -418,4 +526,72 @@ pub fn issue_token(
         return Err(Error::UserDisabled(username.to_owned()));
     }
     token::issue(key, username, lifetime, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Access, Location, OpenOptions};
+    use crate::password::counted;
+
+    fn store(dir: &tempfile::TempDir) -> Box<dyn Store> {
+        let location = Location::file(dir.path().join("users.db"));
+        let options = OpenOptions {
+            lock_timeout: Duration::from_secs(1),
+        };
+        crate::db::open(&location, Access::Init, options)
+            .and_then(|mut store| store.init().map(|_| store))
+            .unwrap()
+    }
+
+    fn add_user(store: &mut dyn Store, username: &str, disabled: bool) {
+        struct Given;
+        impl PasswordSource for Given {
+            fn new_password(
+                &mut self,
+                _: &str,
+                _: &Resolved,
+                accept: &dyn Fn(&str) -> Result<()>,
+            ) -> Result<String> {
+                accept("right password").map(|()| "right password".to_owned())
+            }
+        }
+        let spec = UserSpec::new(username.to_owned(), None, None, Some(disabled)).unwrap();
+        let options = AddOptions {
+            on_existing: OnExisting::Fail,
+            hashing: Hashing {
+                scheme: SchemeChoice::default(),
+                profile: HashProfile::Test,
+            },
+            rules: Rules::default(),
+            dry_run: false,
+        };
+        add(store, &spec, options, &mut Given).unwrap();
+    }
+
+    /// The login answers in the time of one hash verification whoever asks: an unknown user, a
+    /// disabled one, a wrong and a right password each cost exactly one.
+    #[test]
+    fn every_login_runs_exactly_one_hash_verification() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store(&dir);
+        add_user(&mut *store, "alice", false);
+        add_user(&mut *store, "bob", true);
+        let cases = [
+            ("nobody", "right password", "IncorrectCredentials"),
+            ("bob", "right password", "Inactive"),
+            ("alice", "wrong password", "IncorrectCredentials"),
+            ("alice", "right password", "Accepted"),
+        ];
+        for (username, password, expected) in cases {
+            let ((login, _), runs) = counted::verifications(|| {
+                verify_login(&mut *store, SchemeChoice::default(), username, &mut |_| {
+                    Ok(password.to_owned())
+                })
+                .unwrap()
+            });
+            assert!(format!("{login:?}").starts_with(expected), "{login:?}");
+            assert_eq!(runs, 1, "{username} / {password}");
+        }
+    }
 }

@@ -64,22 +64,45 @@ impl UserSpec {
 }
 
 /// Usernames are stored exactly as given (the service matches bytes), so refuse what a person
-/// could never type back: nothing, control characters, surrounding whitespace.
+/// could never type back or would misread: nothing, invisible characters, surrounding whitespace.
 pub fn check_username(username: &str) -> Result<()> {
     if username.is_empty() {
         return Err(Error::invalid("the username is empty"));
     }
-    if username.chars().any(char::is_control) {
-        return Err(Error::invalid(format!(
-            "username {username:?} contains a control character"
-        )));
-    }
+    check_visible("username", username)?;
     if username.starts_with(char::is_whitespace) || username.ends_with(char::is_whitespace) {
         return Err(Error::invalid(format!(
             "username {username:?} starts or ends with whitespace"
         )));
     }
     Ok(())
+}
+
+/// Refuses characters that do not show as themselves: control characters, line separators and
+/// Unicode format characters (bidi overrides and isolates that reorder what a terminal shows,
+/// zero-width characters that make two names look the same). Names the first one.
+fn check_visible(what: &str, value: &str) -> Result<()> {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    let found = value.chars().find_map(|c| {
+        let kind = match c.general_category() {
+            GeneralCategory::Control => "a control character",
+            GeneralCategory::Format => {
+                "an invisible formatting character (bidirectional control or zero-width)"
+            }
+            GeneralCategory::LineSeparator | GeneralCategory::ParagraphSeparator => {
+                "a line separator"
+            }
+            _ => return None,
+        };
+        Some((c, kind))
+    });
+    match found {
+        Some((c, kind)) => Err(Error::invalid(format!(
+            "{what} {value:?} contains U+{:04X}, {kind}",
+            u32::from(c)
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// A light shape check: one `@` between a non-empty local part and domain, no whitespace.
@@ -89,10 +112,11 @@ pub fn check_email(email: &str) -> Result<()> {
             !local.is_empty()
                 && !domain.is_empty()
                 && !domain.contains('@')
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+                && !email.chars().any(char::is_whitespace)
         }
         None => false,
     };
+    check_visible("email", email)?;
     if shaped {
         Ok(())
     } else {
@@ -106,12 +130,7 @@ pub fn check_full_name(full_name: &str) -> Result<()> {
     if full_name.trim().is_empty() {
         return Err(Error::invalid("the full name is empty"));
     }
-    if full_name.chars().any(char::is_control) {
-        return Err(Error::invalid(format!(
-            "full name {full_name:?} contains a control character"
-        )));
-    }
-    Ok(())
+    check_visible("full name", full_name)
 }
 
 #[cfg(test)]
@@ -127,6 +146,26 @@ mod tests {
         assert!(check_username(" alice").is_err());
         assert!(check_username("alice\t").is_err());
         assert!(check_username("al\u{7}ice").is_err());
+    }
+
+    #[test]
+    fn invisible_characters_are_refused_by_name() {
+        let message = |r: Result<()>| r.unwrap_err().to_string();
+        assert_eq!(
+            message(check_username("adm\u{202e}nimda")),
+            "username \"adm\\u{202e}nimda\" contains U+202E, an invisible formatting \
+             character (bidirectional control or zero-width)"
+        );
+        for name in ["ali\u{200b}ce", "a\u{2066}b", "\u{feff}alice", "a\u{200d}b"] {
+            assert!(
+                message(check_username(name)).contains("invisible formatting"),
+                "{name:?}"
+            );
+        }
+        assert!(message(check_username("a\u{2028}b")).contains("U+2028, a line separator"));
+        assert!(message(check_email("a\u{200b}@example.com")).starts_with("email "));
+        assert!(message(check_full_name("Alice\u{202e}")).starts_with("full name "));
+        assert!(check_full_name("Zoë Ñúñez 李").is_ok());
     }
 
     #[test]

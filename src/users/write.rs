@@ -6,6 +6,7 @@ use crate::db::{Lookup, NewUser, StoredUser, Transaction, User, WriteTx};
 use crate::error::{Error, Result};
 use crate::password::Hasher;
 
+use super::lookalike::{self, LookAlike};
 use super::{Action, Outcome, UserSpec};
 
 /// What to do when the username already exists.
@@ -38,11 +39,23 @@ pub struct Plan {
     pub existing: Option<StoredUser>,
     /// True when the write will need a password (a creation, or an update of the password).
     pub needs_password: bool,
+    /// A new username that looks like an existing one, allowed as asked.
+    pub look_alike: Option<LookAlike>,
 }
 
-/// Looks at the user before anything is asked or hashed; refuses conflicts early.
-pub fn plan(lookup: &mut dyn Lookup, spec: &UserSpec, on_existing: OnExisting) -> Result<Plan> {
+/// Looks at the user before anything is asked or hashed; refuses conflicts early, and a new
+/// username that looks like an existing one unless `allow_look_alike`.
+pub fn plan(
+    lookup: &mut dyn Lookup,
+    spec: &UserSpec,
+    on_existing: OnExisting,
+    allow_look_alike: bool,
+) -> Result<Plan> {
     let existing = lookup.find_user(&spec.username)?;
+    let look_alike = match existing {
+        None => look_alike(lookup, &spec.username, allow_look_alike)?,
+        Some(_) => None,
+    };
     let needs_password = match (&existing, on_existing) {
         (None, _) => true,
         (Some(_), OnExisting::Fail) => return Err(Error::UsernameTaken(spec.username.clone())),
@@ -55,7 +68,19 @@ pub fn plan(lookup: &mut dyn Lookup, spec: &UserSpec, on_existing: OnExisting) -
     Ok(Plan {
         existing,
         needs_password,
+        look_alike,
     })
+}
+
+/// An existing user a new `username` could be taken for: an error, or when allowed the warning.
+fn look_alike(lookup: &mut dyn Lookup, username: &str, allow: bool) -> Result<Option<LookAlike>> {
+    let found = lookup
+        .username_with_key(username, lookalike::key)?
+        .and_then(|existing| LookAlike::of(username, &existing));
+    match found {
+        Some(found) if !allow => Err(Error::LookAlike(found)),
+        found => Ok(found),
+    }
 }
 
 fn check_email_free(lookup: &mut dyn Lookup, spec: &UserSpec) -> Result<()> {

@@ -17,7 +17,7 @@ fn adds_a_user_with_the_service_hash_parameters() {
             "Alice Liddell",
             "--password-stdin",
         ],
-        "wonderland\n",
+        "down the rabbit hole\n",
     )
     .code(0)
     .stdout("")
@@ -37,7 +37,7 @@ fn adds_a_user_with_the_service_hash_parameters() {
     assert_eq!(env.disabled_of("alice"), ("integer".to_owned(), Some(0)));
     env.run(
         &["verify-login", "alice", "--password-stdin"],
-        "wonderland\n",
+        "down the rabbit hole\n",
     )
     .code(0);
 }
@@ -47,7 +47,7 @@ fn disabled_is_stored_as_integer_one() {
     let env = TestEnv::init();
     env.run(
         &["add-user", "bob", "--disabled", "--password-stdin"],
-        "pw\n",
+        "pw-for-tests\n",
     )
     .code(0)
     .stderr(format!(
@@ -59,51 +59,90 @@ fn disabled_is_stored_as_integer_one() {
 #[test]
 fn works_on_the_service_table_and_writes_integer_booleans() {
     let env = TestEnv::service_table();
-    env.run(&["add-user", "carol", "--password-stdin"], "pw\n")
+    env.run(&["add-user", "carol", "--password-stdin"], "pw-for-tests\n")
         .code(0);
     assert_eq!(env.disabled_of("carol"), ("integer".to_owned(), Some(0)));
-    env.run(&["verify-login", "carol", "--password-stdin"], "pw\n")
-        .code(0);
+    env.run(
+        &["verify-login", "carol", "--password-stdin"],
+        "pw-for-tests\n",
+    )
+    .code(0);
 }
 
 #[test]
 fn stdin_loses_exactly_one_trailing_newline() {
     let env = TestEnv::init();
-    env.run(&["add-user", "crlf", "--password-stdin"], "pw\r\n")
+    env.run(
+        &["add-user", "crlf", "--password-stdin"],
+        "pw-for-tests\r\n",
+    )
+    .code(0);
+    env.run(
+        &["verify-login", "crlf", "--password-stdin"],
+        "pw-for-tests",
+    )
+    .code(0);
+    env.run(
+        &["add-user", "spaces", "--password-stdin"],
+        "  pass word \t\n",
+    )
+    .code(0);
+    env.run(
+        &["verify-login", "spaces", "--password-stdin"],
+        "  pass word \t",
+    )
+    .code(0);
+    env.run(
+        &["verify-login", "spaces", "--password-stdin"],
+        "pw-for-tests",
+    )
+    .code(1);
+    env.run(&["add-user", "nonl", "--password-stdin"], "pw-for-tests")
         .code(0);
-    env.run(&["verify-login", "crlf", "--password-stdin"], "pw")
-        .code(0);
-    env.run(&["add-user", "spaces", "--password-stdin"], "  pw \t\n")
-        .code(0);
-    env.run(&["verify-login", "spaces", "--password-stdin"], "  pw \t")
-        .code(0);
-    env.run(&["verify-login", "spaces", "--password-stdin"], "pw")
-        .code(1);
-    env.run(&["add-user", "nonl", "--password-stdin"], "pw")
-        .code(0);
-    env.run(&["verify-login", "nonl", "--password-stdin"], "pw\n")
-        .code(0);
-    env.run(&["add-user", "two", "--password-stdin"], "pw\n\n")
+    env.run(
+        &["verify-login", "nonl", "--password-stdin"],
+        "pw-for-tests\n",
+    )
+    .code(0);
+    env.run(&["add-user", "two", "--password-stdin"], "pw-for-tests\n\n")
         .code(5)
         .stderr("error: the password from standard input has more than one line; give exactly one line\n");
-    env.run(&["add-user", "two", "--password-stdin"], "pw\nsecond\n")
-        .code(5);
+    env.run(
+        &["add-user", "two", "--password-stdin"],
+        "pw-for-tests\nsecond\n",
+    )
+    .code(5);
     assert_eq!(env.dump().len(), 3);
 }
 
 #[test]
 fn passwords_are_utf8_bytes_without_normalisation() {
     let env = TestEnv::init();
-    let nfc = "caf\u{e9}";
-    let nfd = "cafe\u{301}";
+    let nfc = "caf\u{e9} au lait";
+    let nfd = "cafe\u{301} au lait";
     env.run(
         &["add-user", "amelie", "--password-stdin"],
         &format!("{nfc}\n"),
     )
-    .code(0);
+    .code(0)
+    .stderr(format!("{NOTE_NO_HASHES}created user 'amelie' (id 1)\n"));
     env.run(&["verify-login", "amelie", "--password-stdin"], nfc)
         .code(0);
     env.run(&["verify-login", "amelie", "--password-stdin"], nfd)
+        .code(1);
+    // Stored as typed, with a warning: another system may send the composed form.
+    env.run(
+        &["add-user", "zoe", "--password-stdin", "-q"],
+        &format!("{nfd}\n"),
+    )
+    .code(0)
+    .stderr(
+        "warning: the password is not in Unicode NFC form; it is stored exactly as given, and the \
+         same characters typed on another system may arrive as other bytes and not match\n",
+    );
+    env.run(&["verify-login", "zoe", "--password-stdin"], nfd)
+        .code(0);
+    env.run(&["verify-login", "zoe", "--password-stdin"], nfc)
         .code(1);
 }
 
@@ -168,7 +207,7 @@ fn there_is_no_option_taking_a_password() {
     }
     env.run(
         &["add-user", "gina", "--random-password", "--password-stdin"],
-        "pw\n",
+        "pw-for-tests\n",
     )
     .code(2);
 }
@@ -176,16 +215,36 @@ fn there_is_no_option_taking_a_password() {
 #[test]
 fn a_taken_username_is_a_conflict() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     let before = env.dump();
-    env.run(&["add-user", "alice", "--password-stdin"], "other\n")
+    env.run(&["add-user", "alice", "--password-stdin"], "another pass\n")
         .code(4)
         .stdout("")
         .stderr("error: username 'alice' already exists\n");
     assert_eq!(env.dump(), before);
-    // Usernames are case-sensitive, as the service matches them.
-    env.run(&["add-user", "Alice", "--password-stdin"], "pw\n")
-        .code(0);
+    // The service matches usernames case-sensitively, but a person reading a list does not:
+    // a name that differs only in case is a conflict unless the operator insists.
+    env.run(&["add-user", "Alice", "--password-stdin"], "pw-for-tests\n")
+        .code(4)
+        .stderr(
+            "error: username 'Alice' looks like existing user 'alice': they differ only in case; \
+             pass --allow-look-alike to add it anyway\n",
+        );
+    assert_eq!(env.dump(), before);
+    env.run(
+        &[
+            "add-user",
+            "Alice",
+            "--password-stdin",
+            "--allow-look-alike",
+        ],
+        "pw-for-tests\n",
+    )
+    .code(0)
+    .stderr(
+        "warning: username 'Alice' looks like existing user 'alice': they differ only in case; \
+         added as asked (--allow-look-alike)\ncreated user 'Alice' (id 2)\n",
+    );
 }
 
 #[test]
@@ -199,7 +258,7 @@ fn a_taken_email_is_a_conflict_naming_it() {
             "a@example.com",
             "--password-stdin",
         ],
-        "pw\n",
+        "pw-for-tests\n",
     )
     .code(0);
     env.run(
@@ -210,7 +269,7 @@ fn a_taken_email_is_a_conflict_naming_it() {
             "a@example.com",
             "--password-stdin",
         ],
-        "pw\n",
+        "pw-for-tests\n",
     )
     .code(4)
     .stderr("error: email 'a@example.com' is already used by user 'alice'\n");
@@ -219,7 +278,7 @@ fn a_taken_email_is_a_conflict_naming_it() {
 #[test]
 fn if_not_exists_makes_a_taken_username_a_no_op() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     let before = env.dump();
     // No password source at all: it is not needed, and must not be asked for.
     env.run(&["add-user", "alice", "--if-not-exists"], "")
@@ -235,7 +294,7 @@ fn if_not_exists_makes_a_taken_username_a_no_op() {
     assert_eq!(env.dump(), before);
     env.run(
         &["add-user", "bob", "--if-not-exists", "--password-stdin"],
-        "pw\n",
+        "pw-for-tests\n",
     )
     .code(0)
     .stderr("created user 'bob' (id 2)\n");
@@ -247,18 +306,18 @@ fn bad_values_are_refused() {
     let cases: [(&[&str], &str, &str); 6] = [
         (
             &["add-user", "", "--password-stdin"],
-            "pw\n",
+            "pw-for-tests\n",
             "error: the username is empty\n",
         ),
         (
             &["add-user", " alice", "--password-stdin"],
-            "pw\n",
+            "pw-for-tests\n",
             "error: username \" alice\" starts or ends with whitespace\n",
         ),
         (
             &["add-user", "al\tice", "--password-stdin"],
-            "pw\n",
-            "error: username \"al\\tice\" contains a control character\n",
+            "pw-for-tests\n",
+            "error: username \"al\\tice\" contains U+0009, a control character\n",
         ),
         (
             &[
@@ -268,7 +327,7 @@ fn bad_values_are_refused() {
                 "not-an-email",
                 "--password-stdin",
             ],
-            "pw\n",
+            "pw-for-tests\n",
             "error: email \"not-an-email\" is not an address of the form name@domain\n",
         ),
         (
@@ -311,7 +370,7 @@ fn a_mistyped_path_is_not_created() {
         .arg("--db")
         .arg(&typo)
         .args(["add-user", "alice", "--password-stdin"])
-        .write_stdin("pw\n")
+        .write_stdin("pw-for-tests\n")
         .assert()
         .code(7)
         .stderr(format!(
@@ -349,9 +408,12 @@ fn upsert_creates_then_converges() {
         args.extend_from_slice(extra);
         env.run(&args, stdin)
     };
-    upsert(&["--email", "a@example.com", "--password-stdin"], "pw\n")
-        .code(0)
-        .stderr(format!("{NOTE_NO_HASHES}created user 'alice' (id 1)\n"));
+    upsert(
+        &["--email", "a@example.com", "--password-stdin"],
+        "pw-for-tests\n",
+    )
+    .code(0)
+    .stderr(format!("{NOTE_NO_HASHES}created user 'alice' (id 1)\n"));
     let before = env.dump();
     // Re-running the same command, with no password source at all: nothing to do, nothing asked.
     upsert(&["--email", "a@example.com"], "")
@@ -368,15 +430,21 @@ fn upsert_creates_then_converges() {
         .stderr("updated user 'alice': disabled\n");
     // The password only with --update-password, and only when it differs.
     let hash = env.hash_of("alice");
-    upsert(&["--update-password", "--password-stdin"], "pw\n")
+    upsert(&["--update-password", "--password-stdin"], "pw-for-tests\n")
         .code(0)
         .stderr("user 'alice' already exists as given; nothing changed\n");
     assert_eq!(env.hash_of("alice"), hash);
-    upsert(&["--update-password", "--password-stdin"], "new\n")
-        .code(0)
-        .stderr("updated user 'alice': password\n");
-    env.run(&["verify-login", "alice", "--password-stdin"], "new")
-        .code(0);
+    upsert(
+        &["--update-password", "--password-stdin"],
+        "brand new pass\n",
+    )
+    .code(0)
+    .stderr("updated user 'alice': password\n");
+    env.run(
+        &["verify-login", "alice", "--password-stdin"],
+        "brand new pass",
+    )
+    .code(0);
     env.run(
         &["add-user", "alice", "--update-password", "--password-stdin"],
         "x\n",
@@ -389,8 +457,8 @@ fn upsert_creates_then_converges() {
 #[test]
 fn upsert_refuses_an_email_of_another_user() {
     let env = TestEnv::init();
-    env.add_user_with("bob", &["--email", "b@example.com"], "pw");
-    env.add_user("alice", "pw");
+    env.add_user_with("bob", &["--email", "b@example.com"], "pw-for-tests");
+    env.add_user("alice", "pw-for-tests");
     env.run(
         &["add-user", "alice", "--upsert", "--email", "b@example.com"],
         "",
@@ -404,7 +472,7 @@ fn dry_run_adds_nothing() {
     let env = TestEnv::init();
     env.run(
         &["add-user", "alice", "--password-stdin", "--dry-run"],
-        "pw\n",
+        "pw-for-tests\n",
     )
     .code(0)
     .stdout("")
@@ -421,15 +489,18 @@ fn a_bcrypt_table_gets_bcrypt_at_the_cost_its_rows_use() {
     let env = TestEnv::service_table();
     env.insert_raw(&format!(
         "INSERT INTO users (username, disabled, hashed_password) VALUES ('a', 0, '{}'), ('b', 0, '{}');",
-        support::bcrypt_hash("pw", 5),
-        support::bcrypt_hash("pw", 6)
+        support::bcrypt_hash("pw-for-tests", 5),
+        support::bcrypt_hash("pw-for-tests", 6)
     ));
-    env.run(&["add-user", "carol", "--password-stdin"], "carol pass\n")
-        .code(0)
-        .stderr(format!(
-            "{}created user 'carol' (id 3)\n",
-            support::note_bcrypt("all 2 stored hashes are bcrypt (highest cost 6)")
-        ));
+    env.run(
+        &["add-user", "carol", "--password-stdin"],
+        "blue kettle 7\n",
+    )
+    .code(0)
+    .stderr(format!(
+        "{}created user 'carol' (id 3)\n",
+        support::note_bcrypt("all 2 stored hashes are bcrypt (highest cost 6)")
+    ));
     assert!(
         env.hash_of("carol").starts_with("$2b$06$"),
         "{}",
@@ -444,7 +515,7 @@ fn a_bcrypt_table_gets_bcrypt_at_the_cost_its_rows_use() {
             "--password-stdin",
             "-q",
         ],
-        "dan pass\n",
+        "dan the bcrypt man\n",
     )
     .code(0)
     .stderr("");
@@ -455,7 +526,7 @@ fn a_bcrypt_table_gets_bcrypt_at_the_cost_its_rows_use() {
     );
     env.run(
         &["verify-login", "dan", "--password-stdin", "-q"],
-        "dan pass",
+        "dan the bcrypt man",
     )
     .code(0);
     // Given, the scheme writes passlib's default cost; the test profile the cheapest.
@@ -467,7 +538,7 @@ fn a_bcrypt_table_gets_bcrypt_at_the_cost_its_rows_use() {
             "bcrypt",
             "--password-stdin",
         ],
-        "again\n",
+        "again and again\n",
     )
     .code(0);
     assert!(
@@ -484,7 +555,7 @@ fn a_bcrypt_table_gets_bcrypt_at_the_cost_its_rows_use() {
             "--password-stdin",
             "-q",
         ],
-        "again\n",
+        "again and again\n",
     )
     .code(0);
     assert!(
@@ -537,10 +608,10 @@ fn bcrypt_refuses_passwords_it_would_not_hash_as_given() {
 #[test]
 fn a_bcrypt_cost_or_scheme_that_cannot_apply_is_a_usage_error() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     env.run(
         &["add-user", "bob", "--bcrypt-cost", "10", "--password-stdin"],
-        "pw\n",
+        "pw-for-tests\n",
     )
     .code(2)
     .stderr(
@@ -557,13 +628,13 @@ fn a_bcrypt_cost_or_scheme_that_cannot_apply_is_a_usage_error() {
             "3",
             "--password-stdin",
         ],
-        "pw\n",
+        "pw-for-tests\n",
     )
     .code(2);
     env.cmd()
         .args(["add-user", "bob", "--password-stdin"])
         .env("AUTHCTL_HASH_SCHEME", "md5")
-        .write_stdin("pw\n")
+        .write_stdin("pw-for-tests\n")
         .assert()
         .code(2);
     assert_eq!(env.dump().len(), 1);
@@ -575,7 +646,11 @@ fn a_bcrypt_cost_or_scheme_that_cannot_apply_is_a_usage_error() {
 fn a_taken_email_is_refused_by_authctl_itself() {
     let env = TestEnv::service_table();
     env.insert_raw("DROP INDEX ix_users_email;");
-    env.add_user_with("alice", &["--email", "taken@example.com", "-q"], "pw");
+    env.add_user_with(
+        "alice",
+        &["--email", "taken@example.com", "-q"],
+        "pw-for-tests",
+    );
     let before = env.dump();
     // No password source and no terminal: the conflict must come first (not exit 8).
     env.run(&["add-user", "bob", "--email", "taken@example.com"], "")
@@ -584,7 +659,7 @@ fn a_taken_email_is_refused_by_authctl_itself() {
     env.cmd()
         .args(["import", "-"])
         .write_stdin(
-            "username,email,password\ncarol,carol@example.com,pw\nbob,taken@example.com,pw\n",
+            "username,email,password\ncarol,carol@example.com,pw-for-tests\nbob,taken@example.com,pw-for-tests\n",
         )
         .assert()
         .code(4)
@@ -611,12 +686,24 @@ fn trailing_spaces_and_tabs_are_part_of_the_password() {
             "test",
             "-q",
         ],
-        "pw \t\n",
+        "pass word \t\n",
     )
     .code(0);
     let stored = env.hash_of("alice");
     let parsed = PasswordHash::new(&stored).unwrap();
-    assert!(Argon2::default().verify_password(b"pw \t", &parsed).is_ok());
-    assert!(Argon2::default().verify_password(b"pw", &parsed).is_err());
-    assert!(Argon2::default().verify_password(b"pw ", &parsed).is_err());
+    assert!(
+        Argon2::default()
+            .verify_password(b"pass word \t", &parsed)
+            .is_ok()
+    );
+    assert!(
+        Argon2::default()
+            .verify_password(b"pass word", &parsed)
+            .is_err()
+    );
+    assert!(
+        Argon2::default()
+            .verify_password(b"pass word ", &parsed)
+            .is_err()
+    );
 }

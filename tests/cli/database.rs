@@ -24,7 +24,7 @@ fn database_url_accepts_the_service_sqlalchemy_urls() {
             "alice",
             "--password-stdin",
         ])
-        .write_stdin("pw\n")
+        .write_stdin("pw-for-tests\n")
         .assert()
         .code(0);
     let absolute = format!("sqlite:///{}", env.path("data/app.db").display());
@@ -111,7 +111,7 @@ fn every_command_refuses_a_missing_database_without_creating_it() {
         env.cmd()
             .env("SECRET_KEY", crate::support::KEY)
             .args(args)
-            .write_stdin("pw\n")
+            .write_stdin("pw-for-tests\n")
             .assert()
             .code(7)
             .stdout("");
@@ -143,7 +143,7 @@ fn a_database_without_the_users_table_is_unusable() {
 #[test]
 fn a_lock_held_past_the_busy_timeout_is_exit_6_and_writes_nothing() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     let lock = env.hold_write_lock();
     let started = std::time::Instant::now();
     env.run(&["--busy-timeout", "300ms", "disable-user", "alice"], "")
@@ -164,7 +164,7 @@ fn a_lock_held_past_the_busy_timeout_is_exit_6_and_writes_nothing() {
 #[test]
 fn a_lock_released_within_the_timeout_is_waited_for() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     let lock = env.hold_write_lock();
     let child = std::process::Command::new(bin())
         .args(["--busy-timeout", "10s", "--db"])
@@ -217,9 +217,12 @@ fn usage_errors_are_exit_2() {
 fn a_service_database_in_wal_mode_works_for_every_command() {
     let env = TestEnv::init();
     assert_eq!(env.pragma("journal_mode=WAL"), "wal");
-    env.add_user("alice", "pw");
-    env.run(&["verify-login", "alice", "--password-stdin"], "pw")
-        .code(0);
+    env.add_user("alice", "pw-for-tests");
+    env.run(
+        &["verify-login", "alice", "--password-stdin"],
+        "pw-for-tests",
+    )
+    .code(0);
     env.run(&["disable-user", "-q", "alice"], "").code(0);
     env.run(&["list-users", "--format", "csv"], "")
         .code(0)
@@ -270,7 +273,12 @@ fn racing_writers_see_each_other_under_the_write_lock() {
         let mut children = [spawn("first"), spawn("second")];
         for child in &mut children {
             use std::io::Write;
-            child.stdin.take().unwrap().write_all(b"pw\n").unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"pw-for-tests\n")
+                .unwrap();
         }
         std::thread::sleep(Duration::from_millis(1500));
         drop(lock);

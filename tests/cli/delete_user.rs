@@ -4,8 +4,8 @@ use crate::support::TestEnv;
 
 fn with_users() -> TestEnv {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
-    env.add_user("bob", "pw");
+    env.add_user("alice", "pw-for-tests");
+    env.add_user("bob", "pw-for-tests");
     env
 }
 
@@ -32,7 +32,7 @@ fn deletes_with_yes_all_or_nothing() {
         .code(0)
         .stderr("deleted user 'bob'\n");
     assert_eq!(env.dump().len(), 1);
-    env.run(&["verify-login", "bob", "--password-stdin"], "pw")
+    env.run(&["verify-login", "bob", "--password-stdin"], "pw-for-tests")
         .code(1);
 }
 

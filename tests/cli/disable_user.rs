@@ -8,7 +8,7 @@ const NOTE: &str = "note: tokens already issued are refused at once by a service
 #[test]
 fn disables_and_enables_idempotently() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     env.run(&["disable-user", "alice"], "")
         .code(0)
         .stdout("")
@@ -17,8 +17,11 @@ fn disables_and_enables_idempotently() {
     env.run(&["disable-user", "alice"], "")
         .code(0)
         .stderr("user 'alice' is already disabled; nothing changed\n");
-    env.run(&["verify-login", "alice", "--password-stdin"], "pw")
-        .code(1);
+    env.run(
+        &["verify-login", "alice", "--password-stdin"],
+        "pw-for-tests",
+    )
+    .code(1);
     env.run(&["enable-user", "alice", "--dry-run"], "")
         .code(0)
         .stderr("would enable user 'alice'\n");
@@ -30,15 +33,18 @@ fn disables_and_enables_idempotently() {
     env.run(&["enable-user", "alice"], "")
         .code(0)
         .stderr("user 'alice' is already active; nothing changed\n");
-    env.run(&["verify-login", "alice", "--password-stdin"], "pw")
-        .code(0);
+    env.run(
+        &["verify-login", "alice", "--password-stdin"],
+        "pw-for-tests",
+    )
+    .code(0);
 }
 
 #[test]
 fn several_users_in_one_transaction_all_or_nothing() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
-    env.add_user("bob", "pw");
+    env.add_user("alice", "pw-for-tests");
+    env.add_user("bob", "pw-for-tests");
     let before = env.dump();
     env.run(&["disable-user", "alice", "nobody", "bob"], "")
         .code(3)
@@ -61,7 +67,7 @@ fn several_users_in_one_transaction_all_or_nothing() {
 #[test]
 fn quiet_silences_status_and_note() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     env.run(&["-q", "disable-user", "alice"], "")
         .code(0)
         .stderr("");

@@ -10,9 +10,9 @@ fn with_users() -> TestEnv {
     env.add_user_with(
         "alice",
         &["--email", "a@example.com", "--full-name", "Alice, L"],
-        "pw",
+        "pw-for-tests",
     );
-    env.add_user_with("bob", &["--disabled"], "pw");
+    env.add_user_with("bob", &["--disabled"], "pw-for-tests");
     env.insert_raw(&format!(
         "INSERT INTO users (id, username, hashed_password) VALUES (7, 'legacy', '{BCRYPT_SECRET}');"
     ));

@@ -20,21 +20,21 @@ fn import(env: &TestEnv, file: &str, content: &str, extra: &[&str]) -> assert_cm
 #[test]
 fn imports_csv_json_and_json_lines() {
     let env = TestEnv::init();
-    import(&env, "a.csv", "username,email,full_name,disabled,password\nalice,a@example.com,\"Liddell, Alice\",false,pw-a\nbob,,,true,pw-b\n", &[])
+    import(&env, "a.csv", "username,email,full_name,disabled,password\nalice,a@example.com,\"Liddell, Alice\",false,pw-a-tests\nbob,,,true,pw-b-tests\n", &[])
         .code(0)
         .stdout("")
         .stderr(format!("{NOTE_NO_HASHES_IMPORT}imported: 2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\n"));
-    import(&env, "b.json", r#"[{"username": "carol", "password": "pw-c", "disabled": false}, {"username": "dan", "email": null, "password": "pw-d"}]"#, &[])
+    import(&env, "b.json", r#"[{"username": "carol", "password": "pw-c-tests", "disabled": false}, {"username": "dan", "email": null, "password": "pw-d-tests"}]"#, &[])
         .code(0);
-    import(&env, "c.jsonl", "{\"username\": \"erin\", \"password\": \"pw-e\"}\n\n{\"username\": \"frank\", \"password\": \"pw-f\", \"disabled\": true}\n", &[])
+    import(&env, "c.jsonl", "{\"username\": \"erin\", \"password\": \"pw-e-tests\"}\n\n{\"username\": \"frank\", \"password\": \"pw-f-tests\", \"disabled\": true}\n", &[])
         .code(0);
     env.run(&["list-users", "--format", "csv"], "").stdout(
         "id,username,email,full_name,disabled\n1,alice,a@example.com,\"Liddell, Alice\",false\n2,bob,,,true\n\
          3,carol,,,false\n4,dan,,,false\n5,erin,,,false\n6,frank,,,true\n",
     );
-    env.run(&["verify-login", "alice", "--password-stdin"], "pw-a")
+    env.run(&["verify-login", "alice", "--password-stdin"], "pw-a-tests")
         .code(0);
-    env.run(&["verify-login", "erin", "--password-stdin"], "pw-e")
+    env.run(&["verify-login", "erin", "--password-stdin"], "pw-e-tests")
         .code(0);
     assert!(
         env.hash_of("carol")
@@ -43,11 +43,14 @@ fn imports_csv_json_and_json_lines() {
     // Standard input, format by flag.
     env.cmd()
         .args(["import", "-", "--input-format", "jsonl"])
-        .write_stdin("{\"username\": \"gina\", \"password\": \"pw-g\"}\n")
+        .write_stdin("{\"username\": \"gina\", \"password\": \"pw-g-tests\"}\n")
         .assert()
         .code(0);
-    env.run(&["verify-login", "gina", "--password-stdin", "-q"], "pw-g")
-        .code(0);
+    env.run(
+        &["verify-login", "gina", "--password-stdin", "-q"],
+        "pw-g-tests",
+    )
+    .code(0);
     env.run(&["show-user", "gina", "--format", "json"], "")
         .code(0)
         .stdout(predicates::str::contains("\"id\":7,\"username\":\"gina\""));
@@ -76,18 +79,18 @@ fn hashed_passwords_are_checked_and_stored_as_is() {
 #[test]
 fn every_refused_record_is_listed_and_nothing_is_written() {
     let env = TestEnv::init();
-    env.add_user("taken", "pw");
+    env.add_user("taken", "pw-for-tests");
     let before = env.dump();
     let content = "username,email,password,hashed_password,disabled,colour\n\
-                   ok,ok@example.com,pw,,false,\n\
-                   ,nobody@example.com,pw,,,\n \
-                   padded,x,pw,,,\n\
-                   both,,pw,$2b$12$x,,\n\
+                   ok,ok@example.com,pw-for-tests,,false,\n\
+                   ,nobody@example.com,pw-for-tests,,,\n \
+                   padded,x,pw-for-tests,,,\n\
+                   both,,pw-for-tests,$2b$12$x,,\n\
                    neither,,,,,\n\
-                   weird,,pw,,maybe,\n\
-                   ok,,pw,,,\n\
+                   weird,,pw-for-tests,,maybe,\n\
+                   ok,,pw-for-tests,,,\n\
                    taken,ok@example.com,,,,\n\
-                   short,,pw\n";
+                   short,,pw-for-tests\n";
     let known = "unknown field (known: id, username, email, full_name, disabled, password, hashed_password)";
     import(&env, "bad.csv", content, &[])
         .code(5)
@@ -105,7 +108,7 @@ fn every_refused_record_is_listed_and_nothing_is_written() {
              line 9, field email: 'ok@example.com' is also at line 2\n  \
              line 9, field password: neither password nor hashed_password (see --missing-password)\n  \
              line 9, field username: username 'taken' already exists\n  \
-             line 10: CSV error: record 9 (line: 10, byte: 213): found record with 3 fields, but the previous record has 6 fields\n"
+             line 10: CSV error: record 9 (line: 10, byte: 273): found record with 3 fields, but the previous record has 6 fields\n"
         ));
     assert_eq!(env.dump(), before);
 }
@@ -120,7 +123,7 @@ fn one_bad_record_among_thousands_is_named_and_nothing_is_written() {
         } else {
             format!("user{i}@example.com")
         };
-        writeln!(content, "user{i},{email},pw{i}").unwrap();
+        writeln!(content, "user{i},{email},pass phrase {i}").unwrap();
     }
     import(&env, "many.csv", &content, &["--hash-profile", "test"])
         .code(5)
@@ -134,7 +137,7 @@ fn one_bad_record_among_thousands_is_named_and_nothing_is_written() {
 #[test]
 fn taken_usernames_alone_are_a_conflict_and_re_runs_can_be_no_ops() {
     let env = TestEnv::init();
-    let content = "username,email,full_name,password\nalice,a@example.com,Alice,pw-a\nbob,,,pw-b\n";
+    let content = "username,email,full_name,password\nalice,a@example.com,Alice,pw-a-tests\nbob,,,pw-b-tests\n";
     import(&env, "team.csv", content, &[]).code(0);
     let before = env.dump();
     import(&env, "team.csv", content, &[]).code(4).stderr(
@@ -161,7 +164,7 @@ fn update_brings_users_to_the_records() {
     import(
         &env,
         "v1.csv",
-        "username,email,full_name,password\nalice,a@example.com,Alice,pw-a\nbob,,,pw-b\n",
+        "username,email,full_name,password\nalice,a@example.com,Alice,pw-a-tests\nbob,,,pw-b-tests\n",
         &[],
     )
     .code(0);
@@ -169,7 +172,7 @@ fn update_brings_users_to_the_records() {
     import(
         &env,
         "v2.csv",
-        "username,email,full_name,disabled,password\nalice,,Alice L,true,pw-a\nbob,b@example.com,,false,new-b\ncarol,,,false,pw-c\n",
+        "username,email,full_name,disabled,password\nalice,,Alice L,true,pw-a-tests\nbob,b@example.com,,false,new-b-pass\ncarol,,,false,pw-c-tests\n",
         &["--on-conflict", "update", "--format", "json"],
     )
     .code(0)
@@ -178,7 +181,7 @@ fn update_brings_users_to_the_records() {
         "id,username,email,full_name,disabled\n1,alice,,Alice L,true\n2,bob,b@example.com,,false\n3,carol,,,false\n",
     );
     assert_ne!(env.hash_of("bob"), bob_hash);
-    env.run(&["verify-login", "bob", "--password-stdin"], "new-b")
+    env.run(&["verify-login", "bob", "--password-stdin"], "new-b-pass")
         .code(0);
 }
 
@@ -208,7 +211,7 @@ fn missing_passwords_are_refused_unless_told_what_to_do() {
 #[test]
 fn dry_run_checks_everything_and_writes_nothing() {
     let env = TestEnv::init();
-    import(&env, "a.csv", "username,password\nalice,pw\n", &["--dry-run"])
+    import(&env, "a.csv", "username,password\nalice,pw-for-tests\n", &["--dry-run"])
         .code(0)
         .stderr(format!("{NOTE_NO_HASHES_IMPORT}dry run, nothing written: would have 1 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\n"));
     assert!(env.dump().is_empty());
@@ -217,11 +220,11 @@ fn dry_run_checks_everything_and_writes_nothing() {
 #[test]
 fn ids_are_kept_and_checked() {
     let env = TestEnv::init();
-    import(&env, "ids.jsonl", "{\"id\": 10, \"username\": \"alice\", \"password\": \"pw\"}\n{\"id\": \"20\", \"username\": \"bob\", \"password\": \"pw\"}\n", &["--hash-profile", "test"])
+    import(&env, "ids.jsonl", "{\"id\": 10, \"username\": \"alice\", \"password\": \"pw-for-tests\"}\n{\"id\": \"20\", \"username\": \"bob\", \"password\": \"pw-for-tests\"}\n", &["--hash-profile", "test"])
         .code(0);
     env.run(&["list-users", "--format", "csv"], "")
         .stdout("id,username,email,full_name,disabled\n10,alice,,,false\n20,bob,,,false\n");
-    import(&env, "clash.jsonl", "{\"id\": 10, \"username\": \"carol\", \"password\": \"pw\"}\n", &["--hash-profile", "test"])
+    import(&env, "clash.jsonl", "{\"id\": 10, \"username\": \"carol\", \"password\": \"pw-for-tests\"}\n", &["--hash-profile", "test"])
         .code(5)
         .stderr(format!("{TEST_PROFILE_WARNING}error: 1 problem in the input; nothing was written:\n  line 1: id 10 is already used by user 'alice'\n"));
 }
@@ -231,7 +234,7 @@ fn test_profile_seeds_get_the_cheapest_hashes_and_are_visible() {
     let env = TestEnv::init();
     let mut content = String::from("username,password\n");
     for i in 0..2000 {
-        writeln!(content, "ci{i},pw{i}").unwrap();
+        writeln!(content, "ci{i},pass phrase {i}").unwrap();
     }
     import(&env, "ci.csv", &content, &["--hash-profile", "test"])
         .code(0)
@@ -240,9 +243,12 @@ fn test_profile_seeds_get_the_cheapest_hashes_and_are_visible() {
         env.hash_of("ci1999")
             .starts_with("$argon2id$v=19$m=8,t=1,p=1$")
     );
-    env.run(&["verify-login", "ci1999", "--password-stdin"], "pw1999")
-        .code(0);
-    env.add_user("real", "pw");
+    env.run(
+        &["verify-login", "ci1999", "--password-stdin"],
+        "pass phrase 1999",
+    )
+    .code(0);
+    env.add_user("real", "pw-for-tests");
     let assert = env
         .run(
             &["list-users", "--hash-profile", "test", "--format", "jsonl"],
@@ -260,11 +266,11 @@ fn test_profile_seeds_get_the_cheapest_hashes_and_are_visible() {
 #[test]
 fn killed_during_the_write_the_table_is_as_it_was() {
     let env = TestEnv::init();
-    env.add_user("before", "pw");
+    env.add_user("before", "pw-for-tests");
     let before = env.dump();
     let mut content = String::from("username,email,password\n");
     for i in 0..60_000 {
-        writeln!(content, "bulk{i},bulk{i}@example.com,pw").unwrap();
+        writeln!(content, "bulk{i},bulk{i}@example.com,pw-for-tests").unwrap();
     }
     fs::write(env.path("big.csv"), content).unwrap();
     let journal = env.path("users.db-journal");
@@ -306,7 +312,7 @@ fn killed_during_the_write_the_table_is_as_it_was() {
 fn shows_a_progress_bar_on_a_terminal_only() {
     let env = TestEnv::init();
     let content = (0..6).fold(String::from("username,password\n"), |mut acc, i| {
-        writeln!(acc, "tty{i},pw{i}").unwrap();
+        writeln!(acc, "tty{i},pass phrase {i}").unwrap();
         acc
     });
     fs::write(env.path("tty.csv"), content).unwrap();
@@ -334,7 +340,7 @@ fn records_are_hashed_and_checked_for_the_service_scheme() {
             "--password-stdin",
             "-q",
         ],
-        "swordfish\n",
+        "swordfish in the sea\n",
     )
     .code(0);
     let before = env.dump();
@@ -343,7 +349,7 @@ fn records_are_hashed_and_checked_for_the_service_scheme() {
     import(
         &env,
         "bad.csv",
-        &format!("username,password,hashed_password\nok,fine,\nlong,{long},\nargon,,\"{argon2}\"\n"),
+        &format!("username,password,hashed_password\nok,fine and dandy,\nlong,{long},\nargon,,\"{argon2}\"\n"),
         &[],
     )
     .code(5)
@@ -359,7 +365,7 @@ fn records_are_hashed_and_checked_for_the_service_scheme() {
     import(
         &env,
         "good.csv",
-        &format!("username,password,hashed_password\nok,fine,\nlegacy,,{BCRYPT_SECRET}\n"),
+        &format!("username,password,hashed_password\nok,fine and dandy,\nlegacy,,{BCRYPT_SECRET}\n"),
         &["--format", "json", "-q"],
     )
     .code(0)
@@ -369,8 +375,11 @@ fn records_are_hashed_and_checked_for_the_service_scheme() {
         "{}",
         env.hash_of("ok")
     );
-    env.run(&["verify-login", "ok", "--password-stdin", "-q"], "fine")
-        .code(0);
+    env.run(
+        &["verify-login", "ok", "--password-stdin", "-q"],
+        "fine and dandy",
+    )
+    .code(0);
 }
 
 #[test]
@@ -379,7 +388,7 @@ fn into_an_empty_table_the_imported_hashes_decide_the_scheme() {
     import(
         &env,
         "blog.csv",
-        &format!("username,hashed_password,password\njohndoe,{BCRYPT_SECRET},\nalice,,wonderland\n"),
+        &format!("username,hashed_password,password\njohndoe,{BCRYPT_SECRET},\nalice,,down the rabbit hole\n"),
         &["--hash-profile", "test"],
     )
     .code(0)
@@ -403,7 +412,7 @@ fn a_reader_never_sees_part_of_an_import() {
     let rows = 20_000;
     let mut content = String::from("username,password\n");
     for i in 0..rows {
-        writeln!(content, "seen{i},pw{i}").unwrap();
+        writeln!(content, "seen{i},pass phrase {i}").unwrap();
     }
     fs::write(env.path("seen.csv"), content).unwrap();
     let mut child = std::process::Command::new(support::bin())

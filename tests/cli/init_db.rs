@@ -33,7 +33,7 @@ fn creates_a_private_database_with_the_service_schema() {
 #[test]
 fn is_idempotent() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     let before = (env.schema(), env.dump());
     env.cmd().arg("init-db").assert().code(0).stderr(format!(
         "database {} already has the users table; nothing changed\n",
@@ -79,7 +79,7 @@ fn creates_the_table_in_an_existing_database_of_the_service() {
         "created table users in database {}\n",
         env.db.display()
     ));
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
 }
 
 #[test]

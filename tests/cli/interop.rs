@@ -58,7 +58,7 @@ fn service_uses_a_database_made_by_init_db() {
             "--full-name",
             "Alice Liddell",
         ],
-        "wonderland",
+        "down the rabbit hole",
     );
     let schema = env.schema();
     let service = start(&env);
@@ -67,7 +67,7 @@ fn service_uses_a_database_made_by_init_db() {
         schema,
         "the service's create_all changed authctl's table"
     );
-    let login = service.login("alice", "wonderland");
+    let login = service.login("alice", "down the rabbit hole");
     assert_eq!(login.status, 200, "{login:?}");
     assert_eq!(login.body["token_type"], "bearer");
     let me = service.get_me(login.body["access_token"].as_str());
@@ -98,17 +98,20 @@ fn authctl_uses_a_database_made_by_create_all() {
             "bob@example.com",
             "--password-stdin",
         ],
-        "builder\n",
+        "bob the builder\n",
     )
     .code(0);
     env.run(&["list-users", "--format", "csv"], "")
         .code(0)
         .stdout("id,username,email,full_name,disabled\n1,bob,bob@example.com,,false\n");
-    env.run(&["verify-login", "bob", "--password-stdin"], "builder")
-        .code(0);
-    assert_eq!(service.login_and_me("bob", "builder").status, 200);
+    env.run(
+        &["verify-login", "bob", "--password-stdin"],
+        "bob the builder",
+    )
+    .code(0);
+    assert_eq!(service.login_and_me("bob", "bob the builder").status, 200);
     env.run(&["disable-user", "bob"], "").code(0);
-    assert_inactive(&service.login_and_me("bob", "builder"));
+    assert_inactive(&service.login_and_me("bob", "bob the builder"));
     env.run(&["enable-user", "bob"], "").code(0);
     let token = token_of(&env, "bob", &[]);
     assert_eq!(service.get_me(Some(&token)).status, 200);
@@ -120,14 +123,14 @@ fn authctl_uses_a_database_made_by_create_all() {
 fn users_from_every_password_source_log_in() {
     let env = TestEnv::init();
     env.run(
-        &["add-user", "from-stdin", "--password-stdin"],
+        &["add-user", "from-stdin-side", "--password-stdin"],
         "stdin pass\r\n",
     )
     .code(0);
     let file = env.path("password.txt");
     std::fs::write(&file, "file pass\n").unwrap();
     env.cmd()
-        .args(["add-user", "from-file", "--password-file"])
+        .args(["add-user", "from-file-side", "--password-file"])
         .arg(&file)
         .assert()
         .code(0);
@@ -135,13 +138,13 @@ fn users_from_every_password_source_log_in() {
         &env.run(&["add-user", "random", "--random-password"], "")
             .code(0),
     );
-    env.add_user_on_terminal("from-prompt", "prompt pass");
+    env.add_user_on_terminal("from-prompt-side", "prompt pass");
     let service = start(&env);
     for (user, password) in [
-        ("from-stdin", "stdin pass"),
-        ("from-file", "file pass"),
+        ("from-stdin-side", "stdin pass"),
+        ("from-file-side", "file pass"),
         ("random", random.trim_end()),
-        ("from-prompt", "prompt pass"),
+        ("from-prompt-side", "prompt pass"),
     ] {
         let me = service.login_and_me(user, password);
         assert_eq!(me.status, 200, "{user}: {me:?}");
@@ -150,21 +153,27 @@ fn users_from_every_password_source_log_in() {
     }
     assert_refused_credentials(&service.login("nobody", "stdin pass"));
 
-    env.run(&["disable-user", "from-stdin"], "").code(0);
-    assert_inactive(&service.login_and_me("from-stdin", "stdin pass"));
-    env.run(&["enable-user", "from-stdin"], "").code(0);
-    assert_eq!(service.login_and_me("from-stdin", "stdin pass").status, 200);
+    env.run(&["disable-user", "from-stdin-side"], "").code(0);
+    assert_inactive(&service.login_and_me("from-stdin-side", "stdin pass"));
+    env.run(&["enable-user", "from-stdin-side"], "").code(0);
+    assert_eq!(
+        service.login_and_me("from-stdin-side", "stdin pass").status,
+        200
+    );
 }
 
 /// Proof 3: pwdlib would never rewrite a hash authctl wrote.
 #[test]
 fn pwdlib_does_not_want_to_rehash_authctl_hashes() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     env.run(&["add-user", "bob", "--disabled", "--random-password"], "")
         .code(0);
-    env.run(&["add-user", "carol", "--password-stdin"], "ünïcødé\n")
-        .code(0);
+    env.run(
+        &["add-user", "carol", "--password-stdin"],
+        "ünïcødé pässwörd\n",
+    )
+    .code(0);
     let hashes: Vec<String> = ["alice", "bob", "carol"]
         .iter()
         .map(|u| env.hash_of(u))
@@ -291,7 +300,7 @@ fn verify_login_agrees_with_the_service() {
 fn tokens_are_accepted_and_refused_like_the_service_own() {
     let env = TestEnv::init();
     for user in ["alice", "bob", "carol"] {
-        env.add_user(user, "pw");
+        env.add_user(user, "pw-for-tests");
     }
     let service = start(&env);
 
@@ -320,7 +329,7 @@ fn tokens_are_accepted_and_refused_like_the_service_own() {
 
     // The user deleted (in SQL) after issue: both refused alike.
     let ours = token_of(&env, "bob", &[]);
-    let theirs = service.login("bob", "pw").body["access_token"]
+    let theirs = service.login("bob", "pw-for-tests").body["access_token"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -330,7 +339,7 @@ fn tokens_are_accepted_and_refused_like_the_service_own() {
 
     // The user disabled after issue: both refused alike, at once.
     let ours = token_of(&env, "carol", &[]);
-    let theirs = service.login("carol", "pw").body["access_token"]
+    let theirs = service.login("carol", "pw-for-tests").body["access_token"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -345,29 +354,29 @@ fn tokens_are_accepted_and_refused_like_the_service_own() {
 #[test]
 fn authctl_and_a_busy_service_share_the_file() {
     let env = TestEnv::init();
-    env.add_user("steady", "steady pass");
+    env.add_user("steady", "a steady passphrase");
     let service = start(&env);
     let requests = 300;
     let mut load = spawn_helper(&json!({
-        "op": "load", "url": service.url, "username": "steady", "password": "steady pass",
+        "op": "load", "url": service.url, "username": "steady", "password": "a steady passphrase",
         "requests": requests,
     }));
 
     let mut rounds = 0;
     while rounds < 4 || load.try_wait().unwrap().is_none() {
         let user = format!("user{rounds}");
-        env.run(&["add-user", &user, "--password-stdin"], "pw\n")
+        env.run(&["add-user", &user, "--password-stdin"], "pw-for-tests\n")
             .code(0);
         assert_eq!(
-            service.login_and_me(&user, "pw").status,
+            service.login_and_me(&user, "pw-for-tests").status,
             200,
             "{user} after add-user"
         );
         env.run(&["disable-user", &user], "").code(0);
-        assert_inactive(&service.login_and_me(&user, "pw"));
+        assert_inactive(&service.login_and_me(&user, "pw-for-tests"));
         env.run(&["enable-user", &user], "").code(0);
         assert_eq!(
-            service.login_and_me(&user, "pw").status,
+            service.login_and_me(&user, "pw-for-tests").status,
             200,
             "{user} after enable-user"
         );
@@ -398,15 +407,16 @@ fn authctl_and_a_busy_service_share_the_file() {
 #[test]
 fn imported_users_and_changed_passwords_log_in() {
     let hash = |request: Value| helper(&request)["hash"].as_str().unwrap().to_owned();
-    let bcrypt =
-        hash(json!({"op": "hash", "scheme": "bcrypt", "rounds": 4, "password": "from-bcrypt"}));
-    let argon2 = hash(json!({"op": "hash", "scheme": "argon2", "password": "from-pwdlib"}));
+    let bcrypt = hash(
+        json!({"op": "hash", "scheme": "bcrypt", "rounds": 4, "password": "from-bcrypt-side"}),
+    );
+    let argon2 = hash(json!({"op": "hash", "scheme": "argon2", "password": "from-pwdlib-side"}));
     let env = TestEnv::init();
     let records = [
-        json!({"username": "plain", "email": "plain@example.com", "password": "from-plain"}),
+        json!({"username": "plain", "email": "plain@example.com", "password": "from-plain-side"}),
         json!({"username": "bcrypt", "hashed_password": bcrypt}),
         json!({"username": "argon2", "hashed_password": argon2, "full_name": "Pwd Lib"}),
-        json!({"username": "locked", "disabled": true, "password": "from-locked"}),
+        json!({"username": "locked", "disabled": true, "password": "from-locked-side"}),
     ];
     let jsonl = records
         .iter()
@@ -420,7 +430,7 @@ fn imported_users_and_changed_passwords_log_in() {
         .code(0);
     env.cmd()
         .args(["import", "-", "--hash-profile", "test"])
-        .write_stdin("username,password\nfixture,from-fixture\n")
+        .write_stdin("username,password\nfixture,from-fixture-side\n")
         .assert()
         .code(0);
     env.cmd()
@@ -437,10 +447,10 @@ fn imported_users_and_changed_passwords_log_in() {
 
     let service = start(&env);
     for (user, password) in [
-        ("plain", "from-plain"),
-        ("bcrypt", "from-bcrypt"),
-        ("argon2", "from-pwdlib"),
-        ("fixture", "from-fixture"),
+        ("plain", "from-plain-side"),
+        ("bcrypt", "from-bcrypt-side"),
+        ("argon2", "from-pwdlib-side"),
+        ("fixture", "from-fixture-side"),
         ("changed", "new password"),
     ] {
         let me = service.login_and_me(user, password);
@@ -448,10 +458,10 @@ fn imported_users_and_changed_passwords_log_in() {
         assert_eq!(me.body["username"], user);
     }
     assert_eq!(
-        service.login_and_me("argon2", "from-pwdlib").body["full_name"],
+        service.login_and_me("argon2", "from-pwdlib-side").body["full_name"],
         "Pwd Lib"
     );
-    assert_inactive(&service.login_and_me("locked", "from-locked"));
+    assert_inactive(&service.login_and_me("locked", "from-locked-side"));
     assert_refused_credentials(&service.login("changed", "old password"));
     assert_refused_credentials(&service.login("nopass", "nopass"));
     // The test profile's hashes verify, and pwdlib would rehash them (as it should).

@@ -91,12 +91,15 @@ fn passlib_service_accepts_what_authctl_writes_beside_the_blog_row() {
     ));
     assert_ok(&service.login_and_me("johndoe", "swordfish"), "johndoe");
 
-    env.run(&["add-user", "alice", "--password-stdin"], "wonderland\n")
-        .code(0)
-        .stderr(format!(
-            "{}created user 'alice' (id 2)\n",
-            support::note_bcrypt("the 1 stored hash is bcrypt (highest cost 12)")
-        ));
+    env.run(
+        &["add-user", "alice", "--password-stdin"],
+        "down the rabbit hole\n",
+    )
+    .code(0)
+    .stderr(format!(
+        "{}created user 'alice' (id 2)\n",
+        support::note_bcrypt("the 1 stored hash is bcrypt (highest cost 12)")
+    ));
     assert!(
         env.hash_of("alice").starts_with("$2b$12$"),
         "{}",
@@ -110,7 +113,7 @@ fn passlib_service_accepts_what_authctl_writes_beside_the_blog_row() {
         .args(["import", "-", "--input-format", "jsonl", "-q"])
         .write_stdin(format!(
             "{}\n{}\n",
-            json!({"username": "carol", "email": "carol@example.com", "password": "from-import"}),
+            json!({"username": "carol", "email": "carol@example.com", "password": "from-import-side"}),
             json!({"username": "legacy", "hashed_password": BCRYPT_SECRET}),
         ))
         .assert()
@@ -126,9 +129,9 @@ fn passlib_service_accepts_what_authctl_writes_beside_the_blog_row() {
     env.add_user("long", &long);
 
     for (user, password) in [
-        ("alice", "wonderland"),
+        ("alice", "down the rabbit hole"),
         ("bot", random.trim_end()),
-        ("carol", "from-import"),
+        ("carol", "from-import-side"),
         ("legacy", "secret"),
         ("changed", "new password"),
     ] {
@@ -143,7 +146,7 @@ fn passlib_service_accepts_what_authctl_writes_beside_the_blog_row() {
     let token = token_of(&env, "alice");
     assert_ok(&service.get_me(Some(&token)), "alice");
     env.run(&["disable-user", "alice"], "").code(0);
-    assert_inactive(&service.login_and_me("alice", "wonderland"));
+    assert_inactive(&service.login_and_me("alice", "down the rabbit hole"));
     assert_inactive(&service.get_me(Some(&token)));
 
     // verify-login answers as this service does, with no option: passlib with bcrypt 4 reads the
@@ -153,8 +156,8 @@ fn passlib_service_accepts_what_authctl_writes_beside_the_blog_row() {
     for (user, password) in [
         ("johndoe", "swordfish"),
         ("johndoe", "Swordfish"),
-        ("alice", "wonderland"),
-        ("nobody", "wonderland"),
+        ("alice", "down the rabbit hole"),
+        ("nobody", "down the rabbit hole"),
         ("long", long.as_str()),
         ("long", longer.as_str()),
     ] {
@@ -179,12 +182,18 @@ fn passlib_service_accepts_what_authctl_writes_beside_the_blog_row() {
             "argon2",
             "--password-stdin",
         ],
-        "pw\n",
+        "pw-for-tests\n",
     )
     .code(0);
-    let reply = service.login("argon", "pw");
+    let reply = service.login("argon", "pw-for-tests");
     assert_eq!(reply.status, 500, "{reply:?}");
-    assert_agree(&env, &service, "argon", "pw", &["--hash-scheme", "bcrypt"]);
+    assert_agree(
+        &env,
+        &service,
+        "argon",
+        "pw-for-tests",
+        &["--hash-scheme", "bcrypt"],
+    );
     assert_agree(
         &env,
         &service,
@@ -207,20 +216,20 @@ fn passlib_service_on_a_new_table_with_hash_scheme_bcrypt() {
             "bcrypt",
             "--password-stdin",
         ],
-        "first pass\n",
+        "primary pass 1\n",
     )
     .code(0)
     .stderr("created user 'first' (id 1)\n");
     env.cmd()
         .args(["add-user", "second", "--password-stdin"])
         .env("AUTHCTL_HASH_SCHEME", "bcrypt")
-        .write_stdin("second pass\n")
+        .write_stdin("runner-up pass 2\n")
         .assert()
         .code(0)
         .stderr("created user 'second' (id 2)\n");
     env.cmd()
         .args(["import", "-", "--hash-profile", "test", "-q"])
-        .write_stdin("username,password\nfixture,fixture pass\n")
+        .write_stdin("username,password\nfixture,fixture passphrase 2\n")
         .assert()
         .code(0);
     assert!(
@@ -230,9 +239,9 @@ fn passlib_service_on_a_new_table_with_hash_scheme_bcrypt() {
     );
     let service = start(App::Passlib, &env);
     for (user, password) in [
-        ("first", "first pass"),
-        ("second", "second pass"),
-        ("fixture", "fixture pass"),
+        ("first", "primary pass 1"),
+        ("second", "runner-up pass 2"),
+        ("fixture", "fixture passphrase 2"),
     ] {
         assert_ok(&service.login_and_me(user, password), user);
         assert_agree(&env, &service, user, password, &[]);
@@ -299,7 +308,7 @@ fn a_passlib_table_moves_with_export_and_import() {
     old.insert_raw(&format!(
         "INSERT INTO users VALUES (1, 'johndoe', 'johndoe@example.com', 'John Doe', false, '{BCRYPT_SWORDFISH}');"
     ));
-    old.add_user("alice", "wonderland");
+    old.add_user("alice", "down the rabbit hole");
     let exported = support::stdout(
         &old.run(
             &["export", "--include-hashes", "--format", "jsonl", "-q"],
@@ -324,7 +333,7 @@ fn a_passlib_table_moves_with_export_and_import() {
     let service = start(App::Passlib, &new);
     for (user, password) in [
         ("johndoe", "swordfish"),
-        ("alice", "wonderland"),
+        ("alice", "down the rabbit hole"),
         ("carol", "beside them"),
     ] {
         assert_ok(&service.login_and_me(user, password), user);

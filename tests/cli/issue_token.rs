@@ -21,7 +21,7 @@ fn now() -> i64 {
 
 fn env_with_alice() -> TestEnv {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     env
 }
 

@@ -144,7 +144,7 @@ fn writes_print_one_action_per_user() {
                 "--format",
                 "json",
             ],
-            "pw\n",
+            "pw-for-tests\n",
         )
         .code(0),
     );
@@ -254,7 +254,7 @@ fn reads_have_their_documented_shapes() {
     .unwrap();
     assert_eq!((init.action.as_str(), init.changed), ("unchanged", false));
 
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     let ok: Verify = serde_json::from_str(&support::stdout(
         &env.run(
             &[
@@ -264,7 +264,7 @@ fn reads_have_their_documented_shapes() {
                 "--format",
                 "json",
             ],
-            "pw",
+            "pw-for-tests",
         )
         .code(0),
     ))
@@ -288,7 +288,7 @@ fn reads_have_their_documented_shapes() {
                 "--format",
                 "json",
             ],
-            "pw",
+            "pw-for-tests",
         )
         .code(1),
     ))
@@ -321,7 +321,7 @@ fn reads_have_their_documented_shapes() {
     let summary: Summary = serde_json::from_str(&support::stdout(
         &env.cmd()
             .args(["import", "-", "--format", "json", "--hash-profile", "test"])
-            .write_stdin("username,password\nbob,pw\n")
+            .write_stdin("username,password\nbob,pw-for-tests\n")
             .assert()
             .code(0),
     ))
@@ -335,11 +335,11 @@ fn reads_have_their_documented_shapes() {
 #[test]
 fn errors_are_json_on_stderr_with_kind_and_exit_code() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     let cases: [(&[&str], &str, u8, &str); 5] = [
         (
             &["add-user", "alice", "--password-stdin", "--format", "json"],
-            "pw\n",
+            "pw-for-tests\n",
             4,
             "conflict",
         ),
@@ -351,7 +351,7 @@ fn errors_are_json_on_stderr_with_kind_and_exit_code() {
         ),
         (
             &["add-user", " bad", "--password-stdin", "--format", "json"],
-            "pw\n",
+            "pw-for-tests\n",
             5,
             "invalid_input",
         ),
@@ -381,7 +381,7 @@ fn errors_are_json_on_stderr_with_kind_and_exit_code() {
     let assert = env
         .cmd()
         .args(["import", "-", "--format", "json"])
-        .write_stdin("username,password\nalice,pw\n,pw\n")
+        .write_stdin("username,password\nalice,pw-for-tests\n,pw-for-tests\n")
         .assert()
         .code(5);
     let body = error(&assert);

@@ -25,10 +25,10 @@ fn three_users() -> TestEnv {
             "--full-name",
             "Alice Liddell",
         ],
-        "pw",
+        "pw-for-tests",
     );
-    env.add_user_with("bob", &["--disabled"], "pw");
-    env.add_user_with("carol", &["--full-name", "Carol, \"C\""], "pw");
+    env.add_user_with("bob", &["--disabled"], "pw-for-tests");
+    env.add_user_with("carol", &["--full-name", "Carol, \"C\""], "pw-for-tests");
     env
 }
 
@@ -177,7 +177,7 @@ fn a_closed_pipe_is_not_an_error() {
 #[test]
 fn hash_profile_follows_the_service_scheme() {
     let env = TestEnv::service_table();
-    let cheap = support::bcrypt_hash("pw", 4);
+    let cheap = support::bcrypt_hash("pw-for-tests", 4);
     env.insert_raw(&format!(
         "INSERT INTO users (username, hashed_password) VALUES ('johndoe', '{BCRYPT_SWORDFISH}'), ('fixture', '{cheap}');"
     ));
@@ -213,7 +213,7 @@ fn a_long_table_streams_in_a_plain_aligned_layout() {
     let env = TestEnv::init();
     let mut csv = String::from("username,email,password\n");
     for i in 1..=1500 {
-        writeln!(csv, "user{i},user{i}@example.com,pw").unwrap();
+        writeln!(csv, "user{i},user{i}@example.com,pw-for-tests").unwrap();
     }
     env.cmd()
         .args(["import", "-", "--hash-profile", "test", "-q"])
@@ -247,7 +247,7 @@ fn hash_profiles_tell_the_service_own_test_and_other_hashes_apart() {
         argon2::Version::V0x13,
         argon2::Params::new(19_456, 2, 1, Some(32)).unwrap(),
     )
-    .hash_password(b"pw")
+    .hash_password(b"pw-for-tests")
     .unwrap()
     .to_string();
     let names = |env: &TestEnv, args: &[&str]| {
@@ -260,7 +260,7 @@ fn hash_profiles_tell_the_service_own_test_and_other_hashes_apart() {
     };
     // Argon2: the service's parameters, the test profile's, and pwdlib's older defaults.
     let env = TestEnv::init();
-    env.add_user("service", "pw");
+    env.add_user("service", "pw-for-tests");
     env.run(
         &[
             "add-user",
@@ -270,7 +270,7 @@ fn hash_profiles_tell_the_service_own_test_and_other_hashes_apart() {
             "--password-stdin",
             "-q",
         ],
-        "pw\n",
+        "pw-for-tests\n",
     )
     .code(0);
     env.insert_raw(&format!(
@@ -284,8 +284,8 @@ fn hash_profiles_tell_the_service_own_test_and_other_hashes_apart() {
     env.insert_raw(&format!(
         "INSERT INTO users (username, hashed_password) VALUES ('johndoe', '{BCRYPT_SWORDFISH}'), \
          ('fixture', '{}'), ('ten', '{}');",
-        support::bcrypt_hash("pw", 4),
-        support::bcrypt_hash("pw", 10)
+        support::bcrypt_hash("pw-for-tests", 4),
+        support::bcrypt_hash("pw-for-tests", 10)
     ));
     let bcrypt = [
         "--hash-scheme",

@@ -30,6 +30,9 @@ mod issue_token;
 mod json;
 /// `list-users`.
 mod list_users;
+/// What authctl refuses though the service would take it: invisible characters, look-alike
+/// usernames, weak passwords.
+mod policy;
 /// `set-password`.
 mod set_password;
 /// `show-user`.

@@ -5,7 +5,11 @@ use crate::support::{self, BCRYPT_SECRET, TestEnv};
 #[test]
 fn shows_fields_and_hash_parameters_never_the_hash() {
     let env = TestEnv::init();
-    env.add_user_with("alice", &["--email", "a@example.com", "--disabled"], "pw");
+    env.add_user_with(
+        "alice",
+        &["--email", "a@example.com", "--disabled"],
+        "pw-for-tests",
+    );
     let hash = env.hash_of("alice");
     let assert = env
         .run(&["show-user", "alice"], "")

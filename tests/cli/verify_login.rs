@@ -18,21 +18,30 @@ fn with_rows(rows: &[(&str, &str, &str)]) -> TestEnv {
 #[test]
 fn accepts_the_right_password_and_refuses_the_rest_alike() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
-    env.run(&["verify-login", "alice", "--password-stdin"], "pw\n")
-        .code(0)
-        .stdout("")
-        .stderr("login accepted for 'alice'\n");
+    env.add_user("alice", "pw-for-tests");
+    env.run(
+        &["verify-login", "alice", "--password-stdin"],
+        "pw-for-tests\n",
+    )
+    .code(0)
+    .stdout("")
+    .stderr("login accepted for 'alice'\n");
     env.run(&["verify-login", "alice", "--password-stdin"], "PW\n")
         .code(1)
         .stdout("")
         .stderr("incorrect username or password\n");
-    env.run(&["verify-login", "nobody", "--password-stdin"], "pw\n")
-        .code(1)
-        .stderr("incorrect username or password\n");
+    env.run(
+        &["verify-login", "nobody", "--password-stdin"],
+        "pw-for-tests\n",
+    )
+    .code(1)
+    .stderr("incorrect username or password\n");
     // Exact, case-sensitive username match, as the service's query.
-    env.run(&["verify-login", "Alice", "--password-stdin"], "pw\n")
-        .code(1);
+    env.run(
+        &["verify-login", "Alice", "--password-stdin"],
+        "pw-for-tests\n",
+    )
+    .code(1);
     env.run(&["-q", "verify-login", "alice", "--password-stdin"], "PW\n")
         .code(1)
         .stderr("");
@@ -41,10 +50,13 @@ fn accepts_the_right_password_and_refuses_the_rest_alike() {
 #[test]
 fn a_disabled_user_is_inactive_after_the_password_check() {
     let env = TestEnv::init();
-    env.add_user_with("bob", &["--disabled"], "pw");
-    env.run(&["verify-login", "bob", "--password-stdin"], "pw\n")
-        .code(1)
-        .stderr("inactive user\n");
+    env.add_user_with("bob", &["--disabled"], "pw-for-tests");
+    env.run(
+        &["verify-login", "bob", "--password-stdin"],
+        "pw-for-tests\n",
+    )
+    .code(1)
+    .stderr("inactive user\n");
     env.run(&["verify-login", "bob", "--password-stdin"], "wrong\n")
         .code(1)
         .stderr("incorrect username or password\n");
@@ -169,7 +181,7 @@ fn bad_stored_hashes_are_reported_not_attempted() {
 #[test]
 fn without_a_password_source_it_fails_at_once() {
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     env.run(&["verify-login", "alice"], "")
         .code(8)
         .stderr("error: no password given and standard input is not a terminal to ask on; use --password-stdin or --password-file PATH\n");
@@ -181,7 +193,7 @@ fn without_a_password_source_it_fails_at_once() {
 fn an_unknown_user_costs_one_hash_verification_like_a_wrong_password() {
     use std::time::{Duration, Instant};
     let env = TestEnv::init();
-    env.add_user("alice", "pw");
+    env.add_user("alice", "pw-for-tests");
     env.insert_raw(
         "INSERT INTO users (username, disabled, hashed_password) VALUES ('broken', 0, '!X');",
     );
@@ -217,7 +229,7 @@ fn an_unknown_user_costs_one_hash_verification_like_a_wrong_password() {
 fn under_bcrypt_an_unknown_user_costs_a_verification_at_the_rows_cost() {
     use std::time::{Duration, Instant};
     // Cost 10 takes a quarter of the Argon2 dummy's time: a dummy of the wrong kind would show.
-    let hash = support::bcrypt_hash("pw", 10);
+    let hash = support::bcrypt_hash("pw-for-tests", 10);
     let env = with_rows(&[("alice", "0", &hash)]);
     let fastest = |user: &str| -> Duration {
         (0..3)

@@ -1,0 +1,138 @@
+//! Names a person could take for one another. The service tells `alice`, `Alice` and `аlice`
+//! (Cyrillic а) apart, an operator reading a list does not: a new username that only differs
+//! from an existing one in case, or that has the same Unicode TR39 confusable skeleton, is a
+//! conflict unless the operator insists.
+
+use std::fmt;
+
+/// The form two look-alike names share: lowercased, mapped to TR39's confusable skeleton,
+/// lowercased again (the skeleton maps `0` to `O` and `1` to `l`).
+pub fn key(name: &str) -> String {
+    let lower = name.to_lowercase();
+    unicode_security::skeleton(&lower)
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// How two different names look alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Likeness {
+    /// They differ only in case.
+    Case,
+    /// They map to the same confusable skeleton.
+    Confusable,
+}
+
+/// A new name that looks like an existing user's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookAlike {
+    pub username: String,
+    pub existing: String,
+    pub likeness: Likeness,
+}
+
+impl LookAlike {
+    /// `Some` when `username` and `existing` differ but a person could take one for the other.
+    pub fn of(username: &str, existing: &str) -> Option<LookAlike> {
+        if username == existing || key(username) != key(existing) {
+            return None;
+        }
+        let likeness = if username.to_lowercase() == existing.to_lowercase() {
+            Likeness::Case
+        } else {
+            Likeness::Confusable
+        };
+        Some(LookAlike {
+            username: username.to_owned(),
+            existing: existing.to_owned(),
+            likeness,
+        })
+    }
+}
+
+impl LookAlike {
+    /// Why the two look alike: "they differ only in case", or the confusable mapping.
+    pub fn why(&self) -> Why<'_> {
+        Why(self)
+    }
+}
+
+impl fmt::Display for LookAlike {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "username '{}' looks like existing user '{}': {}",
+            self.username,
+            self.existing,
+            self.why()
+        )
+    }
+}
+
+/// The reason part of a [`LookAlike`]'s message.
+pub struct Why<'a>(&'a LookAlike);
+
+impl fmt::Display for Why<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let found = self.0;
+        match found.likeness {
+            Likeness::Case => f.write_str("they differ only in case"),
+            Likeness::Confusable => {
+                f.write_str("the same under Unicode's confusable mapping")?;
+                let unusual: Vec<String> = found
+                    .username
+                    .chars()
+                    .filter(|c| !c.is_ascii())
+                    .map(|c| format!("U+{:04X}", u32::from(c)))
+                    .collect();
+                if unusual.is_empty() {
+                    Ok(())
+                } else {
+                    write!(f, " (it has {})", unusual.join(", "))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn likeness(a: &str, b: &str) -> Option<Likeness> {
+        LookAlike::of(a, b).map(|l| l.likeness)
+    }
+
+    #[test]
+    fn case_and_confusables_look_alike() {
+        assert_eq!(likeness("OK", "ok"), Some(Likeness::Case));
+        assert_eq!(likeness("Alice", "alice"), Some(Likeness::Case));
+        assert_eq!(likeness("\u{430}lice", "alice"), Some(Likeness::Confusable));
+        assert_eq!(likeness("paypa1", "paypal"), Some(Likeness::Confusable));
+        assert_eq!(likeness("rn", "m"), Some(Likeness::Confusable));
+        assert_eq!(likeness("\u{410}LICE", "alice"), Some(Likeness::Confusable));
+    }
+
+    #[test]
+    fn different_names_do_not() {
+        assert_eq!(likeness("alice", "alice"), None);
+        assert_eq!(likeness("alice", "alicia"), None);
+        assert_eq!(likeness("user1", "user2"), None);
+        assert_eq!(likeness("bob", "bobby"), None);
+    }
+
+    #[test]
+    fn the_message_names_the_unusual_characters() {
+        let found = LookAlike::of("\u{430}lice", "alice").unwrap();
+        assert_eq!(
+            found.to_string(),
+            "username '\u{430}lice' looks like existing user 'alice': the same under Unicode's \
+             confusable mapping (it has U+0430)"
+        );
+        let case = LookAlike::of("OK", "ok").unwrap();
+        assert_eq!(
+            case.to_string(),
+            "username 'OK' looks like existing user 'ok': they differ only in case"
+        );
+    }
+}
