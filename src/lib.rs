@@ -10,7 +10,7 @@
 //!   on stdout, messages and errors on stderr, and the flags an error's advice names.
 //! - The domain, which knows nothing of clap or printing and never names a flag:
 //!   [`users`] (one entry point per operation: add, set a password, enable/disable, delete, check
-//!   a login, issue a token), [`bulk`] (import), [`records`] (the user record's fields and file
+//!   a login, issue a token), [`bulk`] (import), [`check`] (a read-only health report), [`records`] (the user record's fields and file
 //!   formats, for list, export and import), [`password`] (hashing and verification per scheme,
 //!   and the service's scheme), [`token`] (JWTs as the service makes them). Errors are
 //!   [`error::Error`], each with a class that [`exit`] maps to the documented exit code.
@@ -45,6 +45,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod bulk;
+pub mod check;
 pub mod cli;
 pub mod db;
 pub mod error;

@@ -7,6 +7,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::password::SecretString;
 
 /// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
 pub const MIN_KEY_BYTES: usize = 32;
@@ -24,7 +25,7 @@ pub const MAX_LIFETIME: Duration = Duration::from_secs(366 * 24 * 60 * 60);
 const MAX_LIFETIME_TEXT: &str = "366days";
 
 /// The signing key. Never printed: its `Debug` hides the bytes.
-pub struct SigningKey(String);
+pub struct SigningKey(SecretString);
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -34,21 +35,21 @@ impl std::fmt::Debug for SigningKey {
 
 impl SigningKey {
     /// Checks a key the way the service will use it: the string's UTF-8 bytes, not hex-decoded.
-    pub fn new(key: String, allow_example_key: bool) -> Result<Self> {
+    pub fn new(key: SecretString, allow_example_key: bool) -> Result<Self> {
         if key.len() < MIN_KEY_BYTES {
             return Err(Error::invalid(format!(
                 "the signing key is {} bytes long; HS256 needs at least {MIN_KEY_BYTES} (make one with `openssl rand -hex 32`)",
                 key.len()
             )));
         }
-        if key == TUTORIAL_EXAMPLE_KEY && !allow_example_key {
+        if key.as_str() == TUTORIAL_EXAMPLE_KEY && !allow_example_key {
             return Err(Error::ExampleKey);
         }
         Ok(SigningKey(key))
     }
 
     pub fn is_example_key(&self) -> bool {
-        self.0 == TUTORIAL_EXAMPLE_KEY
+        self.0.as_str() == TUTORIAL_EXAMPLE_KEY
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -138,7 +139,7 @@ mod tests {
 
     #[test]
     fn token_decodes_with_the_key_string_bytes() {
-        let key = SigningKey::new(KEY.to_owned(), false).unwrap();
+        let key = SigningKey::new(KEY.to_owned().into(), false).unwrap();
         let now = SystemTime::now();
         let token = issue(&key, "alice", DEFAULT_LIFETIME, now).unwrap();
         let decoded = jsonwebtoken::decode::<Claims>(
@@ -154,14 +155,14 @@ mod tests {
 
     #[test]
     fn weak_and_example_keys_are_refused() {
-        assert!(SigningKey::new("short".to_owned(), false).is_err());
-        assert!(SigningKey::new(TUTORIAL_EXAMPLE_KEY.to_owned(), false).is_err());
-        assert!(SigningKey::new(TUTORIAL_EXAMPLE_KEY.to_owned(), true).is_ok());
+        assert!(SigningKey::new("short".to_owned().into(), false).is_err());
+        assert!(SigningKey::new(TUTORIAL_EXAMPLE_KEY.to_owned().into(), false).is_err());
+        assert!(SigningKey::new(TUTORIAL_EXAMPLE_KEY.to_owned().into(), true).is_ok());
     }
 
     #[test]
     fn a_key_never_shows_in_debug_output() {
-        let key = SigningKey::new("k".repeat(40), false).unwrap();
+        let key = SigningKey::new("k".repeat(40).into(), false).unwrap();
         assert_eq!(format!("{key:?}"), "SigningKey(..)");
     }
 

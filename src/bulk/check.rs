@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 
 use crate::error::{Result, RowCause, RowError};
-use crate::password::{self, Policy, Resolved};
+use crate::password::{self, Policy, Resolved, SecretString};
 use crate::records::{self, FieldValue, IMPORT_FIELDS, RawRecord};
 use crate::users::{self, LookAlike, UserSpec, Warning};
 
 /// The password part of a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Secret {
-    Password(String),
+    Password(SecretString),
     Hash(String),
     Missing,
 }
@@ -213,7 +213,7 @@ fn secret(password: Option<String>, hash: Option<String>, problems: &mut Problem
             if let Err(e) = password::check_policy(&password) {
                 problems.add("password", e.to_string());
             }
-            Secret::Password(password)
+            Secret::Password(password.into())
         }
         (None, Some(hash)) => {
             // Whether the service can identify it is checked once its scheme is known.

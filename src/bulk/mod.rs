@@ -286,3 +286,56 @@ fn location_order(location: &str) -> (String, u64) {
     let (word, number) = location.rsplit_once(' ').unwrap_or((location, "0"));
     (word.to_owned(), number.parse().unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::db::{Access, Location, OpenOptions};
+
+    /// Another writer that deletes a user while the import hashes (between plan and write).
+    struct Racer(PathBuf);
+
+    impl Progress for Racer {
+        fn start(&self, _: usize) {
+            rusqlite::Connection::open(&self.0)
+                .and_then(|c| c.execute("DELETE FROM users WHERE username = 'kept'", []))
+                .unwrap();
+        }
+        fn tick(&self) {}
+        fn finish(&self) {}
+    }
+
+    /// A user gone between the plan and the write is the table changing under the import, not a
+    /// record's fault: the import stops with that error and lists no record.
+    #[test]
+    fn a_user_gone_between_plan_and_write_is_not_a_refused_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.db");
+        let options = OpenOptions {
+            lock_timeout: Duration::from_secs(1),
+        };
+        let mut store = crate::db::open(&Location::file(path.clone()), Access::Init, options)
+            .and_then(|mut store| store.init().map(|_| store))
+            .unwrap();
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute(
+                "INSERT INTO users (username, disabled, hashed_password) VALUES ('kept', 0, 'h')",
+                [],
+            )
+            .unwrap();
+        let options = ImportOptions {
+            on_conflict: OnExisting::Skip,
+            missing_password: MissingPassword::Random,
+            hashing: Hashing::default(),
+            rules: Rules::default(),
+            dry_run: false,
+        };
+        let input = "username,email\nkept,kept@example.com\n".as_bytes();
+        let result = import(&mut *store, input, FileFormat::Csv, options, &Racer(path));
+        assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
+    }
+}

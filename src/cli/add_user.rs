@@ -112,8 +112,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     } else {
         "already exists"
     };
-    args.write
-        .report(unchanged)
-        .emit(ctx.out, &outcome, passwords.generated.as_deref())?;
+    args.write.report(unchanged).emit(
+        ctx.out,
+        &outcome,
+        passwords.generated.as_ref().map(|p| p.as_str()),
+    )?;
     Ok(exit::SUCCESS)
 }

@@ -68,6 +68,9 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             "the users table has no unique index on {column}; the service's model declares one, so duplicates are possible"
         ));
     }
+    if !args.dry_run {
+        ctx.warn_if_others_can_read(&location);
+    }
     Ok(exit::SUCCESS)
 }
 

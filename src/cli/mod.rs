@@ -1,6 +1,7 @@
 //! The command line: global options, one module per subcommand, and the dispatch.
 
 mod add_user;
+mod check;
 mod completions;
 mod delete_user;
 mod disable_user;
@@ -121,6 +122,8 @@ pub enum Command {
     Import(import::Args),
     /// Export users as CSV, JSON or JSON lines (hashes only with --include-hashes)
     Export(export::Args),
+    /// Report what would go wrong for the service: damaged data, unverifiable hashes, look-alikes
+    Check(check::Args),
     /// Print shell completions (bash, zsh, fish, …)
     Completions(completions::Args),
     /// Print the manual page (roff)
@@ -172,14 +175,45 @@ impl Context<'_> {
 
     /// Opens an already resolved location (for commands that also name it in messages).
     pub fn open_at(&self, location: &Location, access: Access) -> Result<Box<dyn Store>, Error> {
-        db::open(
+        let store = db::open(
             location,
             access,
             OpenOptions {
                 lock_timeout: self.global.busy_timeout,
             },
-        )
+        )?;
+        if access == Access::ReadWrite {
+            self.warn_if_others_can_read(location);
+        }
+        Ok(store)
     }
+
+    /// Password hashes are secrets too: a write to a file that others can read is warned about.
+    pub fn warn_if_others_can_read(&self, location: &Location) {
+        if let Some(exposed) = readable_by_others(location) {
+            self.out.warn(exposed);
+        }
+    }
+}
+
+/// Says so when the database file is readable by its group or others.
+fn readable_by_others(location: &Location) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(location.path())
+        .ok()?
+        .permissions()
+        .mode()
+        & 0o777;
+    let who = match (mode & 0o040 != 0, mode & 0o004 != 0) {
+        (true, true) => "its group and others",
+        (true, false) => "its group",
+        (false, true) => "others",
+        (false, false) => return None,
+    };
+    Some(format!(
+        "database {location} is readable by {who} (mode {mode:04o}) and holds password hashes; \
+         restrict it with `chmod 600 {location}`"
+    ))
 }
 
 /// Which database the options name: `--db`, then `--database-url`, then `DATABASE_URL`, then
@@ -223,6 +257,7 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<u8> {
         Command::ShowUser(args) => show_user::run(args, &ctx),
         Command::Import(args) => import::run(args, &ctx),
         Command::Export(args) => export::run(args, &ctx),
+        Command::Check(args) => check::run(args, &ctx),
         Command::Completions(args) => completions::run(args, &ctx),
         Command::Man(args) => man::run(args, &ctx),
     }

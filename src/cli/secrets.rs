@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Kind;
 use crate::error::{Error, Result};
 use crate::password::policy::DEFAULT_MIN_LENGTH;
-use crate::password::{self, HashProfile, MAX_PASSWORD_BYTES, Policy, Resolved};
+use crate::password::{self, HashProfile, MAX_PASSWORD_BYTES, Policy, Resolved, SecretString};
 use crate::users::{Hashing, PasswordSource};
 
 use super::Output;
@@ -89,11 +89,11 @@ impl NewPasswordArgs {
         &self,
         username: &str,
         accept: &dyn Fn(&str) -> Result<()>,
-    ) -> Result<(String, Option<String>)> {
+    ) -> Result<(SecretString, Option<SecretString>)> {
         if self.random_password {
             let min = usize::from(self.policy.min_password_length);
             let length = min.max(password::RANDOM_LENGTH);
-            let password = password::random_password_of(length)?;
+            let password = SecretString::new(password::random_password_of(length)?);
             Ok((password.clone(), Some(password)))
         } else {
             let sources = "--password-stdin, --password-file PATH or --random-password";
@@ -126,7 +126,7 @@ pub struct NewPasswords<'a> {
     args: &'a NewPasswordArgs,
     out: &'a Output,
     /// A generated password, to show once it is stored.
-    pub generated: Option<String>,
+    pub generated: Option<SecretString>,
 }
 
 impl PasswordSource for NewPasswords<'_> {
@@ -135,7 +135,7 @@ impl PasswordSource for NewPasswords<'_> {
         username: &str,
         scheme: &Resolved,
         accept: &dyn Fn(&str) -> Result<()>,
-    ) -> Result<String> {
+    ) -> Result<SecretString> {
         let (password, generated) = self.args.read(username, accept)?;
         self.generated = generated;
         self.args.hash.warn_if_test(self.out);
@@ -198,7 +198,7 @@ impl PasswordArgs {
         prompt: Prompt,
         alternatives: &str,
         accept: &dyn Fn(&str) -> Result<()>,
-    ) -> Result<String> {
+    ) -> Result<SecretString> {
         let password = if self.password_stdin && io::stdin().is_terminal() {
             // NOTE: a person at a terminal typing into --password-stdin would see the password
             // echoed; ask without echo instead.
@@ -243,14 +243,15 @@ impl Secret {
 
 /// The signing key: from `file` when given (one line), else `SECRET_KEY` exactly as the
 /// service reads it.
-pub fn signing_key(file: Option<&Path>) -> Result<String> {
+pub fn signing_key(file: Option<&Path>) -> Result<SecretString> {
     if let Some(path) = file {
         return read_file(path, Secret::Key);
     }
     match std::env::var_os("SECRET_KEY") {
         Some(value) if !value.is_empty() => {
             use std::os::unix::ffi::OsStringExt;
-            String::from_utf8(value.into_vec()).map_err(|_| not_utf8(Secret::Key, "SECRET_KEY"))
+            let bytes = SecretBytes::new(value.into_vec());
+            text(bytes, Secret::Key, "SECRET_KEY")
         }
         _ => Err(Error::Environment(
             "no signing key: set SECRET_KEY (the service's own) or pass --secret-key-file PATH"
@@ -259,7 +260,7 @@ pub fn signing_key(file: Option<&Path>) -> Result<String> {
     }
 }
 
-fn read_file(path: &Path, secret: Secret) -> Result<String> {
+fn read_file(path: &Path, secret: Secret) -> Result<SecretString> {
     let shown = path.display();
     let (unreadable, source) = match secret {
         Secret::Password => ("password file", format!("file {shown}")),
@@ -273,10 +274,12 @@ fn read_file(path: &Path, secret: Secret) -> Result<String> {
 
 /// Reads at most a little more than the longest accepted secret, so an endless stream
 /// (`yes | authctl …`) is refused instead of filling memory.
-fn read_capped(source: impl Read) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+fn read_capped(source: impl Read) -> io::Result<SecretBytes> {
+    const CAP: usize = MAX_PASSWORD_BYTES + 3;
+    // Room for all of it up front: a growing buffer would leave copies behind, unwiped.
+    let mut bytes = SecretBytes::new(Vec::with_capacity(CAP + 1));
     source
-        .take(u64::try_from(MAX_PASSWORD_BYTES).unwrap_or(u64::MAX) + 3)
+        .take(u64::try_from(CAP).unwrap_or(u64::MAX))
         .read_to_end(&mut bytes)?;
     Ok(bytes)
 }
@@ -291,7 +294,7 @@ fn strip_line_end(bytes: &mut Vec<u8>) {
 }
 
 /// The secret in `bytes`: exactly one trailing `\n` or `\r\n` removed, every other byte kept.
-fn one_line(mut bytes: Vec<u8>, secret: Secret, source: &str) -> Result<String> {
+fn one_line(mut bytes: SecretBytes, secret: Secret, source: &str) -> Result<SecretString> {
     let name = secret.name();
     strip_line_end(&mut bytes);
     if bytes.len() > MAX_PASSWORD_BYTES {
@@ -304,7 +307,21 @@ fn one_line(mut bytes: Vec<u8>, secret: Secret, source: &str) -> Result<String> 
             "the {name} from {source} has more than one line; give exactly one line"
         )));
     }
-    String::from_utf8(bytes).map_err(|_| not_utf8(secret, source))
+    text(bytes, secret, source)
+}
+
+/// Bytes of a secret being read: overwritten when dropped, whatever the outcome.
+type SecretBytes = zeroize::Zeroizing<Vec<u8>>;
+
+/// The secret as text, without a copy; invalid UTF-8 is wiped too.
+fn text(mut bytes: SecretBytes, secret: Secret, source: &str) -> Result<SecretString> {
+    if std::str::from_utf8(&bytes).is_err() {
+        return Err(not_utf8(secret, source));
+    }
+    let bytes = std::mem::take(&mut *bytes);
+    String::from_utf8(bytes)
+        .map(SecretString::new)
+        .map_err(|_| not_utf8(secret, source))
 }
 
 fn not_utf8(secret: Secret, source: &str) -> Error {
@@ -324,7 +341,7 @@ fn prompt_on_terminal(
     prompt: Prompt,
     alternatives: &str,
     accept: &dyn Fn(&str) -> Result<()>,
-) -> Result<String> {
+) -> Result<SecretString> {
     // NOTE: rpassword reads /dev/tty, but a prompt only makes sense when a person is at the
     // keyboard: with stdin redirected (scripts, CI) we refuse at once rather than hang.
     if !io::stdin().is_terminal() {
@@ -334,6 +351,7 @@ fn prompt_on_terminal(
     }
     let ask = |text: &str| {
         rpassword::prompt_password(text)
+            .map(SecretString::new)
             .map_err(|e| Error::Environment(format!("cannot prompt for the password: {e}")))
     };
     if prompt == Prompt::Existing {
@@ -344,7 +362,7 @@ fn prompt_on_terminal(
     loop {
         let first = ask(&format!("{refused}Password for {username}: "))?;
         let second = ask(&format!("Retype the password for {username}: "))?;
-        let checked = if first == second {
+        let checked = if *first == *second {
             accept(&first)
         } else {
             Err(Error::invalid("the two passwords do not match"))
@@ -366,7 +384,9 @@ mod tests {
 
     #[test]
     fn exactly_one_trailing_newline_is_removed() {
-        let line = |bytes: &[u8]| one_line(bytes.to_vec(), Secret::Password, "x");
+        let line = |bytes: &[u8]| {
+            one_line(bytes.to_vec().into(), Secret::Password, "x").map(|s| s.as_str().to_owned())
+        };
         assert_eq!(line(b"pw\n").unwrap(), "pw");
         assert_eq!(line(b"pw\r\n").unwrap(), "pw");
         assert_eq!(line(b"pw").unwrap(), "pw");

@@ -44,7 +44,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     args.write.report("already has this password").emit(
         ctx.out,
         &outcome,
-        passwords.generated.as_deref(),
+        passwords.generated.as_ref().map(|p| p.as_str()),
     )?;
     Ok(exit::SUCCESS)
 }

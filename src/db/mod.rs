@@ -234,6 +234,17 @@ pub enum InitReport {
     Compatible { missing_unique_indexes: Vec<String> },
 }
 
+/// What the engine itself can tell of the database's health, for `check`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Health {
+    /// The engine's own consistency check: empty when sound (SQLite's `integrity_check`).
+    pub integrity_errors: Vec<String>,
+    /// Unique indexes the service's model declares but the table lacks.
+    pub missing_unique_indexes: Vec<String>,
+    /// Users whose `disabled` is NULL (the service reads it as "active").
+    pub null_disabled: Vec<String>,
+}
+
 /// Look-ups shared by a store and its write transaction.
 pub trait Lookup {
     /// The user with exactly this username (case-sensitive, byte-exact, as the service matches).
@@ -276,6 +287,9 @@ pub trait Store: Lookup {
     /// are one write transaction, so two `init-db` at once (or one beside the service's
     /// `create_all`) end with one table, never an error or a half-made schema.
     fn init(&mut self) -> Result<InitReport>;
+
+    /// The engine's view of the database's health; reads only.
+    fn health(&mut self) -> Result<Health>;
 
     /// Calls `each` for every user matching `filter`, in id order, without loading them all;
     /// stops at the first error `each` returns.

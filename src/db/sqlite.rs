@@ -10,8 +10,8 @@ use rusqlite::types::{Type, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
 use super::{
-    Access, InitReport, Lookup, NewUser, OpenOptions, StatusFilter, Store, StoredUser, Transaction,
-    User, UserRef, WriteTx,
+    Access, Health, InitReport, Lookup, NewUser, OpenOptions, StatusFilter, Store, StoredUser,
+    Transaction, User, UserRef, WriteTx,
 };
 use crate::error::{Error, Result};
 use crate::password::{HashCensus, MAX_BCRYPT_COST};
@@ -63,6 +63,15 @@ impl Errors {
     /// Turns a SQLite failure into the domain's error class.
     fn classify(&self, e: rusqlite::Error) -> Error {
         let code = e.sqlite_error_code();
+        if let rusqlite::Error::SqliteFailure(failure, _) = &e
+            && failure.extended_code == rusqlite::ffi::SQLITE_READONLY_DIRECTORY
+        {
+            return unusable(
+                &self.location,
+                "its directory is not writable, so SQLite cannot create its journal there; \
+                 nothing was written",
+            );
+        }
         match code {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy {
                 location: self.location.clone(),
@@ -122,6 +131,17 @@ impl SqliteStore {
         if access.needs_table() {
             let columns = table_columns(&conn).map_err(|e| errors.classify(e))?;
             check_columns(&errors.location, &columns)?;
+        }
+        // SQLite opens a file this user cannot write read-only, and says so only at the first
+        // write: refuse now, before anyone types a password.
+        let read_only = conn
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(|e| errors.classify(e))?;
+        if read_only && access != Access::ReadOnly {
+            return Err(unusable(
+                &errors.location,
+                "is read-only; nothing was written",
+            ));
         }
         Ok(SqliteStore {
             conn,
@@ -442,7 +462,33 @@ impl Lookup for SqliteTx<'_> {
     }
 }
 
+/// At most this many lines of `integrity_check`: a badly damaged file can report thousands.
+const MAX_INTEGRITY_ERRORS: usize = 20;
+
+fn health(conn: &Connection) -> rusqlite::Result<Health> {
+    let mut integrity = conn.prepare(&format!("PRAGMA integrity_check({MAX_INTEGRITY_ERRORS})"))?;
+    let integrity_errors = integrity
+        .query_map([], |row| row.get::<_, String>(0))?
+        // Skips "ok" and the "*** in database main ***" heading.
+        .filter(|line| !matches!(line, Ok(ok) if ok == "ok" || ok.starts_with("***")))
+        .collect::<rusqlite::Result<_>>()?;
+    let mut nulls =
+        conn.prepare("SELECT username FROM users WHERE disabled IS NULL ORDER BY id")?;
+    let null_disabled = nulls
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Health {
+        integrity_errors,
+        missing_unique_indexes: missing_unique_indexes(conn)?,
+        null_disabled,
+    })
+}
+
 impl Store for SqliteStore {
+    fn health(&mut self) -> Result<Health> {
+        health(&self.conn).map_err(|e| self.errors.classify(e))
+    }
+
     fn init(&mut self) -> Result<InitReport> {
         let database_created = self.database_created;
         let errors = &self.errors;

@@ -7,6 +7,9 @@ pub mod policy;
 mod scheme;
 
 pub use policy::{Policy, Weakness};
+
+/// A password or key held by authctl: its bytes are overwritten when it is dropped.
+pub type SecretString = zeroize::Zeroizing<String>;
 pub use scheme::{
     BCRYPT_DEFAULT_COST, BCRYPT_TEST_COST, Detection, HashCensus, Hasher, Resolved, Scheme,
     SchemeChoice, StoredHashProblem, detect,

@@ -22,7 +22,7 @@ use crate::db::{Lookup, StatusFilter, Store, StoredUser, User, UserRef, WriteTx}
 use crate::error::{Error, Result};
 use crate::password::{
     self, HashInfo, HashProfile, Hasher, Policy, ProfileMatch, Resolved, Scheme, SchemeChoice,
-    StoredHashProblem, Weakness,
+    SecretString, StoredHashProblem, Weakness,
 };
 use crate::token::{self, SigningKey, Token};
 
@@ -200,7 +200,7 @@ pub trait PasswordSource {
         username: &str,
         scheme: &Resolved,
         accept: &dyn Fn(&str) -> Result<()>,
-    ) -> Result<String>;
+    ) -> Result<SecretString>;
 }
 
 /// The options of [`add`].
@@ -429,7 +429,7 @@ pub fn verify_login(
     store: &mut dyn Store,
     scheme: SchemeChoice,
     username: &str,
-    password: &mut dyn FnMut(&Resolved) -> Result<String>,
+    password: &mut dyn FnMut(&Resolved) -> Result<SecretString>,
 ) -> Result<(Login, Resolved)> {
     let resolved = resolve_scheme(scheme, store)?;
     let password = &password(&resolved)?;
@@ -552,8 +552,8 @@ mod tests {
                 _: &str,
                 _: &Resolved,
                 accept: &dyn Fn(&str) -> Result<()>,
-            ) -> Result<String> {
-                accept("right password").map(|()| "right password".to_owned())
+            ) -> Result<SecretString> {
+                accept("right password").map(|()| "right password".to_owned().into())
             }
         }
         let spec = UserSpec::new(username.to_owned(), None, None, Some(disabled)).unwrap();
@@ -586,7 +586,7 @@ mod tests {
         for (username, password, expected) in cases {
             let ((login, _), runs) = counted::verifications(|| {
                 verify_login(&mut *store, SchemeChoice::default(), username, &mut |_| {
-                    Ok(password.to_owned())
+                    Ok(password.to_owned().into())
                 })
                 .unwrap()
             });

@@ -206,6 +206,22 @@ fn missing_passwords_are_refused_unless_told_what_to_do() {
     .code(0);
     env.run(&["list-users", "--disabled", "--format", "csv"], "")
         .stdout("id,username,email,full_name,disabled\n2,locked,,,true\n");
+    // An existing user's record without a password updates the other fields and keeps the
+    // password: the random one is for new users only.
+    env.add_user("kept", "pw-for-tests");
+    let hash = env.hash_of("kept");
+    import(
+        &env,
+        "u.csv",
+        "username,email\nkept,kept@example.com\n",
+        &["--missing-password", "random", "--on-conflict", "update"],
+    )
+    .code(0);
+    assert_eq!(env.hash_of("kept"), hash);
+    env.run(&["list-users", "--format", "csv"], "")
+        .stdout(predicates::str::contains(
+            "3,kept,kept@example.com,,false\n",
+        ));
 }
 
 #[test]

@@ -64,6 +64,7 @@ fn warns_when_the_service_table_lacks_a_unique_index() {
         "CREATE UNIQUE INDEX ix_users_email",
         "CREATE INDEX ix_users_email",
     ));
+    env.chmod(0o600);
     env.cmd().arg("init-db").assert().code(0).stderr(format!(
         "database {} has a users table the service made; it is compatible and was left unchanged\n\
          warning: the users table has no unique index on email; the service's model declares one, so duplicates are possible\n",
@@ -75,10 +76,14 @@ fn warns_when_the_service_table_lacks_a_unique_index() {
 fn creates_the_table_in_an_existing_database_of_the_service() {
     let env = TestEnv::empty();
     env.insert_raw("CREATE TABLE items (id INTEGER PRIMARY KEY, title VARCHAR);");
+    // The service made the file with the umask's mode: the hashes about to go in are exposed.
+    let db = env.db.display();
     env.cmd().arg("init-db").assert().code(0).stderr(format!(
-        "created table users in database {}\n",
-        env.db.display()
+        "created table users in database {db}\n\
+         warning: database {db} is readable by its group and others (mode 0644) and holds \
+         password hashes; restrict it with `chmod 600 {db}`\n"
     ));
+    env.chmod(0o600);
     env.add_user("alice", "pw-for-tests");
 }
 

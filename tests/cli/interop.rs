@@ -86,10 +86,14 @@ fn authctl_uses_a_database_made_by_create_all() {
     let service = Service::start(env.dir(), "sqlite:///./users.db", KEY);
     assert!(env.db.exists(), "the service did not create its database");
     let schema = env.schema();
+    // The service made the file with the umask's mode, which authctl points out.
+    let db = env.db.display();
     env.cmd().arg("init-db").assert().code(0).stderr(format!(
-        "database {} has a users table the service made; it is compatible and was left unchanged\n",
-        env.db.display()
+        "database {db} has a users table the service made; it is compatible and was left unchanged\n\
+         warning: database {db} is readable by its group and others (mode 0644) and holds \
+         password hashes; restrict it with `chmod 600 {db}`\n"
     ));
+    env.chmod(0o600);
     env.run(
         &[
             "add-user",

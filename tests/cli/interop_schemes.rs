@@ -86,6 +86,8 @@ fn assert_agree(
 fn passlib_service_accepts_what_authctl_writes_beside_the_blog_row() {
     let env = TestEnv::empty();
     let service = Service::start_app(App::Passlib, env.dir(), "sqlite:///./users.db", KEY);
+    // As an operator told by authctl's warning would (the service made it with the umask's mode).
+    env.chmod(0o600);
     env.insert_raw(&format!(
         "INSERT INTO users VALUES (1, 'johndoe', 'johndoe@example.com', 'John Doe', false, '{BCRYPT_SWORDFISH}');"
     ));

@@ -429,3 +429,47 @@ fn a_hash_the_service_cannot_verify_is_a_json_error_with_exit_9() {
     );
     assert!(body.message.contains("cannot identify"), "{}", body.message);
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckReport {
+    database: String,
+    users: u64,
+    hash_scheme: String,
+    problems: usize,
+    warnings: usize,
+    findings: Vec<CheckFinding>,
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct CheckFinding {
+    severity: String,
+    code: String,
+    username: Option<String>,
+    message: String,
+}
+
+#[test]
+fn check_reports_one_object_with_every_finding() {
+    let env = TestEnv::service_table();
+    env.insert_raw(
+        "INSERT INTO users (username, disabled, hashed_password) VALUES ('alice', 0, 'x');",
+    );
+    let assert = env.run(&["check", "--format", "json"], "").code(1);
+    let report: CheckReport = serde_json::from_str(&support::stdout(&assert)).unwrap();
+    assert_eq!(report.database, env.db.display().to_string());
+    assert_eq!((report.users, report.problems, report.warnings), (1, 1, 0));
+    assert_eq!(report.hash_scheme, "argon2");
+    assert_eq!(
+        report.findings,
+        [CheckFinding {
+            severity: "problem".into(),
+            code: "unverifiable_hash".into(),
+            username: Some("alice".into()),
+            message: "the stored password hash is not an argon2 or bcrypt hash (the service \
+                      cannot identify it and answers 500)"
+                .into(),
+        }]
+    );
+}

@@ -6,6 +6,8 @@ mod support;
 
 /// `add-user`: password sources, stored row, conflicts, validation.
 mod add_user;
+/// `check`.
+mod check;
 /// Database selection, locking, unusable files, usage errors.
 mod database;
 /// `delete-user`.
@@ -16,6 +18,8 @@ mod disable_user;
 mod docs;
 /// `export`.
 mod export;
+/// kill -9, a full disk, read-only files and directories, damaged files.
+mod faults;
 /// `import`.
 mod import;
 /// `init-db`.
@@ -33,6 +37,8 @@ mod list_users;
 /// What authctl refuses though the service would take it: invisible characters, look-alike
 /// usernames, weak passwords.
 mod policy;
+/// Canary secrets, file permissions.
+mod secrets;
 /// `set-password`.
 mod set_password;
 /// `show-user`.

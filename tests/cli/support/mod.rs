@@ -67,6 +67,16 @@ impl TestEnv {
         TestEnv { dir, db }
     }
 
+    /// No database yet, in a new folder under `parent` (another filesystem).
+    pub fn empty_in(parent: &Path) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("authctl-")
+            .tempdir_in(parent)
+            .unwrap();
+        let db = dir.path().join("users.db");
+        TestEnv { dir, db }
+    }
+
     /// A database made by `authctl init-db`.
     pub fn init() -> Self {
         let env = Self::empty();
@@ -81,7 +91,14 @@ impl TestEnv {
             .unwrap()
             .execute_batch(SERVICE_DDL)
             .unwrap();
+        env.chmod(0o600);
         env
+    }
+
+    /// Sets the database file's mode.
+    pub fn chmod(&self, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&self.db, std::fs::Permissions::from_mode(mode)).unwrap();
     }
 
     pub fn dir(&self) -> &Path {
@@ -90,6 +107,17 @@ impl TestEnv {
 
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// [`TestEnv::bare`] as a plain process, for tests that spawn, watch and kill it.
+    pub fn bare_std(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(bin());
+        cmd.current_dir(self.dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("SECRET_KEY")
+            .env_remove("AUTHCTL_HASH_SCHEME")
+            .env_remove("RUST_BACKTRACE");
+        cmd
     }
 
     /// The binary, run in the temp dir, with a clean environment and no database option.
@@ -178,6 +206,31 @@ impl TestEnv {
     /// Inserts a row directly, as an operator with the sqlite3 shell would.
     pub fn insert_raw(&self, sql: &str) {
         self.sql().execute_batch(sql).unwrap();
+    }
+
+    /// Damages the file as a bad disk or a careless tool can: one byte of the last entry of
+    /// index `index` (a one-row table's: it ends the page) changed. SQLite reads the table on;
+    /// its integrity_check finds the row missing from the index.
+    pub fn damage_index(&self, index: &str) {
+        let (root, page_size): (i64, i64) = {
+            let conn = self.sql();
+            let root = conn
+                .query_row(
+                    "SELECT rootpage FROM sqlite_master WHERE name = ?1",
+                    [index],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            (
+                root,
+                conn.query_row("PRAGMA page_size", [], |r| r.get(0))
+                    .unwrap(),
+            )
+        };
+        let mut bytes = std::fs::read(&self.db).unwrap();
+        let last = usize::try_from(root * page_size - 1).unwrap();
+        bytes[last] ^= 0x01;
+        std::fs::write(&self.db, bytes).unwrap();
     }
 
     pub fn sql(&self) -> Connection {

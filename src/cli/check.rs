@@ -1,0 +1,138 @@
+//! `authctl check`: a read-only health report of the database, for people and for CI.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::check::{self, Finding, Report, Severity};
+use crate::db::Access;
+use crate::exit;
+
+use super::Context;
+use super::format::{Format, FormatArgs};
+use super::hash_scheme::SchemeArgs;
+use super::output;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Reads the database and changes nothing. Problems are what the service fails on: a damaged file
+(SQLite's integrity_check), a stored hash it cannot verify (malformed, absurd parameters, a kind
+its hash scheme cannot identify, none at all). Warnings are what works but should not stay:
+usernames that look alike (case, Unicode confusables), names with invisible characters, test-
+profile hashes among real ones, hashes the service will rehash at the next login, NULL or text
+values in disabled, missing unique indexes, a database file others can read.
+
+One line per finding on stdout (severity, user, message, [code]), a summary on stderr. Exit 0
+when there is no problem (and, with --strict, no warning), 1 otherwise.
+
+Examples:
+  authctl check
+  authctl check --strict --format json | jq '.findings[] | select(.severity == \"problem\")'")]
+pub struct Args {
+    /// Exit 1 on warnings too, not only on problems (for CI)
+    #[arg(long = "strict")]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub output: FormatArgs,
+
+    #[command(flatten)]
+    pub scheme: SchemeArgs,
+}
+
+#[derive(Serialize)]
+struct CheckRecord<'a> {
+    database: String,
+    users: u64,
+    hash_scheme: &'static str,
+    problems: usize,
+    warnings: usize,
+    findings: Vec<FindingRecord<'a>>,
+}
+
+#[derive(Serialize)]
+struct FindingRecord<'a> {
+    severity: &'static str,
+    code: &'static str,
+    /// Null for findings about the database or the table.
+    username: Option<&'a str>,
+    message: &'a str,
+}
+
+pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
+    let location = ctx.location()?;
+    let mut store = ctx.open_at(&location, Access::ReadOnly)?;
+    let mut report = check::check(&mut *store, args.scheme.choice())?;
+    if let Some(exposed) = super::readable_by_others(&location) {
+        report.add(Finding {
+            severity: Severity::Warning,
+            code: "file_mode",
+            username: None,
+            message: exposed,
+        });
+    }
+    let (problems, warnings) = (
+        report.count(Severity::Problem),
+        report.count(Severity::Warning),
+    );
+    match args.output.format {
+        Format::Json => output::write_json(
+            &mut ctx.out.stdout(),
+            &CheckRecord {
+                database: location.to_string(),
+                users: report.users,
+                hash_scheme: report.scheme.scheme.name(),
+                problems,
+                warnings,
+                findings: report.findings.iter().map(record).collect(),
+            },
+        )?,
+        Format::Text => {
+            write_lines(&mut ctx.out.stdout(), &report)?;
+            ctx.out.status(summary(&report, &location.to_string()));
+        }
+    }
+    let clean = problems == 0 && (warnings == 0 || !args.strict);
+    Ok(if clean { exit::SUCCESS } else { exit::REJECTED })
+}
+
+fn record(finding: &Finding) -> FindingRecord<'_> {
+    FindingRecord {
+        severity: finding.severity.name(),
+        code: finding.code,
+        username: finding.username.as_deref(),
+        message: &finding.message,
+    }
+}
+
+/// `warning: user 'Bob': looks like user 'bob': they differ only in case [look_alike]`
+fn write_lines(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    for finding in &report.findings {
+        let user = finding
+            .username
+            .as_ref()
+            .map_or_else(String::new, |name| format!("user '{name}': "));
+        let (severity, message, code) = (finding.severity.name(), &finding.message, finding.code);
+        writeln!(out, "{severity}: {user}{message} [{code}]")?;
+    }
+    out.flush()
+}
+
+fn summary(report: &Report, database: &str) -> String {
+    let count = |n: usize, word: &str| match n {
+        1 => format!("1 {word}"),
+        n => format!("{n} {word}s"),
+    };
+    let found = match (
+        report.count(Severity::Problem),
+        report.count(Severity::Warning),
+    ) {
+        (0, 0) => "nothing to report".to_owned(),
+        (p, w) => format!("{}, {}", count(p, "problem"), count(w, "warning")),
+    };
+    format!(
+        "checked {} in database {database} (hash scheme {}): {found}",
+        count(usize::try_from(report.users).unwrap_or(usize::MAX), "user"),
+        report.scheme.scheme.name()
+    )
+}

@@ -1,0 +1,104 @@
+//! `check`: a read-only report of what would go wrong, exact lines, exit codes.
+
+use crate::support::{ARGON2_SECRET, TestEnv};
+
+#[test]
+fn a_sound_database_reports_nothing_and_exits_0() {
+    let env = TestEnv::init();
+    env.add_user("alice", "pw-for-tests");
+    env.add_user("bob", "pw-for-tests");
+    env.run(&["check"], "").code(0).stdout("").stderr(format!(
+        "checked 2 users in database {} (hash scheme argon2): nothing to report\n",
+        env.db.display()
+    ));
+}
+
+#[test]
+fn problems_and_warnings_are_listed_one_per_line_and_nothing_changes() {
+    let env = TestEnv::service_table();
+    env.insert_raw(&format!(
+        "INSERT INTO users (username, email, disabled, hashed_password) VALUES \
+         ('alice', NULL, 0, '{ARGON2_SECRET}'), \
+         ('Alice', NULL, 0, '{ARGON2_SECRET}'), \
+         ('carol', NULL, NULL, 'not a hash'), \
+         ('dan', NULL, 'yes', NULL), \
+         ('ev\u{202e}e', NULL, 0, '{ARGON2_SECRET}'), \
+         ('fixture', NULL, 0, '$argon2id$v=19$m=8,t=1,p=1$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc'), \
+         ('old', NULL, 0, '$argon2id$v=19$m=19456,t=2,p=1$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc');"
+    ));
+    let before = (env.schema(), env.dump());
+    env.run(&["check"], "")
+        .code(1)
+        .stdout(
+            "problem: user 'carol': the stored password hash is not an argon2 or bcrypt hash \
+             (the service cannot identify it and answers 500) [unverifiable_hash]\n\
+             problem: user 'dan': the stored password hash is empty (the service cannot verify \
+             it and answers 500) [no_hash]\n\
+             warning: user 'carol': disabled is NULL, which the service reads as active; set it \
+             with disable-user or enable-user [odd_disabled]\n\
+             warning: user 'Alice': looks like user 'alice': they differ only in case [look_alike]\n\
+             warning: user 'dan': disabled holds text 'yes', which the service reads as disabled; \
+             rewrite it with disable-user or enable-user [odd_disabled]\n\
+             warning: user 'ev\u{202e}e': username \"ev\\u{202e}e\" contains U+202E, an invisible \
+             formatting character (bidirectional control or zero-width) [name]\n\
+             warning: user 'old': the service will rehash this argon2id v=19 m=19456 t=2 p=1 \
+             (16-byte salt, 32-byte tag) at the next login (not its current parameters) [rehash]\n\
+             warning: user 'fixture': test-profile hash (cheap to brute-force) in a table of \
+             real ones; give the user a new password with set-password [test_profile_hash]\n",
+        )
+        .stderr(format!(
+            "checked 7 users in database {} (hash scheme argon2): 2 problems, 6 warnings\n",
+            env.db.display()
+        ));
+    assert_eq!((env.schema(), env.dump()), before);
+}
+
+#[test]
+fn warnings_alone_fail_only_with_strict() {
+    let env = TestEnv::init();
+    env.add_user("alice", "pw-for-tests");
+    env.add_user_with("Alice", &["--allow-look-alike"], "pw-for-tests");
+    env.run(&["check", "-q"], "")
+        .code(0)
+        .stdout("warning: user 'Alice': looks like user 'alice': they differ only in case [look_alike]\n")
+        .stderr("");
+    env.run(&["check", "--strict", "-q"], "").code(1);
+    // A fixture table of nothing but test-profile hashes is said once, not per user.
+    let fixtures = TestEnv::init();
+    fixtures
+        .run(
+            &["import", "-", "--hash-profile", "test", "-q"],
+            "username,password\nci1,pw-for-tests\nci2,pw-for-tests\n",
+        )
+        .code(0);
+    fixtures.run(&["check", "-q"], "").code(0).stdout(
+        "warning: all 2 stored hashes are test-profile (cheap to brute-force): fine for a \
+             test fixture, never for real accounts [test_profile_hash]\n",
+    );
+}
+
+#[test]
+fn a_damaged_file_and_a_file_others_can_read_are_reported() {
+    let env = TestEnv::init();
+    env.add_user("alice", "pw-for-tests");
+    env.damage_index("ix_users_full_name");
+    env.chmod(0o644);
+    let db = env.db.display();
+    env.run(&["check", "-q"], "").code(1).stdout(format!(
+        "problem: the database is damaged: row 1 missing from index ix_users_full_name \
+             [integrity]\n\
+             warning: database {db} is readable by its group and others (mode 0644) and holds \
+             password hashes; restrict it with `chmod 600 {db}` [file_mode]\n"
+    ));
+}
+
+#[test]
+fn an_unusable_database_is_an_error_not_a_report() {
+    let env = TestEnv::empty();
+    env.run(&["check"], "").code(7).stdout("");
+    std::fs::write(&env.db, "not a database at all, just text\n").unwrap();
+    env.run(&["check"], "").code(7).stdout("").stderr(format!(
+        "error: database {}: is not a SQLite database\n",
+        env.db.display()
+    ));
+}
