@@ -86,8 +86,7 @@ pub fn check(store: &mut dyn Store, scheme: SchemeChoice) -> Result<Report> {
         let user = &stored.user;
         if let Some(odd) = &user.odd_disabled {
             let message = format!(
-                "disabled holds {odd}, which the service reads as {}; rewrite it with \
-                 disable-user or enable-user",
+                "disabled holds {odd}, which the service reads as {}",
                 if user.disabled { "disabled" } else { "active" }
             );
             findings.push(finding(
@@ -127,9 +126,7 @@ fn health_findings(health: Health, findings: &mut Vec<Finding>) {
         ));
     }
     for username in health.null_disabled {
-        let message = "disabled is NULL, which the service reads as active; set it with \
-                       disable-user or enable-user"
-            .to_owned();
+        let message = "disabled is NULL, which the service reads as active".to_owned();
         findings.push(finding(
             Severity::Warning,
             "odd_disabled",
@@ -194,22 +191,19 @@ impl TableFindings {
                 findings.push(finding(Severity::Problem, code, Some(username), message));
             }
         }
-        let key = users::look_alike_key(username);
-        match self.keys.get(&key) {
-            Some(first) => {
-                if let Some(found) = LookAlike::of(username, first) {
-                    let message = format!("looks like user '{first}': {}", found.why());
-                    findings.push(finding(
-                        Severity::Warning,
-                        "look_alike",
-                        Some(username),
-                        message,
-                    ));
-                }
-            }
-            None => {
-                self.keys.insert(key, username.to_owned());
-            }
+        let keys = users::look_alike_keys(username);
+        let first = keys.iter().find_map(|key| self.keys.get(key));
+        if let Some(found) = first.and_then(|first| LookAlike::of(username, first)) {
+            let message = format!("looks like user '{}': {}", found.existing, found.why());
+            findings.push(finding(
+                Severity::Warning,
+                "look_alike",
+                Some(username),
+                message,
+            ));
+        }
+        for key in keys {
+            self.keys.entry(key).or_insert_with(|| username.to_owned());
         }
     }
 
@@ -252,9 +246,8 @@ impl TableFindings {
             return;
         }
         for username in tests {
-            let message = "test-profile hash (cheap to brute-force) in a table of real ones; \
-                           give the user a new password with set-password"
-                .to_owned();
+            let message =
+                "test-profile hash (cheap to brute-force) in a table of real ones".to_owned();
             findings.push(finding(
                 Severity::Warning,
                 "test_profile_hash",

@@ -220,6 +220,15 @@ fn read_csv(input: impl Read) -> Result<(Vec<RawRecord>, Vec<RowError>)> {
         .iter()
         .map(|h| h.trim().to_owned())
         .collect();
+    // Without a username column the first line is data, not a header, and may hold a password:
+    // refuse the file without quoting it.
+    if !headers.iter().any(|h| h == "username") {
+        return Err(Error::invalid(format!(
+            "line 1 of the CSV input is not a header with a username column; the first line names \
+             the fields ({})",
+            IMPORT_FIELDS.join(", ")
+        )));
+    }
     // An unknown column is reported once, at the header, not on every line.
     for header in headers
         .iter()

@@ -36,24 +36,14 @@ struct Problems<'a> {
 
 impl Problems<'_> {
     fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.add_with(field, message, RowCause::Value);
-    }
-
-    fn add_with(&mut self, field: &str, message: impl Into<String>, cause: RowCause) {
-        self.errors.push(RowError {
-            cause,
-            ..RowError::new(self.location, Some(field), message)
-        });
+        self.errors
+            .push(RowError::new(self.location, Some(field), message));
         self.found = true;
     }
 }
 
 /// Checks one record; every problem of it is pushed to `errors`.
-pub(super) fn check_record(
-    raw: RawRecord,
-    policy: Policy,
-    errors: &mut Vec<RowError>,
-) -> Option<Row> {
+pub(super) fn check_record(raw: RawRecord, errors: &mut Vec<RowError>) -> Option<Row> {
     let location = raw.location;
     let mut problems = Problems {
         location: &location,
@@ -87,12 +77,6 @@ pub(super) fn check_record(
         &mut problems,
     );
     let secret = secret(password, hashed_password, &mut problems);
-    let warnings = match &secret {
-        Secret::Password(password) => {
-            judge_policy(password, &username, email.as_deref(), policy, &mut problems)
-        }
-        _ => Vec::new(),
-    };
     if problems.found {
         return None;
     }
@@ -107,31 +91,34 @@ pub(super) fn check_record(
         location,
         spec,
         secret,
-        warnings,
+        warnings: Vec::new(),
     })
 }
 
-/// The password policy on one record's password: a problem when enforced, else warnings.
-fn judge_policy(
-    password: &str,
-    username: &str,
-    email: Option<&str>,
-    policy: Policy,
-    problems: &mut Problems,
-) -> Vec<Warning> {
-    let mut warnings = Vec::new();
-    if let Some(weakness) = policy.weakness(password, username, email) {
+/// The password policy on the password of a record that will set one: a problem when enforced,
+/// else warnings on the row.
+pub(super) fn judge_policy(row: &mut Row, policy: Policy, errors: &mut Vec<RowError>) {
+    let Secret::Password(password) = &row.secret else {
+        return;
+    };
+    let email = row.spec.email.clone().flatten();
+    if let Some(weakness) = policy.weakness(password, &row.spec.username, email.as_deref()) {
         if policy.enforce {
-            let message = format!("too weak: {weakness}");
-            problems.add_with("password", message, RowCause::WeakPassword);
+            errors.push(RowError {
+                cause: RowCause::WeakPassword,
+                ..RowError::new(
+                    &*row.location,
+                    Some("password"),
+                    format!("too weak: {weakness}"),
+                )
+            });
         } else {
-            warnings.push(Warning::WeakPassword(weakness));
+            row.warnings.push(Warning::WeakPassword(weakness));
         }
     }
     if !password::policy::is_nfc(password) {
-        warnings.push(Warning::NotNfc);
+        row.warnings.push(Warning::NotNfc);
     }
-    warnings
 }
 
 /// The fields a record may have, by name; the others are problems.
@@ -226,40 +213,42 @@ fn secret(password: Option<String>, hash: Option<String>, problems: &mut Problem
     }
 }
 
-/// A username or email twice in the input is refused at its second place, and so is a username
-/// that looks like an earlier one unless `allow_look_alike` (then it is a warning).
-pub(super) fn check_duplicates(
-    rows: &mut [Row],
-    allow_look_alike: bool,
-    errors: &mut Vec<RowError>,
-) {
-    let mut keys: HashMap<String, usize> = HashMap::new();
-    for i in 0..rows.len() {
-        let first = *keys
-            .entry(users::look_alike_key(&rows[i].spec.username))
-            .or_insert(i);
-        let Some(found) = LookAlike::of(&rows[i].spec.username, &rows[first].spec.username) else {
+/// A new username that looks like an earlier new one of the input is refused at its place, unless
+/// `allow` (then it is a warning). `new` holds only the records that create a user.
+pub(super) fn check_look_alikes(mut new: Vec<&mut Row>, allow: bool, errors: &mut Vec<RowError>) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for i in 0..new.len() {
+        let keys = users::look_alike_keys(&new[i].spec.username);
+        let first = keys.iter().find_map(|key| seen.get(key).copied());
+        for key in keys {
+            seen.entry(key).or_insert(i);
+        }
+        let Some(found) =
+            first.and_then(|f| LookAlike::of(&new[i].spec.username, &new[f].spec.username))
+        else {
             continue;
         };
-        if allow_look_alike {
-            rows[i].warnings.push(Warning::LookAlike(found));
-        } else {
-            let message = format!(
-                "'{}' looks like '{}' at {}: {}",
-                found.username,
-                found.existing,
-                rows[first].location,
-                found.why()
-            );
-            errors.push(RowError {
-                cause: RowCause::LookAlike,
-                ..RowError::new(&*rows[i].location, Some("username"), message)
-            });
+        if allow {
+            new[i].warnings.push(Warning::LookAlike(found));
+            continue;
         }
+        let (place, why) = (&new[first.unwrap_or(i)].location, found.why());
+        let message = format!(
+            "'{}' looks like '{}' at {place}: {why}",
+            found.username, found.existing
+        );
+        errors.push(RowError {
+            cause: RowCause::LookAlike,
+            ..RowError::new(&*new[i].location, Some("username"), message)
+        });
     }
+}
+
+/// A username or email twice in the input is refused at its second place.
+pub(super) fn check_duplicates(rows: &[Row], errors: &mut Vec<RowError>) {
     let mut usernames: HashMap<&str, &str> = HashMap::new();
     let mut emails: HashMap<&str, &str> = HashMap::new();
-    for row in &*rows {
+    for row in rows {
         if let Some(first) = usernames.insert(&row.spec.username, &row.location) {
             errors.push(RowError::new(
                 &*row.location,

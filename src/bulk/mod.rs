@@ -63,6 +63,33 @@ struct Planned {
     change: PasswordChange,
 }
 
+/// The records of an input, read and checked on their own, before any database is looked at.
+pub struct CheckedInput {
+    rows: Vec<Row>,
+    errors: Vec<RowError>,
+}
+
+impl CheckedInput {
+    /// How many records passed.
+    pub fn passed(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Every problem found, with its place.
+    pub fn problems(&self) -> &[RowError] {
+        &self.errors
+    }
+}
+
+/// Reads every record and checks each alone and against the others (fields, names, emails,
+/// duplicates): the first stage of an import, and the one that parses outside input.
+pub fn check_input(input: impl Read, format: FileFormat) -> Result<CheckedInput> {
+    let (raw, mut errors) = records::read(input, format)?;
+    let rows = check_all(raw, &mut errors);
+    check::check_duplicates(&rows, &mut errors);
+    Ok(CheckedInput { rows, errors })
+}
+
 /// Reads, checks, hashes and writes; nothing is written unless every record is good.
 pub fn import(
     store: &mut dyn Store,
@@ -71,12 +98,13 @@ pub fn import(
     options: ImportOptions,
     progress: &dyn Progress,
 ) -> Result<Summary> {
-    let (raw, mut errors) = records::read(input, format)?;
-    let mut rows = check_all(raw, options.rules.policy, &mut errors);
-    check::check_duplicates(&mut rows, options.rules.allow_look_alike, &mut errors);
+    let CheckedInput { rows, mut errors } = check_input(input, format)?;
     let resolved = resolve_scheme(store, &rows, options.hashing.scheme)?;
     check::check_against_scheme(&rows, &resolved, &mut errors);
     let mut planned = plan_all(store, rows, options, &mut errors)?;
+    let new = planned.iter_mut().filter(|p| p.plan.existing.is_none());
+    let new_rows = new.map(|p| &mut p.row).collect();
+    check::check_look_alikes(new_rows, options.rules.allow_look_alike, &mut errors);
     if !errors.is_empty() {
         errors.sort_by_key(|e| location_order(&e.location));
         return Err(Error::Rows(errors));
@@ -90,17 +118,13 @@ pub fn import(
 }
 
 /// Checks every record on every core; the problems keep the records' order.
-fn check_all(
-    raw: Vec<records::RawRecord>,
-    policy: password::Policy,
-    errors: &mut Vec<RowError>,
-) -> Vec<Row> {
+fn check_all(raw: Vec<records::RawRecord>, errors: &mut Vec<RowError>) -> Vec<Row> {
     use rayon::prelude::*;
     let checked: Vec<(Option<Row>, Vec<RowError>)> = raw
         .into_par_iter()
         .map(|record| {
             let mut problems = Vec::new();
-            (check::check_record(record, policy, &mut problems), problems)
+            (check::check_record(record, &mut problems), problems)
         })
         .collect();
     let mut rows = Vec::with_capacity(checked.len());
@@ -139,6 +163,9 @@ fn plan_all(
             Ok(plan) => {
                 row.warnings
                     .extend(plan.look_alike.clone().map(Warning::LookAlike));
+                if plan.needs_password {
+                    check::judge_policy(&mut row, options.rules.policy, errors);
+                }
                 if plan.existing.is_none()
                     && missing
                     && options.missing_password == MissingPassword::Disabled
@@ -234,10 +261,18 @@ fn write_all(
             (_, OnExisting::Skip) => summary.skipped += 1,
             _ => summary.unchanged += 1,
         }
+        // Only about what was written: a weak password left unstored is nobody's concern.
+        let written = |w: &&Warning| match w {
+            Warning::LookAlike(_) => outcome.action == Action::Created,
+            Warning::WeakPassword(_) | Warning::NotNfc => outcome.stored_password(),
+        };
         let place = || row.location.clone();
-        summary
-            .warnings
-            .extend(row.warnings.iter().map(|w| (place(), w.clone())));
+        summary.warnings.extend(
+            row.warnings
+                .iter()
+                .filter(written)
+                .map(|w| (place(), w.clone())),
+        );
     }
     users::finish(tx, options.dry_run)?;
     Ok(summary)
@@ -285,57 +320,4 @@ fn resolve_scheme(store: &mut dyn Store, rows: &[Row], choice: SchemeChoice) -> 
 fn location_order(location: &str) -> (String, u64) {
     let (word, number) = location.rsplit_once(' ').unwrap_or((location, "0"));
     (word.to_owned(), number.parse().unwrap_or(0))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-    use std::time::Duration;
-
-    use super::*;
-    use crate::db::{Access, Location, OpenOptions};
-
-    /// Another writer that deletes a user while the import hashes (between plan and write).
-    struct Racer(PathBuf);
-
-    impl Progress for Racer {
-        fn start(&self, _: usize) {
-            rusqlite::Connection::open(&self.0)
-                .and_then(|c| c.execute("DELETE FROM users WHERE username = 'kept'", []))
-                .unwrap();
-        }
-        fn tick(&self) {}
-        fn finish(&self) {}
-    }
-
-    /// A user gone between the plan and the write is the table changing under the import, not a
-    /// record's fault: the import stops with that error and lists no record.
-    #[test]
-    fn a_user_gone_between_plan_and_write_is_not_a_refused_record() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("users.db");
-        let options = OpenOptions {
-            lock_timeout: Duration::from_secs(1),
-        };
-        let mut store = crate::db::open(&Location::file(path.clone()), Access::Init, options)
-            .and_then(|mut store| store.init().map(|_| store))
-            .unwrap();
-        rusqlite::Connection::open(&path)
-            .unwrap()
-            .execute(
-                "INSERT INTO users (username, disabled, hashed_password) VALUES ('kept', 0, 'h')",
-                [],
-            )
-            .unwrap();
-        let options = ImportOptions {
-            on_conflict: OnExisting::Skip,
-            missing_password: MissingPassword::Random,
-            hashing: Hashing::default(),
-            rules: Rules::default(),
-            dry_run: false,
-        };
-        let input = "username,email\nkept,kept@example.com\n".as_bytes();
-        let result = import(&mut *store, input, FileFormat::Csv, options, &Racer(path));
-        assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
-    }
 }

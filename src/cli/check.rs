@@ -56,7 +56,7 @@ struct FindingRecord<'a> {
     code: &'static str,
     /// Null for findings about the database or the table.
     username: Option<&'a str>,
-    message: &'a str,
+    message: String,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
@@ -101,8 +101,18 @@ fn record(finding: &Finding) -> FindingRecord<'_> {
         severity: finding.severity.name(),
         code: finding.code,
         username: finding.username.as_deref(),
-        message: &finding.message,
+        message: message(finding),
     }
+}
+
+/// A finding's message with the command that fixes it (the domain names none).
+fn message(finding: &Finding) -> String {
+    let advice = match (finding.code, &finding.username) {
+        ("odd_disabled", Some(_)) => "; set it with disable-user or enable-user",
+        ("test_profile_hash", Some(_)) => "; give the user a new password with set-password",
+        _ => "",
+    };
+    format!("{}{advice}", finding.message)
 }
 
 /// `warning: user 'Bob': looks like user 'bob': they differ only in case [look_alike]`
@@ -112,7 +122,7 @@ fn write_lines(out: &mut impl Write, report: &Report) -> io::Result<()> {
             .username
             .as_ref()
             .map_or_else(String::new, |name| format!("user '{name}': "));
-        let (severity, message, code) = (finding.severity.name(), &finding.message, finding.code);
+        let (severity, message, code) = (finding.severity.name(), message(finding), finding.code);
         writeln!(out, "{severity}: {user}{message} [{code}]")?;
     }
     out.flush()

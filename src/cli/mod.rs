@@ -234,7 +234,8 @@ fn location(global: &GlobalArgs) -> Result<Location, Error> {
     }
 }
 
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+/// A duration as the options take it (`500ms`, `5s`, `30days`): also what `--expires-in` reads.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 500ms, 5s, 30m, 2h)"))
 }
 

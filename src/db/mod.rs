@@ -262,17 +262,18 @@ pub trait Lookup {
     /// Calls `each` with every stored username, in no particular order.
     fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()>;
 
-    /// A stored username other than `username` with the same `key` (the domain's look-alike
-    /// rule): reads every username, unless the implementation keeps them in memory.
+    /// A stored username other than `username` that has one of its `keys` (the domain's
+    /// look-alike rule): reads every username, unless the implementation keeps them in memory.
     fn username_with_key(
         &mut self,
         username: &str,
-        key: fn(&str) -> String,
+        keys: fn(&str) -> [String; 2],
     ) -> Result<Option<String>> {
-        let wanted = key(username);
+        let wanted = keys(username);
         let mut found = None;
         self.for_each_username(&mut |name| {
-            if found.is_none() && name != username && key(name) == wanted {
+            if found.is_none() && name != username && keys(name).iter().any(|k| wanted.contains(k))
+            {
                 found = Some(name.to_owned());
             }
         })?;

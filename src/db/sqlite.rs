@@ -137,7 +137,7 @@ impl SqliteStore {
         let read_only = conn
             .is_readonly(rusqlite::MAIN_DB)
             .map_err(|e| errors.classify(e))?;
-        if read_only && access != Access::ReadOnly {
+        if read_only && matches!(access, Access::ReadWrite | Access::Init) {
             return Err(unusable(
                 &errors.location,
                 "is read-only; nothing was written",
@@ -467,11 +467,10 @@ const MAX_INTEGRITY_ERRORS: usize = 20;
 
 fn health(conn: &Connection) -> rusqlite::Result<Health> {
     let mut integrity = conn.prepare(&format!("PRAGMA integrity_check({MAX_INTEGRITY_ERRORS})"))?;
-    let integrity_errors = integrity
+    let rows = integrity
         .query_map([], |row| row.get::<_, String>(0))?
-        // Skips "ok" and the "*** in database main ***" heading.
-        .filter(|line| !matches!(line, Ok(ok) if ok == "ok" || ok.starts_with("***")))
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let integrity_errors = integrity_errors(&rows);
     let mut nulls =
         conn.prepare("SELECT username FROM users WHERE disabled IS NULL ORDER BY id")?;
     let null_disabled = nulls
@@ -482,6 +481,17 @@ fn health(conn: &Connection) -> rusqlite::Result<Health> {
         missing_unique_indexes: missing_unique_indexes(conn)?,
         null_disabled,
     })
+}
+
+/// The problems in `integrity_check`'s rows: "ok" means none; a row may hold several lines,
+/// the b-tree ones under a "*** in database main ***" heading.
+fn integrity_errors(rows: &[String]) -> Vec<String> {
+    rows.iter()
+        .flat_map(|row| row.lines())
+        .filter(|line| *line != "ok" && !line.starts_with("***"))
+        .take(MAX_INTEGRITY_ERRORS)
+        .map(str::to_owned)
+        .collect()
 }
 
 impl Store for SqliteStore {
@@ -807,5 +817,123 @@ mod tests {
             matches!(&written, Err(Error::Internal(m)) if m.contains("changed while authctl was running")),
             "{written:?}"
         );
+    }
+
+    #[test]
+    fn integrity_rows_are_split_into_problems() {
+        let rows = ["*** in database main ***\nPage 4: never used\nPage 5: never used".to_owned()];
+        assert_eq!(
+            integrity_errors(&rows),
+            ["Page 4: never used", "Page 5: never used"]
+        );
+        assert!(integrity_errors(&["ok".to_owned()]).is_empty());
+        let many = vec!["row 1 missing from index i".to_owned(); 30];
+        assert_eq!(integrity_errors(&many).len(), MAX_INTEGRITY_ERRORS);
+    }
+
+    /// An import racing another writer (who writes while the passwords hash).
+    mod import_races {
+        use std::path::PathBuf;
+        use std::time::Duration;
+
+        use crate::bulk::{ImportOptions, MissingPassword, Progress, import};
+        use crate::db::{Access, Location, OpenOptions, Store};
+        use crate::error::{Error, Kind};
+        use crate::password::{HashProfile, SchemeChoice};
+        use crate::records::FileFormat;
+        use crate::users::{Hashing, OnExisting, Rules};
+
+        /// Another writer that runs `.1` while the import hashes (between plan and write).
+        struct Racer(PathBuf, &'static str);
+
+        impl Progress for Racer {
+            fn start(&self, _: usize) {
+                rusqlite::Connection::open(&self.0)
+                    .and_then(|c| c.execute(self.1, []))
+                    .unwrap();
+            }
+            fn tick(&self) {}
+            fn finish(&self) {}
+        }
+
+        fn store(path: &std::path::Path) -> Box<dyn Store> {
+            let options = OpenOptions {
+                lock_timeout: Duration::from_secs(1),
+            };
+            crate::db::open(&Location::file(path.to_owned()), Access::Init, options)
+                .and_then(|mut store| store.init().map(|_| store))
+                .unwrap()
+        }
+
+        fn options(on_conflict: OnExisting) -> ImportOptions {
+            ImportOptions {
+                on_conflict,
+                missing_password: MissingPassword::Random,
+                hashing: Hashing {
+                    scheme: SchemeChoice::default(),
+                    profile: HashProfile::Test,
+                },
+                rules: Rules::default(),
+                dry_run: false,
+            }
+        }
+
+        /// A name taken by another writer while the import hashed is a conflict (exit 4) listed with
+        /// its record, found under the write lock; nothing is written.
+        #[test]
+        fn a_name_taken_between_plan_and_write_is_a_listed_conflict() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("users.db");
+            let mut store = store(&path);
+            let racer = Racer(
+                path.clone(),
+                "INSERT INTO users (username, disabled, hashed_password) VALUES ('newbie', 0, 'h')",
+            );
+            let input = "username,password\nfirst,pw-for-tests\nnewbie,pw-for-tests\n".as_bytes();
+            let result = import(
+                &mut *store,
+                input,
+                FileFormat::Csv,
+                options(OnExisting::Fail),
+                &racer,
+            );
+            let Err(Error::Rows(rows)) = &result else {
+                panic!("{result:?}");
+            };
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].location, "line 3");
+            assert_eq!(result.unwrap_err().kind(), Kind::Conflict);
+            let count: i64 = rusqlite::Connection::open(&path)
+                .unwrap()
+                .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(count, 1);
+        }
+
+        /// A user gone between the plan and the write is the table changing under the import, not a
+        /// record's fault: the import stops with that error and lists no record.
+        #[test]
+        fn a_user_gone_between_plan_and_write_is_not_a_refused_record() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("users.db");
+            let mut store = store(&path);
+            rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute(
+                "INSERT INTO users (username, disabled, hashed_password) VALUES ('kept', 0, 'h')",
+                [],
+            )
+            .unwrap();
+            let racer = Racer(path, "DELETE FROM users WHERE username = 'kept'");
+            let input = "username,email\nkept,kept@example.com\n".as_bytes();
+            let result = import(
+                &mut *store,
+                input,
+                FileFormat::Csv,
+                options(OnExisting::Skip),
+                &racer,
+            );
+            assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
+        }
     }
 }

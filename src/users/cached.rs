@@ -106,17 +106,23 @@ impl<L: Lookup + ?Sized> Lookup for Cached<'_, L> {
     fn username_with_key(
         &mut self,
         username: &str,
-        key: fn(&str) -> String,
+        keys_of: fn(&str) -> [String; 2],
     ) -> Result<Option<String>> {
         if self.keys.is_none() {
             let mut keys = HashMap::new();
             self.inner.for_each_username(&mut |name| {
-                keys.entry(key(name)).or_insert_with(|| name.to_owned());
+                for key in keys_of(name) {
+                    keys.entry(key).or_insert_with(|| name.to_owned());
+                }
             })?;
             self.keys = Some(keys);
         }
-        let found = self.keys.as_ref().and_then(|keys| keys.get(&key(username)));
-        Ok(found.filter(|name| *name != username).cloned())
+        let keys = self.keys.as_ref();
+        let found = keys_of(username)
+            .iter()
+            .filter_map(|key| keys?.get(key))
+            .find(|name| *name != username);
+        Ok(found.cloned())
     }
 }
 

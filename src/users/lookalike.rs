@@ -5,13 +5,22 @@
 
 use std::fmt;
 
-/// The form two look-alike names share: lowercased, mapped to TR39's confusable skeleton,
-/// lowercased again (the skeleton maps `0` to `O` and `1` to `l`).
-pub fn key(name: &str) -> String {
-    let lower = name.to_lowercase();
-    unicode_security::skeleton(&lower)
-        .flat_map(char::to_lowercase)
-        .collect()
+/// The forms a look-alike shares with the name it looks like: TR39's confusable skeleton of the
+/// lowercased name, and of the name as written (the skeleton is case-sensitive: it maps `I` to
+/// `l`, which lowercasing first would hide), each lowercased. Two names look alike when they have
+/// a form in common.
+pub fn keys(name: &str) -> [String; 2] {
+    let skeleton = |s: &str| -> String {
+        unicode_security::skeleton(s)
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    [skeleton(&name.to_lowercase()), skeleton(name)]
+}
+
+/// Whether two names have a look-alike form in common.
+fn alike(a: &[String; 2], b: &[String; 2]) -> bool {
+    a.iter().any(|key| b.contains(key))
 }
 
 /// How two different names look alike.
@@ -34,7 +43,7 @@ pub struct LookAlike {
 impl LookAlike {
     /// `Some` when `username` and `existing` differ but a person could take one for the other.
     pub fn of(username: &str, existing: &str) -> Option<LookAlike> {
-        if username == existing || key(username) != key(existing) {
+        if username == existing || !alike(&keys(username), &keys(existing)) {
             return None;
         }
         let likeness = if username.to_lowercase() == existing.to_lowercase() {
@@ -111,6 +120,9 @@ mod tests {
         assert_eq!(likeness("paypa1", "paypal"), Some(Likeness::Confusable));
         assert_eq!(likeness("rn", "m"), Some(Likeness::Confusable));
         assert_eq!(likeness("\u{410}LICE", "alice"), Some(Likeness::Confusable));
+        assert_eq!(likeness("aIice", "alice"), Some(Likeness::Confusable));
+        assert_eq!(likeness("paypaI", "paypal"), Some(Likeness::Confusable));
+        assert_eq!(likeness("ALICE", "Alice"), Some(Likeness::Case));
     }
 
     #[test]

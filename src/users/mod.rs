@@ -13,7 +13,7 @@ mod write;
 use std::time::{Duration, SystemTime};
 
 pub(crate) use cached::Cached;
-pub use lookalike::{Likeness, LookAlike, key as look_alike_key};
+pub use lookalike::{Likeness, LookAlike, keys as look_alike_keys};
 pub use spec::{UserSpec, check_email, check_full_name, check_username};
 pub use write::OnExisting;
 pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};
@@ -219,38 +219,24 @@ pub fn add(
     options: AddOptions,
     passwords: &mut dyn PasswordSource,
 ) -> Result<Outcome> {
-    let rules = options.rules;
-    let plan = plan(store, spec, options.on_existing, rules.allow_look_alike)?;
+    let plan = plan(
+        store,
+        spec,
+        options.on_existing,
+        options.rules.allow_look_alike,
+    )?;
     let mut warnings: Vec<Warning> = plan
         .look_alike
         .clone()
         .map(Warning::LookAlike)
         .into_iter()
         .collect();
-    let mut hashed_for = None;
-    let change = if plan.needs_password {
-        let (hasher, resolved) = options.hashing.resolve(store)?;
-        let email = match &spec.email {
-            Some(email) => email.clone(),
-            None => plan.existing.as_ref().and_then(|e| e.user.email.clone()),
-        };
-        let judge = |p: &str| {
-            judge_password(
-                p,
-                &spec.username,
-                email.as_deref(),
-                hasher.scheme,
-                rules.policy,
-            )
-        };
-        let password =
-            passwords.new_password(&spec.username, &resolved, &|p| judge(p).map(drop))?;
-        warnings.extend(judge(&password)?);
-        hashed_for = Some(resolved);
-        // Hashing takes a fraction of a second: done before the write lock is taken.
-        password_change(&plan, &password, &hasher)?
+    let (change, hashed_for) = if plan.needs_password {
+        let (change, resolved, judged) = new_hash(store, spec, &plan, options, passwords)?;
+        warnings.extend(judged);
+        (change, Some(resolved))
     } else {
-        PasswordChange::None
+        (PasswordChange::None, None)
     };
     let mut tx = store.write()?;
     let outcome = apply(&mut *tx, spec, &change, options.on_existing)?;
@@ -264,6 +250,31 @@ pub fn add(
         warnings,
         ..outcome
     })
+}
+
+/// Asks for the new password of a planned write, judges it, and hashes it (a fraction of a
+/// second: before the write lock is taken). Returns the change, the scheme and the warnings.
+fn new_hash(
+    store: &mut dyn Store,
+    spec: &UserSpec,
+    plan: &Plan,
+    options: AddOptions,
+    passwords: &mut dyn PasswordSource,
+) -> Result<(PasswordChange, Resolved, Vec<Warning>)> {
+    let (hasher, resolved) = options.hashing.resolve(store)?;
+    let email = match &spec.email {
+        Some(email) => email.clone(),
+        None => plan.existing.as_ref().and_then(|e| e.user.email.clone()),
+    };
+    let (username, policy) = (&spec.username, options.rules.policy);
+    let judge = |p: &str| judge_password(p, username, email.as_deref(), hasher.scheme, policy);
+    let password = passwords.new_password(username, &resolved, &|p| judge(p).map(drop))?;
+    let warnings = judge(&password)?;
+    Ok((
+        password_change(plan, &password, &hasher)?,
+        resolved,
+        warnings,
+    ))
 }
 
 /// The options of [`set_password`].

@@ -75,7 +75,7 @@ pub fn plan(
 /// An existing user a new `username` could be taken for: an error, or when allowed the warning.
 fn look_alike(lookup: &mut dyn Lookup, username: &str, allow: bool) -> Result<Option<LookAlike>> {
     let found = lookup
-        .username_with_key(username, lookalike::key)?
+        .username_with_key(username, lookalike::keys)?
         .and_then(|existing| LookAlike::of(username, &existing));
     match found {
         Some(found) if !allow => Err(Error::LookAlike(found)),

@@ -38,7 +38,7 @@ fn problems_and_warnings_are_listed_one_per_line_and_nothing_changes() {
              with disable-user or enable-user [odd_disabled]\n\
              warning: user 'Alice': looks like user 'alice': they differ only in case [look_alike]\n\
              warning: user 'dan': disabled holds text 'yes', which the service reads as disabled; \
-             rewrite it with disable-user or enable-user [odd_disabled]\n\
+             set it with disable-user or enable-user [odd_disabled]\n\
              warning: user 'ev\u{202e}e': username \"ev\\u{202e}e\" contains U+202E, an invisible \
              formatting character (bidirectional control or zero-width) [name]\n\
              warning: user 'old': the service will rehash this argon2id v=19 m=19456 t=2 p=1 \

@@ -4,9 +4,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::time::{Duration, Instant};
 
-use crate::support::{self, BCRYPT_SECRET, NOTE_NO_HASHES_IMPORT, TestEnv};
-
-const TEST_PROFILE_WARNING: &str = "warning: --hash-profile test: these hashes take microseconds to brute-force; use them for test fixtures only\n";
+use crate::support::{self, BCRYPT_SECRET, NOTE_NO_HASHES_IMPORT, TEST_PROFILE_WARNING, TestEnv};
 
 fn import(env: &TestEnv, file: &str, content: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
     fs::write(env.path(file), content).unwrap();

@@ -2,7 +2,7 @@
 //! characters, usernames that look like existing ones, weak passwords; and the options that
 //! insist.
 
-use crate::support::TestEnv;
+use crate::support::{TEST_PROFILE_WARNING, TestEnv};
 
 #[test]
 fn invisible_characters_in_names_are_refused_naming_the_code_point() {
@@ -77,7 +77,17 @@ fn a_look_alike_username_is_a_conflict_unless_the_operator_insists() {
              it anyway\"}}\n",
     );
     env.run(&["add-user", "a1ice", "--password-stdin"], "")
-        .code(4);
+        .code(4)
+        .stderr(
+            "error: username 'a1ice' looks like existing user 'alice': the same under Unicode's \
+             confusable mapping; pass --allow-look-alike to add it anyway\n",
+        );
+    env.run(&["add-user", "aIice", "--password-stdin"], "")
+        .code(4)
+        .stderr(
+            "error: username 'aIice' looks like existing user 'alice': the same under Unicode's \
+             confusable mapping; pass --allow-look-alike to add it anyway\n",
+        );
     assert_eq!(env.dump(), before);
     // Different names are not look-alikes; an upsert of the existing name is not new.
     env.add_user("alicia", "pw-for-tests");
@@ -130,14 +140,12 @@ fn an_import_lists_look_alikes_of_the_table_and_of_its_own_records() {
         csv,
     )
     .code(0)
-    .stderr(
-        "warning: --hash-profile test: these hashes take microseconds to brute-force; use \
-             them for test fixtures only\n\
-             warning: line 2: username 'ALICE' looks like existing user 'alice': they differ \
+    .stderr(format!(
+        "{TEST_PROFILE_WARNING}warning: line 2: username 'ALICE' looks like existing user 'alice': they differ \
              only in case; added as asked (--allow-look-alike)\n\
              warning: line 5: username 'Bob' looks like existing user 'bob': they differ only \
              in case; added as asked (--allow-look-alike)\n",
-    );
+    ));
     assert_eq!(env.dump().len(), 5);
 }
 
@@ -247,8 +255,16 @@ fn the_policy_can_be_raised_lowered_or_overridden() {
         .stderr("");
     let generated = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert_eq!(generated.trim_end().len(), 40);
-    env.run(&["set-password", "bot", "--password-stdin"], "password\n")
-        .code(5);
+    env.run(
+        &["set-password", "bot", "--password-stdin", "-q"],
+        "password\n",
+    )
+    .code(5)
+    .stderr(
+        "error: the password for 'bot' is too weak: it is in the list of commonly used \
+             passwords; choose a longer or less common one, or pass --allow-weak-password for a \
+             throwaway test account\n",
+    );
     env.run(
         &[
             "add-user",
@@ -287,14 +303,12 @@ fn an_import_lists_every_weak_password_with_its_line() {
         csv,
     )
     .code(0)
-    .stderr(
-        "warning: --hash-profile test: these hashes take microseconds to brute-force; use them \
-         for test fixtures only\n\
-         warning: line 2: the password is weak (it is shorter than 8 characters); stored as \
+    .stderr(format!(
+        "{TEST_PROFILE_WARNING}warning: line 2: the password is weak (it is shorter than 8 characters); stored as \
          asked (--allow-weak-password)\n\
          warning: line 4: the password is weak (it is in the list of commonly used passwords); \
          stored as asked (--allow-weak-password)\n",
-    );
+    ));
     env.run(&["verify-login", "ann", "--password-stdin"], "short")
         .code(0);
 }
@@ -334,6 +348,7 @@ fn at_the_prompt_a_mistyped_or_weak_password_is_asked_again() {
         &["a one", "b one", "a two", "b two", "a 3", "b 3"],
     );
     assert!(!ok);
+    assert_eq!(shown.matches("try again").count(), 2, "{shown:?}");
     assert!(
         shown.ends_with("error: the two passwords do not match\r\n"),
         "{shown:?}"

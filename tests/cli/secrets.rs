@@ -4,30 +4,22 @@
 //! file others can read.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{TestEnv, bin};
+use crate::support::TestEnv;
 
 const CANARY: &str = "canary-5e1f0c77-pass";
 const KEY_CANARY: &str = "key-canary-0b7d4e1a9c3f5e2d8a6b4c0e1f2a3b4c";
 
 /// Runs authctl with stdin held open, looks at its /proc command line and environment while it
 /// waits for the password, then sends `stdin`. Returns (exit code, stdout, stderr).
-fn run_watched(
-    env: &TestEnv,
-    args: &[&str],
-    extra_env: &[(&str, &str)],
-    stdin: &str,
-) -> (i32, String, String) {
-    let mut child = Command::new(bin())
+fn run_watched(env: &TestEnv, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = env
+        .bare_std()
         .arg("--db")
         .arg(&env.db)
         .args(args)
-        .envs(extra_env.iter().copied())
-        .env_remove("SECRET_KEY")
-        .env_remove("DATABASE_URL")
-        .current_dir(env.dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -75,7 +67,8 @@ fn a_canary_password_shows_nowhere_but_as_its_hash() {
     let env = TestEnv::init();
     std::fs::write(env.path("pw.txt"), format!("{CANARY}\n")).unwrap();
     let line = format!("{CANARY}\n");
-    let runs: [(&[&str], &str, i32); 10] = [
+    let headerless = format!("carol,{CANARY}\n");
+    let runs: [(&[&str], &str, i32); 11] = [
         (&["add-user", "alice", "--password-stdin"], &line, 0),
         (
             &[
@@ -121,11 +114,20 @@ fn a_canary_password_shows_nowhere_but_as_its_hash() {
             &line,
             5,
         ),
+        // Read, then refused: bcrypt takes no NUL.
         (
-            &["add-user", "carol", "--password-stdin", "--email", "x"],
-            &line,
+            &[
+                "add-user",
+                "carol",
+                "--password-stdin",
+                "--hash-scheme",
+                "bcrypt",
+            ],
+            &format!("{CANARY}\0x\n"),
             5,
         ),
+        // A CSV without its header: the first line is data, never quoted.
+        (&["import", "-"], &headerless, 5),
         (
             &["import", "-", "--format", "json"],
             &format!("username,password\ndan,{CANARY}\n"),
@@ -138,7 +140,7 @@ fn a_canary_password_shows_nowhere_but_as_its_hash() {
         ),
     ];
     for (args, stdin, code) in runs {
-        let (status, stdout, stderr) = run_watched(&env, args, &[], stdin);
+        let (status, stdout, stderr) = run_watched(&env, args, stdin);
         assert_eq!(status, code, "{args:?}: {stderr}");
         assert!(!stdout.contains(CANARY), "{args:?} stdout: {stdout}");
         assert!(!stderr.contains(CANARY), "{args:?} stderr: {stderr}");
@@ -148,9 +150,16 @@ fn a_canary_password_shows_nowhere_but_as_its_hash() {
     assert_eq!(env.dump().len(), 3);
     assert_no_file_holds_a_canary(&env, &["pw.txt"]);
     // A prompt neither echoes it nor leaves it anywhere.
-    let (ok, shown) = env.on_terminal(&["add-user", "frank"], &[CANARY, CANARY]);
-    assert!(ok, "{shown}");
-    assert!(!shown.contains(CANARY), "{shown}");
+    let prompts: [(&[&str], &[&str]); 3] = [
+        (&["add-user", "frank"], &[CANARY, CANARY]),
+        (&["set-password", "frank"], &[CANARY, CANARY]),
+        (&["verify-login", "frank"], &[CANARY]),
+    ];
+    for (args, typed) in prompts {
+        let (ok, shown) = env.on_terminal(args, typed);
+        assert!(ok, "{args:?}: {shown}");
+        assert!(!shown.contains(CANARY), "{shown}");
+    }
     assert_no_file_holds_a_canary(&env, &["pw.txt"]);
 }
 
@@ -169,7 +178,6 @@ fn a_canary_signing_key_shows_nowhere_but_in_its_file() {
             "--format",
             "json",
         ],
-        &[],
         "",
     );
     assert_eq!(status, 0, "{stderr}");
@@ -179,7 +187,6 @@ fn a_canary_signing_key_shows_nowhere_but_in_its_file() {
     let (status, stdout, stderr) = run_watched(
         &env,
         &["issue-token", "alice", "--secret-key-file", "short.key"],
-        &[],
         "",
     );
     assert_eq!(status, 5, "{stderr}");
@@ -187,6 +194,16 @@ fn a_canary_signing_key_shows_nowhere_but_in_its_file() {
         !stdout.contains("key-canary") && !stderr.contains("key-canary"),
         "{stderr}"
     );
+    // SECRET_KEY, the service's own variable, is read and never shown either.
+    let assert = env
+        .cmd()
+        .env("SECRET_KEY", KEY_CANARY)
+        .args(["issue-token", "alice", "--format", "json"])
+        .assert()
+        .code(0);
+    let output = assert.get_output();
+    let shown = [&output.stdout[..], &output.stderr[..]].concat();
+    assert!(!String::from_utf8_lossy(&shown).contains(KEY_CANARY));
     assert_no_file_holds_a_canary(&env, &["secret.key", "short.key"]);
 }
 

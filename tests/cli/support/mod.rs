@@ -43,6 +43,9 @@ pub fn note_bcrypt(detected: &str) -> String {
     )
 }
 
+/// What `--hash-profile test` warns, with its newline.
+pub const TEST_PROFILE_WARNING: &str = "warning: --hash-profile test: these hashes take microseconds to brute-force; use them for test fixtures only\n";
+
 /// A key long enough for HS256 that is not the tutorial's.
 pub const KEY: &str = "5f1c0ae4b3d2e8a7c6b9f0e1d2c3b4a5968778695a4b3c2d1e0f";
 
@@ -122,13 +125,7 @@ impl TestEnv {
 
     /// The binary, run in the temp dir, with a clean environment and no database option.
     pub fn bare(&self) -> Command {
-        let mut cmd = Command::new(bin());
-        cmd.current_dir(self.dir.path())
-            .env_remove("DATABASE_URL")
-            .env_remove("SECRET_KEY")
-            .env_remove("AUTHCTL_HASH_SCHEME")
-            .env_remove("RUST_BACKTRACE");
-        cmd
+        Command::from_std(self.bare_std())
     }
 
     /// The binary with `--db` set to this test's database.
