@@ -2,7 +2,7 @@
 # Runs every fuzz target for a bounded time (default 120 s each): bash fuzz/run.sh [SECONDS].
 # Needs cargo-fuzz (installed when missing); the machine's stable toolchain is told to accept the
 # sanitizer flags with RUSTC_BOOTSTRAP=1. A crash leaves its input in fuzz/artifacts/TARGET/ and
-# makes this script exit 1: add the input to tests/cli/fuzzed.rs as a regression test.
+# makes this script exit 1: add the input to the suite (tests/cli/) as a regression test.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-120}"
