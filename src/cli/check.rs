@@ -22,8 +22,8 @@ usernames that look alike (case, Unicode confusables), names with invisible char
 profile hashes among real ones, hashes the service will rehash at the next login, NULL or text
 values in disabled, missing unique indexes, a database file others can read.
 
-One line per finding on stdout (severity, user, message, [code]), a summary on stderr. Exit 0
-when there is no problem (and, with --strict, no warning), 1 otherwise.
+A table on stdout (severity, a stable code, the user, the message; problems first), a summary
+on stderr. Exit 0 when there is no problem (and, with --strict, no warning), 1 otherwise.
 
 Examples:
   authctl check
@@ -88,7 +88,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             },
         )?,
         Format::Text => {
-            write_lines(&mut ctx.out.stdout(), &report)?;
+            write_table(&mut ctx.out.stdout(), &report)?;
             ctx.out.status(summary(&report, &location.to_string()));
         }
     }
@@ -115,15 +115,36 @@ fn message(finding: &Finding) -> String {
     format!("{}{advice}", finding.message)
 }
 
-/// `warning: user 'Bob': looks like user 'bob': they differ only in case [look_alike]`
-fn write_lines(out: &mut impl Write, report: &Report) -> io::Result<()> {
-    for finding in &report.findings {
-        let user = finding
-            .username
-            .as_ref()
-            .map_or_else(String::new, |name| format!("user '{name}': "));
-        let (severity, message, code) = (finding.severity.name(), message(finding), finding.code);
-        writeln!(out, "{severity}: {user}{message} [{code}]")?;
+/// The findings as a table, problems first, one line each (nothing when there are none).
+/// Usernames are escaped: a bidi override in one must not reorder the line it is shown on.
+fn write_table(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    const HEADER: [&str; 4] = ["SEVERITY", "CODE", "USER", "MESSAGE"];
+    let rows: Vec<[String; 4]> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let user = f
+                .username
+                .as_deref()
+                .map_or("-".into(), |u| u.escape_debug().to_string());
+            [
+                f.severity.name().to_owned(),
+                f.code.to_owned(),
+                user,
+                message(f),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let width = |i: usize| {
+        let cells = rows.iter().map(|row| row[i].chars().count());
+        cells.chain([HEADER[i].len()]).max().unwrap_or(0)
+    };
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    for [severity, code, user, message] in std::iter::once(HEADER.map(str::to_owned)).chain(rows) {
+        writeln!(out, "{severity:<w0$}  {code:<w1$}  {user:<w2$}  {message}")?;
     }
     out.flush()
 }

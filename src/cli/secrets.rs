@@ -332,9 +332,9 @@ fn not_utf8(secret: Secret, source: &str) -> Error {
     ))
 }
 
-/// How many times a prompt asks for a new password the check refuses, or whose confirmation
-/// differs, before it gives up.
-const PROMPT_ATTEMPTS: usize = 3;
+/// How many times a prompt asks for a new password: the first time, then again up to three times
+/// when the check refuses it or the confirmation differs.
+const PROMPT_ATTEMPTS: usize = 4;
 
 fn prompt_on_terminal(
     username: &str,

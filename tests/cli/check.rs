@@ -14,7 +14,7 @@ fn a_sound_database_reports_nothing_and_exits_0() {
 }
 
 #[test]
-fn problems_and_warnings_are_listed_one_per_line_and_nothing_changes() {
+fn problems_and_warnings_are_a_table_problems_first_and_nothing_changes() {
     let env = TestEnv::service_table();
     env.insert_raw(&format!(
         "INSERT INTO users (username, email, disabled, hashed_password) VALUES \
@@ -30,21 +30,24 @@ fn problems_and_warnings_are_listed_one_per_line_and_nothing_changes() {
     env.run(&["check"], "")
         .code(1)
         .stdout(
-            "problem: user 'carol': the stored password hash is not an argon2 or bcrypt hash \
-             (the service cannot identify it and answers 500) [unverifiable_hash]\n\
-             problem: user 'dan': the stored password hash is empty (the service cannot verify \
-             it and answers 500) [no_hash]\n\
-             warning: user 'carol': disabled is NULL, which the service reads as active; set it \
-             with disable-user or enable-user [odd_disabled]\n\
-             warning: user 'Alice': looks like user 'alice': they differ only in case [look_alike]\n\
-             warning: user 'dan': disabled holds text 'yes', which the service reads as disabled; \
-             set it with disable-user or enable-user [odd_disabled]\n\
-             warning: user 'ev\u{202e}e': username \"ev\\u{202e}e\" contains U+202E, an invisible \
-             formatting character (bidirectional control or zero-width) [name]\n\
-             warning: user 'old': the service will rehash this argon2id v=19 m=19456 t=2 p=1 \
-             (16-byte salt, 32-byte tag) at the next login (not its current parameters) [rehash]\n\
-             warning: user 'fixture': test-profile hash (cheap to brute-force) in a table of \
-             real ones; give the user a new password with set-password [test_profile_hash]\n",
+            "SEVERITY  CODE               USER         MESSAGE\n\
+             problem   unverifiable_hash  carol        the stored password hash is not an argon2 \
+             or bcrypt hash (the service cannot identify it and answers 500)\n\
+             problem   no_hash            dan          the stored password hash is empty (the \
+             service cannot verify it and answers 500)\n\
+             warning   odd_disabled       carol        disabled is NULL, which the service reads \
+             as active; set it with disable-user or enable-user\n\
+             warning   look_alike         Alice        looks like user 'alice': they differ only \
+             in case\n\
+             warning   odd_disabled       dan          disabled holds text 'yes', which the \
+             service reads as disabled; set it with disable-user or enable-user\n\
+             warning   name               ev\\u{202e}e  username \"ev\\u{202e}e\" contains U+202E, \
+             an invisible formatting character (bidirectional control or zero-width)\n\
+             warning   rehash             old          the service will rehash this argon2id v=19 \
+             m=19456 t=2 p=1 (16-byte salt, 32-byte tag) at the next login (not its current \
+             parameters)\n\
+             warning   test_profile_hash  fixture      test-profile hash (cheap to brute-force) in \
+             a table of real ones; give the user a new password with set-password\n",
         )
         .stderr(format!(
             "checked 7 users in database {} (hash scheme argon2): 2 problems, 6 warnings\n",
@@ -60,7 +63,10 @@ fn warnings_alone_fail_only_with_strict() {
     env.add_user_with("Alice", &["--allow-look-alike"], "pw-for-tests");
     env.run(&["check", "-q"], "")
         .code(0)
-        .stdout("warning: user 'Alice': looks like user 'alice': they differ only in case [look_alike]\n")
+        .stdout(
+            "SEVERITY  CODE        USER   MESSAGE\n\
+             warning   look_alike  Alice  looks like user 'alice': they differ only in case\n",
+        )
         .stderr("");
     env.run(&["check", "--strict", "-q"], "").code(1);
     // A fixture table of nothing but test-profile hashes is said once, not per user.
@@ -72,8 +78,9 @@ fn warnings_alone_fail_only_with_strict() {
         )
         .code(0);
     fixtures.run(&["check", "-q"], "").code(0).stdout(
-        "warning: all 2 stored hashes are test-profile (cheap to brute-force): fine for a \
-             test fixture, never for real accounts [test_profile_hash]\n",
+        "SEVERITY  CODE               USER  MESSAGE\n\
+         warning   test_profile_hash  -     all 2 stored hashes are test-profile (cheap to \
+         brute-force): fine for a test fixture, never for real accounts\n",
     );
 }
 
@@ -85,10 +92,11 @@ fn a_damaged_file_and_a_file_others_can_read_are_reported() {
     env.chmod(0o644);
     let db = env.db.display();
     env.run(&["check", "-q"], "").code(1).stdout(format!(
-        "problem: the database is damaged: row 1 missing from index ix_users_full_name \
-             [integrity]\n\
-             warning: database {db} is readable by its group and others (mode 0644) and holds \
-             password hashes; restrict it with `chmod 600 {db}` [file_mode]\n"
+        "SEVERITY  CODE       USER  MESSAGE\n\
+         problem   integrity  -     the database is damaged: row 1 missing from index \
+         ix_users_full_name\n\
+         warning   file_mode  -     database {db} is readable by its group and others (mode \
+         0644) and holds password hashes; restrict it with `chmod 600 {db}`\n"
     ));
 }
 

@@ -345,10 +345,12 @@ fn at_the_prompt_a_mistyped_or_weak_password_is_asked_again() {
     // Three times wrong: the last reason, exit 5, nothing written.
     let (ok, shown) = env.on_terminal(
         &["add-user", "bob"],
-        &["a one", "b one", "a two", "b two", "a 3", "b 3"],
+        &[
+            "a one", "b one", "a two", "b two", "a 3", "b 3", "a 4", "b 4",
+        ],
     );
     assert!(!ok);
-    assert_eq!(shown.matches("try again").count(), 2, "{shown:?}");
+    assert_eq!(shown.matches("try again").count(), 3, "{shown:?}");
     assert!(
         shown.ends_with("error: the two passwords do not match\r\n"),
         "{shown:?}"
