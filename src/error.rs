@@ -131,7 +131,8 @@ pub enum Error {
 
     /// An unexpected database failure: a bug or a broken environment. The source is the
     /// engine's own error, kept for its message.
-    #[error("database {location}: {source}")]
+    /// Shown as "database LOCATION: the engine's message" (the source, printed as the cause).
+    #[error("database {location}")]
     Database {
         location: String,
         #[source]

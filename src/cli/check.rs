@@ -123,10 +123,11 @@ fn write_table(out: &mut impl Write, report: &Report) -> io::Result<()> {
         .findings
         .iter()
         .map(|f| {
-            let user = f
-                .username
-                .as_deref()
-                .map_or("-".into(), |u| u.escape_debug().to_string());
+            let user = match f.username.as_deref() {
+                None => "-".to_owned(),
+                Some("") => "''".to_owned(),
+                Some(name) => name.escape_debug().to_string(),
+            };
             [
                 f.severity.name().to_owned(),
                 f.code.to_owned(),

@@ -286,7 +286,9 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     let (disabled, odd_disabled) = read_disabled(row.get_ref(4)?);
     Ok(User {
         id: row.get(0)?,
-        username: row.get(1)?,
+        // The service's column allows NULL; such a row can never log in. Shown as an empty name
+        // (which `check` reports) rather than stopping every listing.
+        username: row.get::<_, Option<String>>(1)?.unwrap_or_default(),
         email: row.get(2)?,
         full_name: row.get(3)?,
         disabled,
@@ -306,11 +308,7 @@ fn user_ref_from_row<'r>(
     };
     Ok(UserRef {
         id: row.get(0)?,
-        username: text(1)?.ok_or(rusqlite::Error::InvalidColumnType(
-            1,
-            "username".into(),
-            Type::Null,
-        ))?,
+        username: text(1)?.unwrap_or_default(),
         email: text(2)?,
         full_name: text(3)?,
         disabled,
@@ -471,8 +469,8 @@ fn health(conn: &Connection) -> rusqlite::Result<Health> {
         .query_map([], |row| row.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let integrity_errors = integrity_errors(&rows);
-    let mut nulls =
-        conn.prepare("SELECT username FROM users WHERE disabled IS NULL ORDER BY id")?;
+    let mut nulls = conn
+        .prepare("SELECT coalesce(username, '') FROM users WHERE disabled IS NULL ORDER BY id")?;
     let null_disabled = nulls
         .query_map([], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;

@@ -100,6 +100,23 @@ fn a_damaged_file_and_a_file_others_can_read_are_reported() {
     ));
 }
 
+/// The service's column allows NULL: such a row can never log in, and must not stop a listing.
+#[test]
+fn a_row_without_a_username_is_listed_and_reported() {
+    let env = TestEnv::service_table();
+    env.insert_raw(&format!(
+        "INSERT INTO users (username, disabled, hashed_password) VALUES \
+         (NULL, 0, '{ARGON2_SECRET}'), ('bob', 0, '{ARGON2_SECRET}');"
+    ));
+    env.run(&["list-users", "--format", "csv"], "")
+        .code(0)
+        .stdout("id,username,email,full_name,disabled\n1,,,,false\n2,bob,,,false\n");
+    env.run(&["check", "-q"], "").code(0).stdout(
+        "SEVERITY  CODE  USER  MESSAGE\n\
+         warning   name  ''    the username is empty\n",
+    );
+}
+
 #[test]
 fn an_unusable_database_is_an_error_not_a_report() {
     let env = TestEnv::empty();
