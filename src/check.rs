@@ -192,9 +192,11 @@ impl TableFindings {
             }
         }
         let keys = users::look_alike_keys(username);
-        let first = keys.iter().find_map(|key| self.keys.get(key));
-        if let Some(found) = first.and_then(|first| LookAlike::of(username, first)) {
-            let message = format!("looks like user '{}': {}", found.existing, found.why());
+        let mut earlier = keys.iter().filter_map(|key| self.keys.get(key));
+        if let Some(found) = earlier.find_map(|first| LookAlike::of(username, first)) {
+            // Escaped: a bidi override in the other name must not reorder the line either.
+            let existing = found.existing.escape_debug();
+            let message = format!("looks like user '{existing}': {}", found.why());
             findings.push(finding(
                 Severity::Warning,
                 "look_alike",

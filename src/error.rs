@@ -129,14 +129,12 @@ pub enum Error {
     #[error("{0}")]
     Internal(String),
 
-    /// An unexpected database failure: a bug or a broken environment. The source is the
-    /// engine's own error, kept for its message.
-    /// Shown as "database LOCATION: the engine's message" (the source, printed as the cause).
-    #[error("database {location}")]
+    /// An unexpected database failure: a bug or a broken environment. `cause` is the engine's
+    /// own error, shown in the message and not chained (its own cause repeats it).
+    #[error("database {location}: {cause}")]
     Database {
         location: String,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        cause: Box<dyn std::error::Error + Send + Sync>,
     },
 
     /// Writing the output failed (a closed pipe is not an error; see `exit::for_error`).

@@ -220,6 +220,18 @@ fn read_csv(input: impl Read) -> Result<(Vec<RawRecord>, Vec<RowError>)> {
         .iter()
         .map(|h| h.trim().to_owned())
         .collect();
+    if headers.is_empty() {
+        return Ok((records, errors));
+    }
+    if let Some(header) = headers
+        .iter()
+        .find(|h| h.eq_ignore_ascii_case("username") && *h != "username")
+    {
+        return Err(Error::invalid(format!(
+            "the CSV header names '{header}'; field names are lower-case ({})",
+            IMPORT_FIELDS.join(", ")
+        )));
+    }
     // Without a username column the first line is data, not a header, and may hold a password:
     // refuse the file without quoting it.
     if !headers.iter().any(|h| h == "username") {
@@ -314,13 +326,14 @@ fn json_fields(value: serde_json::Value) -> Result<Vec<(String, Option<FieldValu
                 serde_json::Value::Null => None,
                 serde_json::Value::String(s) => Some(FieldValue::Text(s)),
                 serde_json::Value::Bool(b) => Some(FieldValue::Bool(b)),
+                // The messages name the kind of value, never the value: it may be a password.
                 serde_json::Value::Number(n) => match n.as_i64() {
                     Some(i) => Some(FieldValue::Int(i)),
-                    None => return Err(format!("field {key}: {n} is not an integer")),
+                    None => return Err(format!("field {key}: a number that is not an integer")),
                 },
-                other => {
+                serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
                     return Err(format!(
-                        "field {key}: {other} is not a string, number or boolean"
+                        "field {key}: an array or object, not a string, number or boolean"
                     ));
                 }
             };

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::error::{Result, RowCause, RowError};
+use crate::error::{RowCause, RowError};
 use crate::password::{self, Policy, Resolved, SecretString};
 use crate::records::{self, FieldValue, IMPORT_FIELDS, RawRecord};
 use crate::users::{self, LookAlike, UserSpec, Warning};
@@ -158,7 +158,8 @@ fn parse_disabled(value: Option<FieldValue>, problems: &mut Problems) -> bool {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" => false,
             _ => {
-                problems.add("disabled", format!("{s:?} is not true or false"));
+                // Not quoted: in a file with its columns mixed up, it may be a password.
+                problems.add("disabled", "is not true or false (or 1/0, yes/no)");
                 false
             }
         },
@@ -175,18 +176,15 @@ fn check_values(
     full_name: Option<&str>,
     problems: &mut Problems,
 ) {
-    let checks: [(&str, Result<()>); 3] = [
-        ("username", users::check_username(username)),
-        ("email", email.map_or(Ok(()), users::check_email)),
-        (
-            "full_name",
-            full_name.map_or(Ok(()), users::check_full_name),
-        ),
-    ];
-    for (field, check) in checks {
-        if let Err(e) = check {
-            problems.add(field, e.to_string());
-        }
+    if let Err(e) = users::check_username(username) {
+        problems.add("username", e.to_string());
+    }
+    // Described, never quoted: in a file with its columns mixed up they may be passwords.
+    if let Some(why) = email.and_then(users::email_problem) {
+        problems.add("email", why);
+    }
+    if let Some(why) = full_name.and_then(users::full_name_problem) {
+        problems.add("full_name", why);
     }
 }
 
@@ -199,6 +197,12 @@ fn secret(password: Option<String>, hash: Option<String>, problems: &mut Problem
         (Some(password), None) => {
             if let Err(e) = password::check_policy(&password) {
                 problems.add("password", e.to_string());
+            }
+            if password.contains(['\n', '\r']) {
+                problems.add(
+                    "password",
+                    "contains a line break, which no login form sends (an unclosed quote?)",
+                );
             }
             Secret::Password(password.into())
         }
@@ -219,20 +223,20 @@ pub(super) fn check_look_alikes(mut new: Vec<&mut Row>, allow: bool, errors: &mu
     let mut seen: HashMap<String, usize> = HashMap::new();
     for i in 0..new.len() {
         let keys = users::look_alike_keys(&new[i].spec.username);
-        let first = keys.iter().find_map(|key| seen.get(key).copied());
+        let name = &new[i].spec.username;
+        let mut earlier = keys.iter().filter_map(|key| seen.get(key).copied());
+        let first = earlier.find_map(|f| Some(f).zip(LookAlike::of(name, &new[f].spec.username)));
         for key in keys {
             seen.entry(key).or_insert(i);
         }
-        let Some(found) =
-            first.and_then(|f| LookAlike::of(&new[i].spec.username, &new[f].spec.username))
-        else {
+        let Some((first, found)) = first else {
             continue;
         };
         if allow {
             new[i].warnings.push(Warning::LookAlike(found));
             continue;
         }
-        let (place, why) = (&new[first.unwrap_or(i)].location, found.why());
+        let (place, why) = (&new[first].location, found.why());
         let message = format!(
             "'{}' looks like '{}' at {place}: {why}",
             found.username, found.existing

@@ -107,9 +107,14 @@ fn record(finding: &Finding) -> FindingRecord<'_> {
 
 /// A finding's message with the command that fixes it (the domain names none).
 fn message(finding: &Finding) -> String {
-    let advice = match (finding.code, &finding.username) {
-        ("odd_disabled", Some(_)) => "; set it with disable-user or enable-user",
-        ("test_profile_hash", Some(_)) => "; give the user a new password with set-password",
+    // Only for a user a command can name.
+    let named = finding
+        .username
+        .as_deref()
+        .is_some_and(|name| !name.is_empty());
+    let advice = match finding.code {
+        "odd_disabled" if named => "; set it with disable-user or enable-user",
+        "test_profile_hash" if named => "; give the user a new password with set-password",
         _ => "",
     };
     format!("{}{advice}", finding.message)

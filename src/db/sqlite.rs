@@ -92,7 +92,7 @@ impl Errors {
             }
             _ => Error::Database {
                 location: self.location.clone(),
-                source: Box::new(e),
+                cause: Box::new(e),
             },
         }
     }
@@ -333,7 +333,7 @@ fn find_user(conn: &Connection, username: &str) -> rusqlite::Result<Option<Store
 }
 
 fn email_owner(conn: &Connection, email: &str) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT username FROM users WHERE email = ?1")?
+    conn.prepare_cached("SELECT coalesce(username, '') FROM users WHERE email = ?1")?
         .query_row([email], |row| row.get(0))
         .optional()
 }
@@ -366,7 +366,7 @@ fn find_users(conn: &Connection, usernames: &[&str]) -> rusqlite::Result<Vec<Sto
 }
 
 fn email_owners(conn: &Connection, emails: &[&str]) -> rusqlite::Result<Vec<(String, String)>> {
-    let select = "SELECT email, username FROM users WHERE email IN (";
+    let select = "SELECT email, coalesce(username, '') FROM users WHERE email IN (";
     batched(conn, select, emails, |row| Ok((row.get(0)?, row.get(1)?)))
 }
 
@@ -629,7 +629,7 @@ impl SqliteTx<'_> {
 impl WriteTx for SqliteTx<'_> {
     fn id_owner(&mut self, id: i64) -> Result<Option<String>> {
         self.tx
-            .prepare_cached("SELECT username FROM users WHERE id = ?1")
+            .prepare_cached("SELECT coalesce(username, '') FROM users WHERE id = ?1")
             .and_then(|mut stmt| stmt.query_row([id], |row| row.get(0)).optional())
             .map_err(|e| self.errors.classify(e))
     }

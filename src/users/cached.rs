@@ -121,7 +121,7 @@ impl<L: Lookup + ?Sized> Lookup for Cached<'_, L> {
         let found = keys_of(username)
             .iter()
             .filter_map(|key| keys?.get(key))
-            .find(|name| *name != username);
+            .find(|name| name.as_str() != username);
         Ok(found.cloned())
     }
 }

@@ -14,7 +14,9 @@ use std::time::{Duration, SystemTime};
 
 pub(crate) use cached::Cached;
 pub use lookalike::{Likeness, LookAlike, keys as look_alike_keys};
-pub use spec::{UserSpec, check_email, check_full_name, check_username};
+pub use spec::{
+    UserSpec, check_email, check_full_name, check_username, email_problem, full_name_problem,
+};
 pub use write::OnExisting;
 pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};
 

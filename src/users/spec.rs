@@ -82,8 +82,16 @@ pub fn check_username(username: &str) -> Result<()> {
 /// Unicode format characters (bidi overrides and isolates that reorder what a terminal shows,
 /// zero-width characters that make two names look the same). Names the first one.
 fn check_visible(what: &str, value: &str) -> Result<()> {
+    match invisible(value) {
+        Some(why) => Err(Error::invalid(format!("{what} {value:?} {why}"))),
+        None => Ok(()),
+    }
+}
+
+/// "contains U+202E, an invisible formatting character (…)", for the first such character.
+fn invisible(value: &str) -> Option<String> {
     use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
-    let found = value.chars().find_map(|c| {
+    value.chars().find_map(|c| {
         let kind = match c.general_category() {
             GeneralCategory::Control => "a control character",
             GeneralCategory::Format => {
@@ -94,19 +102,21 @@ fn check_visible(what: &str, value: &str) -> Result<()> {
             }
             _ => return None,
         };
-        Some((c, kind))
-    });
-    match found {
-        Some((c, kind)) => Err(Error::invalid(format!(
-            "{what} {value:?} contains U+{:04X}, {kind}",
-            u32::from(c)
-        ))),
-        None => Ok(()),
-    }
+        Some(format!("contains U+{:04X}, {kind}", u32::from(c)))
+    })
 }
 
 /// A light shape check: one `@` between a non-empty local part and domain, no whitespace.
 pub fn check_email(email: &str) -> Result<()> {
+    match email_problem(email) {
+        Some(why) => Err(Error::invalid(format!("email {email:?} {why}"))),
+        None => Ok(()),
+    }
+}
+
+/// What is wrong with an email, without quoting it (an import's columns may be mixed up, and
+/// the value a password).
+pub fn email_problem(email: &str) -> Option<String> {
     let shaped = match email.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
@@ -116,21 +126,24 @@ pub fn check_email(email: &str) -> Result<()> {
         }
         None => false,
     };
-    check_visible("email", email)?;
-    if shaped {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!(
-            "email {email:?} is not an address of the form name@domain"
-        )))
-    }
+    invisible(email)
+        .or_else(|| (!shaped).then(|| "is not an address of the form name@domain".to_owned()))
 }
 
 pub fn check_full_name(full_name: &str) -> Result<()> {
-    if full_name.trim().is_empty() {
-        return Err(Error::invalid("the full name is empty"));
+    match full_name_problem(full_name) {
+        Some(why) if full_name.trim().is_empty() => Err(Error::invalid(why)),
+        Some(why) => Err(Error::invalid(format!("full name {full_name:?} {why}"))),
+        None => Ok(()),
     }
-    check_visible("full name", full_name)
+}
+
+/// What is wrong with a full name, without quoting it.
+pub fn full_name_problem(full_name: &str) -> Option<String> {
+    if full_name.trim().is_empty() {
+        return Some("the full name is empty".to_owned());
+    }
+    invisible(full_name)
 }
 
 #[cfg(test)]

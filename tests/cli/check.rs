@@ -108,9 +108,24 @@ fn a_row_without_a_username_is_listed_and_reported() {
         "INSERT INTO users (username, disabled, hashed_password) VALUES \
          (NULL, 0, '{ARGON2_SECRET}'), ('bob', 0, '{ARGON2_SECRET}');"
     ));
+    env.insert_raw("UPDATE users SET email = 'nobody@example.com' WHERE username IS NULL;");
     env.run(&["list-users", "--format", "csv"], "")
         .code(0)
-        .stdout("id,username,email,full_name,disabled\n1,,,,false\n2,bob,,,false\n");
+        .stdout(
+            "id,username,email,full_name,disabled\n1,,nobody@example.com,,false\n2,bob,,,false\n",
+        );
+    env.run(
+        &[
+            "add-user",
+            "carol",
+            "--email",
+            "nobody@example.com",
+            "--password-stdin",
+        ],
+        "",
+    )
+    .code(4)
+    .stderr("error: email 'nobody@example.com' is already used by user ''\n");
     env.run(&["check", "-q"], "").code(0).stdout(
         "SEVERITY  CODE  USER  MESSAGE\n\
          warning   name  ''    the username is empty\n",

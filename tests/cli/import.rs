@@ -98,10 +98,10 @@ fn every_refused_record_is_listed_and_nothing_is_written() {
              line 1, field colour: {known}\n  \
              line 3, field username: is missing\n  \
              line 4, field username: username \" padded\" starts or ends with whitespace\n  \
-             line 4, field email: email \"x\" is not an address of the form name@domain\n  \
+             line 4, field email: is not an address of the form name@domain\n  \
              line 5, field password: give password or hashed_password, not both\n  \
              line 6, field password: neither password nor hashed_password (see --missing-password)\n  \
-             line 7, field disabled: \"maybe\" is not true or false\n  \
+             line 7, field disabled: is not true or false (or 1/0, yes/no)\n  \
              line 8, field username: 'ok' is also at line 2\n  \
              line 9, field email: 'ok@example.com' is also at line 2\n  \
              line 9, field password: neither password nor hashed_password (see --missing-password)\n  \
@@ -127,7 +127,7 @@ fn one_bad_record_among_thousands_is_named_and_nothing_is_written() {
         .code(5)
         .stderr(format!(
             "{TEST_PROFILE_WARNING}error: 1 problem in the input; nothing was written:\n  \
-             line 1778, field email: email \"not-an-email\" is not an address of the form name@domain\n"
+             line 1778, field email: is not an address of the form name@domain\n"
         ));
     assert!(env.dump().is_empty());
 }
@@ -447,4 +447,36 @@ fn a_reader_never_sees_part_of_an_import() {
         [0, rows],
         "counts seen"
     );
+}
+
+#[test]
+fn csv_headers_and_quotes_are_what_they_seem() {
+    let env = TestEnv::init();
+    // Field names are lower-case, as export writes them.
+    import(
+        &env,
+        "u.csv",
+        "Username,password\nalice,pw-for-tests\n",
+        &[],
+    )
+    .code(5)
+    .stderr(
+        "error: the CSV header names 'Username'; field names are lower-case (id, username, \
+             email, full_name, disabled, password, hashed_password)\n",
+    );
+    // An unclosed quote swallows the rest of the file into one password: refused.
+    import(
+        &env,
+        "q.csv",
+        "username,password\nbob,\"pw-for-tests\ncarol,other\n",
+        &[],
+    )
+    .code(5)
+    .stderr(
+        "error: 1 problem in the input; nothing was written:\n  line 2, field password: \
+             contains a line break, which no login form sends (an unclosed quote?)\n",
+    );
+    // An empty file is no records.
+    import(&env, "e.csv", "", &["-q"]).code(0).stderr("");
+    assert!(env.dump().is_empty());
 }

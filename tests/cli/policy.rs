@@ -279,6 +279,32 @@ fn the_policy_can_be_raised_lowered_or_overridden() {
 }
 
 #[test]
+fn records_that_set_no_password_are_not_judged() {
+    let env = TestEnv::init();
+    env.add_user("ann", "pw-for-tests");
+    // ann exists and is skipped: her record's weak password is never stored, so not refused.
+    env.run(
+        &["import", "-", "--on-conflict", "skip", "-q"],
+        "username,password\nann,short\n",
+    )
+    .code(0)
+    .stderr("");
+    env.run(&["verify-login", "ann", "--password-stdin"], "pw-for-tests")
+        .code(0);
+    // The same name as written and case-folded: aIice (capital i) and alice in one file.
+    env.run(
+        &["import", "-"],
+        "username,password\nalice,pw-for-tests\naIice,pw-for-tests\n",
+    )
+    .code(4)
+    .stderr(
+        "error: 1 problem in the input; nothing was written:\n  line 3, field username: 'aIice' \
+         looks like 'alice' at line 2: the same under Unicode's confusable mapping (see \
+         --allow-look-alike)\n",
+    );
+}
+
+#[test]
 fn an_import_lists_every_weak_password_with_its_line() {
     let env = TestEnv::init();
     let csv =
@@ -342,7 +368,7 @@ fn at_the_prompt_a_mistyped_or_weak_password_is_asked_again() {
         "typed twice",
     )
     .code(0);
-    // Three times wrong: the last reason, exit 5, nothing written.
+    // Four times wrong: the last reason, exit 5, nothing written.
     let (ok, shown) = env.on_terminal(
         &["add-user", "bob"],
         &[

@@ -68,7 +68,9 @@ fn a_canary_password_shows_nowhere_but_as_its_hash() {
     std::fs::write(env.path("pw.txt"), format!("{CANARY}\n")).unwrap();
     let line = format!("{CANARY}\n");
     let headerless = format!("carol,{CANARY}\n");
-    let runs: [(&[&str], &str, i32); 11] = [
+    let swapped = format!("username,disabled,email,password\nivan,{CANARY},{CANARY},false\n");
+    let in_array = format!("[{{\"username\": \"gina\", \"password\": [\"{CANARY}\"]}}]");
+    let runs: [(&[&str], &str, i32); 13] = [
         (&["add-user", "alice", "--password-stdin"], &line, 0),
         (
             &[
@@ -128,6 +130,9 @@ fn a_canary_password_shows_nowhere_but_as_its_hash() {
         ),
         // A CSV without its header: the first line is data, never quoted.
         (&["import", "-"], &headerless, 5),
+        // Columns mixed up, or a password where no string belongs: described, never quoted.
+        (&["import", "-"], &swapped, 5),
+        (&["import", "-", "--input-format", "json"], &in_array, 5),
         (
             &["import", "-", "--format", "json"],
             &format!("username,password\ndan,{CANARY}\n"),
