@@ -91,11 +91,7 @@ fn state(env: &TestEnv, before: &[String]) -> Vec<String> {
 fn spawn(env: &TestEnv, args: &[String], stdin: &str) -> std::process::Child {
     use std::io::Write;
     let mut child = env
-        .bare_std()
-        .arg("--db")
-        .arg(&env.db)
-        .args(args)
-        .stdin(Stdio::piped())
+        .process(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -16,11 +16,7 @@ const KEY_CANARY: &str = "key-canary-0b7d4e1a9c3f5e2d8a6b4c0e1f2a3b4c";
 /// waits for the password, then sends `stdin`. Returns (exit code, stdout, stderr).
 fn run_watched(env: &TestEnv, args: &[&str], stdin: &str) -> (i32, String, String) {
     let mut child = env
-        .bare_std()
-        .arg("--db")
-        .arg(&env.db)
-        .args(args)
-        .stdin(Stdio::piped())
+        .process(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -123,6 +123,16 @@ impl TestEnv {
         cmd
     }
 
+    /// [`TestEnv::cmd`] as a plain process with these arguments and stdin piped.
+    pub fn process<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> std::process::Command {
+        let mut cmd = self.bare_std();
+        cmd.arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .stdin(std::process::Stdio::piped());
+        cmd
+    }
+
     /// The binary, run in the temp dir, with a clean environment and no database option.
     pub fn bare(&self) -> Command {
         Command::from_std(self.bare_std())
