@@ -112,6 +112,8 @@ mod tests {
         assert_eq!(weakness("pässwö"), Some(Weakness::TooShort { min: 8 }));
         assert_eq!(weakness("12345678"), Some(Weakness::Common));
         assert_eq!(weakness("PASSWORD1"), Some(Weakness::Common));
+        // In the list only lowercased.
+        assert_eq!(weakness("SUNFLOWER"), Some(Weakness::Common));
         assert_eq!(weakness("alice123"), Some(Weakness::Common));
         assert_eq!(weakness("Alice-7xq"), Some(Weakness::LikeUsername));
         assert_eq!(weakness("ALICE-alice"), Some(Weakness::LikeUsername));
@@ -145,6 +147,10 @@ mod tests {
         assert_eq!(weakness("dnalakkouq"), Some(Weakness::LikeEmail));
         assert_eq!(weakness("of-hearts-42"), Some(Weakness::LikeUsername));
         assert_eq!(weakness("hearts and spades"), None);
+        // Names of three characters count; shorter ones would match too much.
+        let short = |password, username| policy.weakness(password, username, None);
+        assert_eq!(short("bob-bob-bob", "bob"), Some(Weakness::LikeUsername));
+        assert_eq!(short("al-al-al-al", "al"), None);
     }
 
     #[test]

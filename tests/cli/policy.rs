@@ -238,6 +238,21 @@ fn the_policy_can_be_raised_lowered_or_overridden() {
     );
     env.run(&["verify-login", "fixture", "--password-stdin"], "pw")
         .code(0);
+    env.run(
+        &[
+            "set-password",
+            "fixture",
+            "--password-stdin",
+            "--allow-weak-password",
+            "-q",
+        ],
+        "pw2\n",
+    )
+    .code(0)
+    .stderr(
+        "warning: the password is weak (it is shorter than 8 characters); stored as asked \
+         (--allow-weak-password)\n",
+    );
     // A generated password always passes, however high the minimum.
     let out = env
         .run(
