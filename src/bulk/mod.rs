@@ -321,3 +321,22 @@ fn location_order(location: &str) -> (String, u64) {
     let (word, number) = location.rsplit_once(' ').unwrap_or((location, "0"));
     (word.to_owned(), number.parse().unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first stage alone, as the fuzz target drives it: what passed and what did not.
+    #[test]
+    fn check_input_counts_what_passed_and_lists_the_rest() {
+        let csv = "username,email,password\nann,,pw-for-tests\n,x@example.com,pw\nbob,b,pw\n";
+        let checked = check_input(csv.as_bytes(), FileFormat::Csv).unwrap();
+        assert_eq!(checked.passed(), 1);
+        let places: Vec<&str> = checked
+            .problems()
+            .iter()
+            .map(|p| p.location.as_str())
+            .collect();
+        assert_eq!(places, ["line 3", "line 4"]);
+    }
+}
