@@ -431,6 +431,16 @@ mod tests {
     }
 
     #[test]
+    fn random_passwords_use_every_symbol() {
+        // 2,400 draws from 62 symbols: the chance that a fair generator misses one is about 1e-15.
+        let drawn: std::collections::HashSet<char> = (0..100)
+            .flat_map(|_| random_password().unwrap().chars().collect::<Vec<_>>())
+            .collect();
+        assert_eq!(drawn.len(), 62);
+        assert_eq!(random_password_of(40).unwrap().len(), 40);
+    }
+
+    #[test]
     fn random_passwords_are_long_and_differ() {
         let a = random_password().unwrap();
         let b = random_password().unwrap();
