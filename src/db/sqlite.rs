@@ -408,55 +408,52 @@ fn for_each_username(conn: &Connection, each: &mut dyn FnMut(&str)) -> rusqlite:
     Ok(())
 }
 
-impl Lookup for SqliteStore {
-    fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
-        find_user(&self.conn, username).map_err(|e| self.errors.classify(e))
-    }
+/// The connection a look-up runs on and how its failures are classified: a store's own, or its
+/// write transaction's. One implementation of [`Lookup`] serves both.
+trait Session {
+    fn session(&self) -> (&Connection, &Errors);
 
-    fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
-        email_owner(&self.conn, email).map_err(|e| self.errors.classify(e))
-    }
-
-    fn hash_census(&mut self) -> Result<HashCensus> {
-        hash_census(&self.conn).map_err(|e| self.errors.classify(e))
-    }
-
-    fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
-        find_users(&self.conn, usernames).map_err(|e| self.errors.classify(e))
-    }
-
-    fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
-        email_owners(&self.conn, emails).map_err(|e| self.errors.classify(e))
-    }
-
-    fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
-        for_each_username(&self.conn, each).map_err(|e| self.errors.classify(e))
+    fn run<T>(&self, query: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let (conn, errors) = self.session();
+        query(conn).map_err(|e| errors.classify(e))
     }
 }
 
-impl Lookup for SqliteTx<'_> {
+impl Session for SqliteStore {
+    fn session(&self) -> (&Connection, &Errors) {
+        (&self.conn, &self.errors)
+    }
+}
+
+impl Session for SqliteTx<'_> {
+    fn session(&self) -> (&Connection, &Errors) {
+        (&self.tx, self.errors)
+    }
+}
+
+impl<S: Session> Lookup for S {
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
-        find_user(&self.tx, username).map_err(|e| self.errors.classify(e))
+        self.run(|conn| find_user(conn, username))
     }
 
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
-        email_owner(&self.tx, email).map_err(|e| self.errors.classify(e))
+        self.run(|conn| email_owner(conn, email))
     }
 
     fn hash_census(&mut self) -> Result<HashCensus> {
-        hash_census(&self.tx).map_err(|e| self.errors.classify(e))
+        self.run(hash_census)
     }
 
     fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
-        find_users(&self.tx, usernames).map_err(|e| self.errors.classify(e))
+        self.run(|conn| find_users(conn, usernames))
     }
 
     fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
-        email_owners(&self.tx, emails).map_err(|e| self.errors.classify(e))
+        self.run(|conn| email_owners(conn, emails))
     }
 
     fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
-        for_each_username(&self.tx, each).map_err(|e| self.errors.classify(e))
+        self.run(|conn| for_each_username(conn, each))
     }
 }
 
@@ -494,7 +491,7 @@ fn integrity_errors(rows: &[String]) -> Vec<String> {
 
 impl Store for SqliteStore {
     fn health(&mut self) -> Result<Health> {
-        health(&self.conn).map_err(|e| self.errors.classify(e))
+        self.run(health)
     }
 
     fn init(&mut self) -> Result<InitReport> {
