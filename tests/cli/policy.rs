@@ -398,3 +398,21 @@ fn at_the_prompt_a_mistyped_or_weak_password_is_asked_again() {
     );
     assert_eq!(env.dump().len(), 1);
 }
+
+#[test]
+fn an_import_warns_about_each_password_not_in_nfc() {
+    let env = TestEnv::init();
+    let csv = "username,password\nzoe,cafe\u{301} au lait\nann,caf\u{e9} au lait\n";
+    env.run(&["import", "-", "--hash-profile", "test", "-q"], csv)
+        .code(0)
+        .stderr(format!(
+            "{TEST_PROFILE_WARNING}warning: line 2: the password is not in Unicode NFC form; it \
+             is stored exactly as given, and the same characters typed on another system may \
+             arrive as other bytes and not match\n"
+        ));
+    env.run(
+        &["verify-login", "zoe", "--password-stdin"],
+        "cafe\u{301} au lait",
+    )
+    .code(0);
+}
