@@ -57,6 +57,11 @@ pub enum Error {
     #[error("email '{email}' is already used by user '{owner}'")]
     EmailTaken { email: String, owner: String },
 
+    /// A unique index of the table that authctl's own checks do not know (a stricter one added by
+    /// hand, as on `lower(email)`) refused the row.
+    #[error("user '{username}' conflicts with a stored user under the table's unique index {index}")]
+    UniqueIndex { username: String, index: String },
+
     #[error("user '{0}' is disabled")]
     UserDisabled(String),
 
@@ -169,7 +174,10 @@ impl Error {
                 Kind::Conflict
             }
             Error::UserNotFound(_) => Kind::NotFound,
-            Error::UsernameTaken(_) | Error::EmailTaken { .. } | Error::LookAlike(_) => {
+            Error::UsernameTaken(_)
+            | Error::EmailTaken { .. }
+            | Error::UniqueIndex { .. }
+            | Error::LookAlike(_) => {
                 Kind::Conflict
             }
             Error::Invalid(_)

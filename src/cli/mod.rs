@@ -199,7 +199,7 @@ impl Context<'_> {
 /// Says so when the database file is readable by its group or others.
 fn readable_by_others(location: &Location) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(location.path())
+    let mode = std::fs::metadata(location.file_path()?)
         .ok()?
         .permissions()
         .mode()

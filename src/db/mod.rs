@@ -1,10 +1,13 @@
 //! The storage seam: where the users live and the operations the domain needs on them.
 //!
 //! Everything above this module speaks [`Store`] and [`WriteTx`]; all SQL lives in the engine
-//! modules below it (today only [`sqlite`]). A second engine is a new module and a new arm in
+//! modules below it ([`sqlite`], [`postgres`]). An engine is a module and an arm in
 //! [`Location::parse`] and [`open`], nothing else.
 
+mod postgres;
 mod sqlite;
+
+pub use postgres::Target;
 
 /// The DDL the service's `create_all` emits on SQLite, for the tests that build its table.
 #[doc(hidden)]
@@ -22,11 +25,14 @@ use crate::password::HashCensus;
 pub enum Location {
     /// A SQLite database file.
     Sqlite(PathBuf),
+    /// A database on a PostgreSQL server.
+    Postgres(Target),
 }
 
 /// The URL forms accepted, for error messages and help.
-pub const SUPPORTED_URLS: &str =
-    "a file path, sqlite:///relative.db, sqlite:////absolute.db or sqlite+aiosqlite:///./file.db";
+pub const SUPPORTED_URLS: &str = "a file path, sqlite:///relative.db, sqlite:////absolute.db, \
+     sqlite+aiosqlite:///./file.db, or postgresql://user@host:port/database (also postgres:// \
+     and postgresql+psycopg://, +psycopg2://, +asyncpg://)";
 
 impl Location {
     /// A database file (`--db PATH`).
@@ -53,11 +59,17 @@ impl Location {
             return Ok(Location::Sqlite(PathBuf::from(url)));
         };
         let engine = scheme.split('+').next().unwrap_or(scheme);
+        if ["postgresql", "postgres"]
+            .iter()
+            .any(|pg| engine.eq_ignore_ascii_case(pg))
+        {
+            return Ok(Location::Postgres(Target::parse(url)?));
+        }
         if !engine.eq_ignore_ascii_case("sqlite") {
             return Err(Error::Unusable {
-                location: url_without_credentials(url),
+                location: postgres::without_password(url),
                 reason: format!(
-                    "database engine '{engine}' is not supported; authctl supports SQLite: {SUPPORTED_URLS}"
+                    "database engine '{engine}' is not supported; authctl supports SQLite and PostgreSQL: {SUPPORTED_URLS}"
                 ),
             });
         }
@@ -75,9 +87,11 @@ impl Location {
         Ok(Location::Sqlite(PathBuf::from(path)))
     }
 
-    pub fn path(&self) -> &Path {
+    /// The database file, for an engine that keeps the database in one.
+    pub fn file_path(&self) -> Option<&Path> {
         match self {
-            Location::Sqlite(path) => path,
+            Location::Sqlite(path) => Some(path),
+            Location::Postgres(_) => None,
         }
     }
 }
@@ -87,23 +101,8 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::Sqlite(path) => write!(f, "{}", path.display()),
+            Location::Postgres(target) => write!(f, "{target}"),
         }
-    }
-}
-
-/// A URL for messages, with any password replaced (`postgresql://u:pw@h/db` → `postgresql://u:***@h/db`).
-fn url_without_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{scheme}://{user}:***@{host}{tail}")
-        }
-        None => url.to_owned(),
     }
 }
 
@@ -139,6 +138,52 @@ pub struct OpenOptions {
 pub fn open(location: &Location, access: Access, options: OpenOptions) -> Result<Box<dyn Store>> {
     match location {
         Location::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(path, access, options)?)),
+        Location::Postgres(target) => {
+            Ok(Box::new(postgres::PgStore::open(target, access, options)?))
+        }
+    }
+}
+
+/// The columns the service's model declares; every command needs all of them.
+const REQUIRED_COLUMNS: [&str; 6] = [
+    "id",
+    "username",
+    "email",
+    "full_name",
+    "disabled",
+    "hashed_password",
+];
+
+/// Unique indexes the service's model declares (`unique=True`), by column.
+const UNIQUE_COLUMNS: [&str; 2] = ["username", "email"];
+
+/// Refuses a table without every column the service's model declares.
+fn check_columns(location: &str, columns: &[String]) -> Result<()> {
+    if columns.is_empty() {
+        return Err(unusable(
+            location,
+            "has no users table; create it with `authctl init-db`",
+        ));
+    }
+    if let Some(missing) = REQUIRED_COLUMNS
+        .iter()
+        .find(|required| !columns.iter().any(|c| c.eq_ignore_ascii_case(required)))
+    {
+        return Err(unusable(
+            location,
+            format!(
+                "table users has no column '{missing}'; it is not the login service's users table (expected columns: {})",
+                REQUIRED_COLUMNS.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn unusable(location: &str, reason: impl Into<String>) -> Error {
+    Error::Unusable {
+        location: location.to_owned(),
+        reason: reason.into(),
     }
 }
 
@@ -376,13 +421,25 @@ mod tests {
     }
 
     #[test]
+    fn parses_the_service_postgresql_urls() {
+        for url in [
+            "postgresql://app:pw@db:5432/app",
+            "postgres://app@db/app",
+            "postgresql+psycopg://app@db/app?sslmode=require",
+            "postgresql+psycopg2://app@%2Fvar%2Frun%2Fpostgresql/app",
+            "postgresql+asyncpg://app@db/app?ssl=require",
+        ] {
+            let location = Location::parse(url).unwrap();
+            assert!(matches!(location, Location::Postgres(_)), "{url}");
+            assert_eq!(location.file_path(), None);
+        }
+    }
+
+    #[test]
     fn refuses_other_engines_and_memory() {
-        let err = Location::parse("postgresql://app:hunter2@db/app").unwrap_err();
+        let err = Location::parse("mysql://app:hunter2@db/app").unwrap_err();
         let message = err.to_string();
-        assert!(
-            message.contains("'postgresql' is not supported"),
-            "{message}"
-        );
+        assert!(message.contains("'mysql' is not supported"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
         assert!(Location::parse("sqlite://").is_err());
         assert!(Location::parse("sqlite:///:memory:").is_err());

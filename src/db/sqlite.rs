@@ -11,7 +11,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Transac
 
 use super::{
     Access, Health, InitReport, Lookup, NewUser, OpenOptions, StatusFilter, Store, StoredUser,
-    Transaction, User, UserRef, WriteTx,
+    Transaction, UNIQUE_COLUMNS, User, UserRef, WriteTx, check_columns, unusable,
 };
 use crate::error::{Error, Result};
 use crate::password::{HashCensus, MAX_BCRYPT_COST};
@@ -29,19 +29,6 @@ pub const SERVICE_DDL: &str =
 /// authctl's schema; its last statement sets `PRAGMA user_version` to [`SCHEMA_VERSION`].
 const SCHEMA: &str = include_str!("../../schema.sql");
 const SCHEMA_VERSION: i64 = 1;
-
-/// The columns the service's model declares; every command needs all of them.
-const REQUIRED_COLUMNS: [&str; 6] = [
-    "id",
-    "username",
-    "email",
-    "full_name",
-    "disabled",
-    "hashed_password",
-];
-
-/// Unique indexes the service's model declares (`unique=True`), by column.
-const UNIQUE_COLUMNS: [&str; 2] = ["username", "email"];
 
 const USER_COLUMNS: &str = "id, username, email, full_name, disabled";
 
@@ -206,38 +193,9 @@ fn create_private_file(path: &Path, location: &str) -> Result<bool> {
     }
 }
 
-fn unusable(location: &str, reason: impl Into<String>) -> Error {
-    Error::Unusable {
-        location: location.to_owned(),
-        reason: reason.into(),
-    }
-}
-
 fn table_columns(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('users')")?;
     stmt.query_map([], |row| row.get(0))?.collect()
-}
-
-fn check_columns(location: &str, columns: &[String]) -> Result<()> {
-    if columns.is_empty() {
-        return Err(unusable(
-            location,
-            "has no users table; create it with `authctl init-db`",
-        ));
-    }
-    if let Some(missing) = REQUIRED_COLUMNS
-        .iter()
-        .find(|required| !columns.iter().any(|c| c.eq_ignore_ascii_case(required)))
-    {
-        return Err(unusable(
-            location,
-            format!(
-                "table users has no column '{missing}'; it is not the login service's users table (expected columns: {})",
-                REQUIRED_COLUMNS.join(", ")
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Which of [`UNIQUE_COLUMNS`] lack a unique index of their own.

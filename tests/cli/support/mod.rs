@@ -6,6 +6,7 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
+pub mod postgres;
 pub mod service;
 
 pub use authctl::db::SERVICE_DDL;
@@ -53,21 +54,52 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_authctl")
 }
 
-/// One test's world: a temp dir (the working directory of every command) and a database path.
+/// The DDL the service's `create_all` emits on PostgreSQL (SQLAlchemy 2, the service's model).
+pub const SERVICE_DDL_POSTGRES: &str = "CREATE TABLE users (id SERIAL NOT NULL, username VARCHAR, \
+     email VARCHAR, full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR, PRIMARY KEY (id));
+    CREATE INDEX ix_users_id ON users (id);
+    CREATE UNIQUE INDEX ix_users_username ON users (username);
+    CREATE UNIQUE INDEX ix_users_email ON users (email);
+    CREATE INDEX ix_users_full_name ON users (full_name);";
+
+/// The database engine a test body runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The engine of the running test, from its path: the suite's subjects are compiled twice, as
+/// `sqlite::…` and `postgres::…` (see main.rs), and libtest names each test's thread after it.
+pub fn engine() -> Engine {
+    match std::thread::current().name() {
+        Some(name) if name.starts_with("postgres::") => Engine::Postgres,
+        _ => Engine::Sqlite,
+    }
+}
+
+/// One test's world: a temp dir (the working directory of every command) and a database: a path
+/// (SQLite), or a schema of its own on the test server (PostgreSQL).
 pub struct TestEnv {
     dir: TempDir,
     pub db: PathBuf,
+    pg: Option<Pg>,
+}
+
+/// A test's own schema on the PostgreSQL test server, and the URL that selects it.
+struct Pg {
+    schema: String,
+    url: String,
 }
 
 impl TestEnv {
-    /// No database yet.
+    /// No database yet (on PostgreSQL: an empty schema, no table).
     pub fn empty() -> Self {
         let dir = tempfile::Builder::new()
             .prefix("authctl-")
             .tempdir()
             .unwrap();
-        let db = dir.path().join("users.db");
-        TestEnv { dir, db }
+        Self::in_dir(dir)
     }
 
     /// No database yet, in a new folder under `parent` (another filesystem).
@@ -76,8 +108,54 @@ impl TestEnv {
             .prefix("authctl-")
             .tempdir_in(parent)
             .unwrap();
+        Self::in_dir(dir)
+    }
+
+    fn in_dir(dir: TempDir) -> Self {
         let db = dir.path().join("users.db");
-        TestEnv { dir, db }
+        let pg = (engine() == Engine::Postgres).then(|| {
+            let (schema, url) = postgres::new_schema();
+            Pg { schema, url }
+        });
+        TestEnv { dir, db, pg }
+    }
+
+    pub fn engine(&self) -> Engine {
+        if self.pg.is_some() {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        }
+    }
+
+    /// The options that name this test's database.
+    pub fn database_args(&self) -> Vec<std::ffi::OsString> {
+        match &self.pg {
+            Some(pg) => vec!["--database-url".into(), pg.url.clone().into()],
+            None => vec!["--db".into(), self.db.clone().into()],
+        }
+    }
+
+    /// The database as authctl's messages name it: the path, or the URL without its password.
+    pub fn location(&self) -> String {
+        match &self.pg {
+            Some(pg) => {
+                let (before, after) = pg.url.split_once("@").unwrap();
+                let user = before.rsplit_once(':').unwrap().0;
+                format!("{user}:***@{after}")
+            }
+            None => self.db.display().to_string(),
+        }
+    }
+
+    /// The URL of this test's PostgreSQL schema (password included).
+    pub fn url(&self) -> &str {
+        &self.pg.as_ref().expect("a PostgreSQL test").url
+    }
+
+    fn pg_client(&self) -> Option<::postgres::Client> {
+        let pg = self.pg.as_ref()?;
+        Some(postgres::connect_in(Some(&pg.schema)))
     }
 
     /// A database made by `authctl init-db`.
@@ -90,16 +168,22 @@ impl TestEnv {
     /// A database made by the service's `create_all` (its exact DDL), with no rows.
     pub fn service_table() -> Self {
         let env = Self::empty();
-        Connection::open(&env.db)
-            .unwrap()
-            .execute_batch(SERVICE_DDL)
-            .unwrap();
-        env.chmod(0o600);
+        match env.engine() {
+            Engine::Postgres => env.insert_raw(SERVICE_DDL_POSTGRES),
+            Engine::Sqlite => {
+                Connection::open(&env.db)
+                    .unwrap()
+                    .execute_batch(SERVICE_DDL)
+                    .unwrap();
+                env.chmod(0o600);
+            }
+        }
         env
     }
 
     /// Sets the database file's mode.
     pub fn chmod(&self, mode: u32) {
+        assert_eq!(self.engine(), Engine::Sqlite, "a SQLite-only helper");
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&self.db, std::fs::Permissions::from_mode(mode)).unwrap();
     }
@@ -120,14 +204,16 @@ impl TestEnv {
             .env_remove("SECRET_KEY")
             .env_remove("AUTHCTL_HASH_SCHEME")
             .env_remove("RUST_BACKTRACE");
+        for var in ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE"] {
+            cmd.env_remove(var);
+        }
         cmd
     }
 
     /// [`TestEnv::cmd`] as a plain process with these arguments and stdin piped.
     pub fn process<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> std::process::Command {
         let mut cmd = self.bare_std();
-        cmd.arg("--db")
-            .arg(&self.db)
+        cmd.args(self.database_args())
             .args(args)
             .stdin(std::process::Stdio::piped());
         cmd
@@ -141,7 +227,7 @@ impl TestEnv {
     /// The binary with `--db` set to this test's database.
     pub fn cmd(&self) -> Command {
         let mut cmd = self.bare();
-        cmd.arg("--db").arg(&self.db);
+        cmd.args(self.database_args());
         cmd
     }
 
@@ -178,10 +264,15 @@ impl TestEnv {
     pub fn on_terminal(&self, args: &[&str], lines: &[&str]) -> (bool, String) {
         use std::io::Write;
         use std::process::Stdio;
+        let database = self
+            .database_args()
+            .iter()
+            .map(|a| format!("'{}'", a.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(" ");
         let command = format!(
-            "{} --db '{}' {}",
+            "{} {database} {}",
             bin(),
-            self.db.display(),
             args.iter()
                 .map(|a| format!("'{a}'"))
                 .collect::<Vec<_>>()
@@ -212,7 +303,33 @@ impl TestEnv {
 
     /// Inserts a row directly, as an operator with the sqlite3 shell would.
     pub fn insert_raw(&self, sql: &str) {
-        self.sql().execute_batch(sql).unwrap();
+        match self.pg_client() {
+            Some(mut client) => client.batch_execute(sql).unwrap(),
+            None => self.sql().execute_batch(sql).unwrap(),
+        }
+    }
+
+    /// One value of a query, as text (NULL as `None`), on either engine.
+    pub fn query_text(&self, sql: &str) -> Option<String> {
+        match self.pg_client() {
+            Some(mut client) => {
+                let messages = client.simple_query(sql).unwrap();
+                messages.iter().find_map(|m| match m {
+                    ::postgres::SimpleQueryMessage::Row(row) => Some(row.get(0).map(str::to_owned)),
+                    _ => None,
+                })?
+            }
+            None => self
+                .sql()
+                .query_row(sql, [], |row| row.get::<_, rusqlite::types::Value>(0))
+                .map(|value| match value {
+                    rusqlite::types::Value::Null => None,
+                    rusqlite::types::Value::Integer(n) => Some(n.to_string()),
+                    rusqlite::types::Value::Text(t) => Some(t),
+                    other => Some(format!("{other:?}")),
+                })
+                .unwrap(),
+        }
     }
 
     /// Damages the file as a bad disk or a careless tool can: one byte of the last entry of
@@ -240,27 +357,38 @@ impl TestEnv {
         std::fs::write(&self.db, bytes).unwrap();
     }
 
+    /// A SQLite connection to the test's database file.
     pub fn sql(&self) -> Connection {
+        assert_eq!(self.engine(), Engine::Sqlite, "a SQLite-only helper");
         Connection::open(&self.db).unwrap()
     }
 
     /// Takes the database's write lock, as a service in the middle of a write holds it, until
-    /// the returned guard is dropped.
+    /// the returned guard is dropped. On PostgreSQL: the lock an INSERT holds (ROW EXCLUSIVE),
+    /// which lets readers in and keeps authctl's writes waiting.
     pub fn hold_write_lock(&self) -> WriteLock {
+        if let Some(mut client) = self.pg_client() {
+            client
+                .batch_execute("BEGIN; LOCK TABLE users IN ROW EXCLUSIVE MODE")
+                .unwrap();
+            return WriteLock::Postgres(client);
+        }
         let conn = self.sql();
         conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-        WriteLock(conn)
+        WriteLock::Sqlite(conn)
     }
 
     /// How many users the table holds, as another connection (the service) sees it now.
     pub fn user_count(&self) -> i64 {
-        self.sql()
-            .query_row("SELECT count(*) FROM users", [], |row| row.get(0))
+        self.query_text("SELECT count(*) FROM users")
+            .unwrap()
+            .parse()
             .unwrap()
     }
 
     /// A PRAGMA's value as text (`journal_mode`, `user_version`, `integrity_check`).
     pub fn pragma(&self, name: &str) -> String {
+        assert_eq!(self.engine(), Engine::Sqlite, "a SQLite-only helper");
         self.sql()
             .query_row(&format!("PRAGMA {name}"), [], |row| {
                 row.get::<_, rusqlite::types::Value>(0)
@@ -275,17 +403,24 @@ impl TestEnv {
 
     /// The stored hash of a user.
     pub fn hash_of(&self, username: &str) -> String {
-        self.sql()
-            .query_row(
-                "SELECT hashed_password FROM users WHERE username = ?1",
-                [username],
-                |row| row.get(0),
-            )
-            .unwrap()
+        let name = username.replace('\'', "''");
+        self.query_text(&format!(
+            "SELECT hashed_password FROM users WHERE username = '{name}'"
+        ))
+        .unwrap()
     }
 
-    /// `disabled` as stored: its SQLite type and value.
+    /// `disabled` as stored: its SQLite type and value. On PostgreSQL, a boolean reads as the
+    /// SQLite `integer` 0 or 1 the service's model writes there.
     pub fn disabled_of(&self, username: &str) -> (String, Option<i64>) {
+        if self.pg.is_some() {
+            let name = username.replace('\'', "''");
+            let value = self.query_text(&format!(
+                "SELECT disabled::int::text FROM users WHERE username = '{name}'"
+            ));
+            let kind = if value.is_some() { "integer" } else { "null" };
+            return (kind.to_owned(), value.map(|v| v.parse().unwrap()));
+        }
         self.sql()
             .query_row(
                 "SELECT typeof(disabled), disabled FROM users WHERE username = ?1",
@@ -297,6 +432,17 @@ impl TestEnv {
 
     /// The whole table as text, to show nothing changed.
     pub fn dump(&self) -> Vec<String> {
+        if let Some(mut client) = self.pg_client() {
+            let rows = client
+                .query(
+                    "SELECT concat_ws('|', id, username, quote_nullable(email), \
+                     quote_nullable(full_name), coalesce(disabled::int::text, 'NULL'), \
+                     coalesce(hashed_password, '')) FROM users ORDER BY id",
+                    &[],
+                )
+                .unwrap();
+            return rows.iter().map(|row| row.get(0)).collect();
+        }
         let conn = self.sql();
         let mut stmt = conn
             .prepare(
@@ -340,7 +486,11 @@ pub fn bcrypt_hash(password: &str, cost: u32) -> String {
 }
 
 /// A write lock held by another connection; released when dropped.
-pub struct WriteLock(#[allow(dead_code)] Connection);
+#[allow(dead_code)]
+pub enum WriteLock {
+    Sqlite(Connection),
+    Postgres(::postgres::Client),
+}
 
 /// The stdout of a finished command, as text.
 pub fn stdout(assert: &Assert) -> String {

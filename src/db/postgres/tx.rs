@@ -1,0 +1,341 @@
+//! The write transaction on PostgreSQL. Inserts wait in a buffer and go to the server a thousand
+//! rows per statement; ids come from the table's sequence in blocks, so each insert still returns
+//! its id at once. Every other statement sends the buffer first.
+
+use std::collections::VecDeque;
+
+use postgres::Statement;
+
+use super::{Conn, Errors, PgResult, lookup_through_conn};
+use crate::db::{Lookup, NewUser, StoredUser, Transaction, WriteTx};
+use crate::error::{Error, Result};
+use crate::password::HashCensus;
+
+/// Rows per multi-row insert.
+const FLUSH_AT: usize = 1000;
+/// The largest block of ids taken from the sequence at once. Blocks start at one and double, so
+/// a single `add-user` takes exactly one id.
+const MAX_ID_BLOCK: i64 = 1024;
+
+pub(super) struct PgTx<'a> {
+    tx: postgres::Transaction<'a>,
+    errors: &'a Errors,
+    /// Inserted but not yet sent, each with its id.
+    pending: Vec<NewUser>,
+    ids: Ids,
+    id_owner: Option<Statement>,
+}
+
+#[derive(Default)]
+struct Ids {
+    /// The id column's sequence: unknown until needed, then `Some(None)` when it has none.
+    sequence: Option<Option<String>>,
+    /// Taken from the sequence, not yet given to a row.
+    reserved: VecDeque<i64>,
+    next_block: i64,
+    /// Rows were given ids of their own (an import's): the sequence may be behind them.
+    explicit: bool,
+}
+
+impl<'a> PgTx<'a> {
+    pub(super) fn new(tx: postgres::Transaction<'a>, errors: &'a Errors) -> Self {
+        PgTx {
+            tx,
+            errors,
+            pending: Vec::new(),
+            ids: Ids {
+                next_block: 1,
+                ..Ids::default()
+            },
+            id_owner: None,
+        }
+    }
+
+    fn err(&self) -> impl Fn(postgres::Error) -> Error + '_ {
+        |e| self.errors.classify(e)
+    }
+
+    /// The transaction, with every buffered insert sent.
+    fn conn(&mut self) -> Result<Conn<'_, postgres::Transaction<'a>>> {
+        self.flush()?;
+        Ok(Conn {
+            client: &mut self.tx,
+            errors: self.errors,
+        })
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.pending);
+        let column = |f: fn(&NewUser) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
+        let ids: Vec<i64> = rows.iter().filter_map(|u| u.id).collect();
+        let usernames = column(|u| Some(&u.username));
+        let emails = column(|u| u.email.as_deref());
+        let full_names = column(|u| u.full_name.as_deref());
+        let hashes = column(|u| Some(&u.hashed_password));
+        let disabled: Vec<bool> = rows.iter().map(|u| u.disabled).collect();
+        // A row a unique index refuses is left out (the transaction lives on), then explained.
+        let inserted = self
+            .tx
+            .query(
+                "INSERT INTO users (id, username, email, full_name, disabled, hashed_password) \
+                 SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[]) \
+                 ON CONFLICT DO NOTHING RETURNING id::int8",
+                &[&ids, &usernames, &emails, &full_names, &disabled, &hashes],
+            )
+            .map_err(self.err())?;
+        if inserted.len() == rows.len() {
+            return Ok(());
+        }
+        let written: Vec<i64> = inserted
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<PgResult<_>>()
+            .map_err(self.err())?;
+        match rows.iter().find(|u| u.id.is_some_and(|id| !written.contains(&id))) {
+            Some(refused) => Err(self.why_refused(refused)),
+            None => Err(Error::Internal("a multi-row insert lost rows".to_owned())),
+        }
+    }
+
+    /// Which stored value kept `user` out of the table.
+    fn why_refused(&mut self, user: &NewUser) -> Error {
+        let mut conn = Conn {
+            client: &mut self.tx,
+            errors: self.errors,
+        };
+        let id = user.id.unwrap_or_default();
+        let id_owner = conn
+            .rows("SELECT coalesce(username, '')::text FROM users WHERE id = $1::int8", &[&id])
+            .and_then(|rows| conn.read(&rows, |row| row.try_get::<_, String>(0)));
+        match (conn.find_user(&user.username), &user.email, id_owner) {
+            (Err(e), _, _) | (_, _, Err(e)) => e,
+            (Ok(Some(_)), _, _) => Error::UsernameTaken(user.username.clone()),
+            (_, _, Ok(owners)) if !owners.is_empty() => Error::invalid(format!(
+                "id {id} is already used by user '{}'",
+                owners[0]
+            )),
+            (_, Some(email), _) => match conn.email_owner(email) {
+                Ok(Some(owner)) => Error::EmailTaken {
+                    email: email.clone(),
+                    owner,
+                },
+                Ok(None) => unique_index(user),
+                Err(e) => e,
+            },
+            _ => unique_index(user),
+        }
+    }
+
+    /// The next id for a row without one: from the sequence, as the service's inserts get theirs.
+    fn next_id(&mut self) -> Result<i64> {
+        if let Some(id) = self.ids.reserved.pop_front() {
+            return Ok(id);
+        }
+        let Some(sequence) = self.sequence()? else {
+            // No sequence (a table made by hand): the next after the largest, under our lock.
+            self.flush()?;
+            let row = self
+                .tx
+                .query_one("SELECT coalesce(max(id), 0)::int8 + 1 FROM users", &[])
+                .map_err(self.err())?;
+            return row.try_get(0).map_err(self.err());
+        };
+        if self.ids.explicit {
+            self.flush()?;
+            self.catch_up(&sequence)?;
+        }
+        let block = self.ids.next_block;
+        self.ids.next_block = (block * 2).min(MAX_ID_BLOCK);
+        let rows = self
+            .tx
+            .query(
+                "SELECT nextval($1::text::regclass) FROM generate_series(1, $2::int8)",
+                &[&sequence, &block],
+            )
+            .map_err(self.err())?;
+        for row in rows {
+            let id = row.try_get(0).map_err(self.err())?;
+            self.ids.reserved.push_back(id);
+        }
+        self.ids
+            .reserved
+            .pop_front()
+            .ok_or_else(|| Error::Internal("the id sequence gave no value".to_owned()))
+    }
+
+    fn sequence(&mut self) -> Result<Option<String>> {
+        if let Some(sequence) = &self.ids.sequence {
+            return Ok(sequence.clone());
+        }
+        let sequence: Option<String> = self
+            .tx
+            .query_one("SELECT pg_get_serial_sequence('users', 'id')", &[])
+            .and_then(|row| row.try_get(0))
+            .map_err(self.err())?;
+        self.ids.sequence = Some(sequence.clone());
+        Ok(sequence)
+    }
+
+    /// Moves the sequence past the largest id, so that the service's next insert does not
+    /// collide with an id an import brought.
+    fn catch_up(&mut self, sequence: &str) -> Result<()> {
+        self.tx
+            .execute(
+                "SELECT setval(s, m) FROM (SELECT $1::text::regclass AS s, (SELECT max(id) FROM users)::int8 AS m) t \
+                 WHERE m > coalesce(pg_sequence_last_value(s), 0)",
+                &[&sequence],
+            )
+            .map_err(self.err())?;
+        self.ids.explicit = false;
+        Ok(())
+    }
+
+    /// Gives back ids taken and not used, when nobody took one since.
+    fn give_back(&mut self, sequence: &str) -> Result<()> {
+        let (Some(&first), Some(&last)) = (self.ids.reserved.front(), self.ids.reserved.back())
+        else {
+            return Ok(());
+        };
+        self.tx
+            .execute(
+                "SELECT setval($1::text::regclass, $2::int8, false) \
+                 WHERE pg_sequence_last_value($1::text::regclass) = $3::int8",
+                &[&sequence, &first, &last],
+            )
+            .map_err(self.err())?;
+        self.ids.reserved.clear();
+        Ok(())
+    }
+
+    /// Runs a statement that changes one row, after the buffer; a unique index's refusal
+    /// becomes the domain's conflict.
+    fn change(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+        user: Option<&NewUser>,
+    ) -> Result<()> {
+        self.flush()?;
+        match self.tx.execute(sql, params) {
+            Ok(_) => Ok(()),
+            Err(e) => match (e.code(), user) {
+                (Some(&postgres::error::SqlState::UNIQUE_VIOLATION), Some(user)) => {
+                    Err(unique_violation(&e, user))
+                }
+                _ => Err(self.errors.classify(e)),
+            },
+        }
+    }
+}
+
+lookup_through_conn!(PgTx<'_>);
+
+/// An update refused by a unique index: the transaction is aborted, so nothing more can be asked.
+fn unique_violation(e: &postgres::Error, user: &NewUser) -> Error {
+    let detail = e.as_db_error().and_then(|db| db.detail()).unwrap_or_default();
+    match (detail.starts_with("Key (email)="), &user.email) {
+        (true, Some(email)) => Error::EmailTaken {
+            email: email.clone(),
+            owner: "another user".to_owned(),
+        },
+        _ => Error::UniqueIndex {
+            username: user.username.clone(),
+            index: e
+                .as_db_error()
+                .and_then(|db| db.constraint())
+                .unwrap_or("?")
+                .to_owned(),
+        },
+    }
+}
+
+fn unique_index(user: &NewUser) -> Error {
+    Error::UniqueIndex {
+        username: user.username.clone(),
+        index: "(not on username or email alone)".to_owned(),
+    }
+}
+
+impl WriteTx for PgTx<'_> {
+    fn id_owner(&mut self, id: i64) -> Result<Option<String>> {
+        if let Some(user) = self.pending.iter().find(|u| u.id == Some(id)) {
+            return Ok(Some(user.username.clone()));
+        }
+        // Buffered rows cannot hold it (just checked): no need to send them first.
+        let statement = match &self.id_owner {
+            Some(statement) => statement.clone(),
+            None => {
+                let statement = self
+                    .tx
+                    .prepare("SELECT coalesce(username, '')::text FROM users WHERE id = $1::int8")
+                    .map_err(self.err())?;
+                self.id_owner.insert(statement).clone()
+            }
+        };
+        let row = self.tx.query_opt(&statement, &[&id]).map_err(self.err())?;
+        row.map(|row| row.try_get(0)).transpose().map_err(self.err())
+    }
+
+    fn insert_user(&mut self, user: &NewUser) -> Result<i64> {
+        let id = match user.id {
+            Some(id) => {
+                self.ids.explicit = true;
+                id
+            }
+            None => self.next_id()?,
+        };
+        self.pending.push(NewUser {
+            id: Some(id),
+            ..user.clone()
+        });
+        if self.pending.len() >= FLUSH_AT {
+            self.flush()?;
+        }
+        Ok(id)
+    }
+
+    fn update_user(&mut self, id: i64, user: &NewUser) -> Result<()> {
+        self.change(
+            "UPDATE users SET email = $2, full_name = $3, disabled = $4, hashed_password = $5 \
+             WHERE id = $1::int8",
+            &[
+                &id,
+                &user.email,
+                &user.full_name,
+                &user.disabled,
+                &user.hashed_password,
+            ],
+            Some(user),
+        )
+    }
+
+    fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()> {
+        self.change(
+            "UPDATE users SET disabled = $2 WHERE id = $1::int8",
+            &[&id, &disabled],
+            None,
+        )
+    }
+
+    fn delete_user(&mut self, id: i64) -> Result<()> {
+        self.change("DELETE FROM users WHERE id = $1::int8", &[&id], None)
+    }
+}
+
+impl Transaction for PgTx<'_> {
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.flush()?;
+        let moved = self.ids.explicit || !self.ids.reserved.is_empty();
+        if moved && let Some(sequence) = self.sequence()? {
+            self.give_back(&sequence)?;
+            if self.ids.explicit {
+                self.catch_up(&sequence)?;
+            }
+        }
+        let errors = self.errors;
+        self.tx.commit().map_err(|e| errors.classify(e))
+    }
+}

@@ -1,0 +1,55 @@
+//! The same test bodies on PostgreSQL (`support::engine` tells them which), but for what only
+//! SQLite has (files, pragmas, the README's examples, the fault tests).
+
+/// `add-user`: password sources, stored row, conflicts, validation.
+#[path = "add_user.rs"]
+mod add_user;
+/// `check`.
+#[path = "check.rs"]
+mod check;
+/// Database selection, locking, unusable files, usage errors.
+#[path = "database.rs"]
+mod database;
+/// `delete-user`.
+#[path = "delete_user.rs"]
+mod delete_user;
+/// `disable-user` / `enable-user`.
+#[path = "disable_user.rs"]
+mod disable_user;
+/// `export`.
+#[path = "export.rs"]
+mod export;
+/// `import`.
+#[path = "import.rs"]
+mod import;
+/// `init-db`.
+#[path = "init_db.rs"]
+mod init_db;
+/// The proof against a real FastAPI login service (Python venv built on first use).
+#[path = "interop.rs"]
+mod interop;
+/// `issue-token`.
+#[path = "issue_token.rs"]
+mod issue_token;
+/// Every `--format json` shape, pinned.
+#[path = "json.rs"]
+mod json;
+/// `list-users`.
+#[path = "list_users.rs"]
+mod list_users;
+/// What authctl refuses though the service would take it: invisible characters, look-alike
+/// usernames, weak passwords.
+#[path = "policy.rs"]
+mod policy;
+/// Canary secrets, file permissions.
+#[path = "secrets.rs"]
+mod secrets;
+/// `set-password`.
+#[path = "set_password.rs"]
+mod set_password;
+/// `show-user`.
+#[path = "show_user.rs"]
+mod show_user;
+/// `verify-login`.
+#[path = "verify_login.rs"]
+mod verify_login;

@@ -1,0 +1,287 @@
+//! The PostgreSQL server the tests run against: the one `AUTHCTL_TEST_POSTGRES_URL` names (a
+//! database in which the tests may create schemas), else a throw-away cluster started on first
+//! use in a temporary directory, as an unprivileged user, on 127.0.0.1. The cluster stops and its
+//! directory goes when the test process ends, however it ends: its keeper waits for the end of a
+//! pipe only this process holds.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The test role's password (a throw-away cluster's; an existing server's comes in its URL).
+const PASSWORD: &str = "authctl-test-password";
+const DATABASE: &str = "authctl_tests";
+
+pub struct Server {
+    /// `postgresql://user:password@host:port/database`, without options.
+    pub url: String,
+    /// The CA that signed the server's certificate (a throw-away cluster only).
+    pub ca: Option<PathBuf>,
+    /// Keeps the cluster alive: its stdin is the pipe whose end stops it.
+    _keeper: Option<Mutex<Child>>,
+}
+
+/// The server, started on first use. Panics with the reason when there is none.
+pub fn server() -> &'static Server {
+    static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+    match SERVER.get_or_init(|| match std::env::var("AUTHCTL_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Ok(Server {
+            url,
+            ca: None,
+            _keeper: None,
+        }),
+        _ => start(),
+    }) {
+        Ok(server) => server,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// A new empty schema for one test, and the URL whose `search_path` is it.
+pub fn new_schema() -> (String, String) {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let server = server();
+    let schema = format!(
+        "t{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut client = connect(&server.url);
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    let url = format!("{}?options=-csearch_path%3D{schema}", server.url);
+    (schema, url)
+}
+
+/// A client of the test database, in `schema` when given.
+pub fn connect_in(schema: Option<&str>) -> postgres::Client {
+    let mut client = connect(&server().url);
+    if let Some(schema) = schema {
+        client
+            .batch_execute(&format!("SET search_path = {schema}"))
+            .unwrap();
+    }
+    client
+}
+
+fn connect(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("the test PostgreSQL server at {url}: {e:?}"))
+}
+
+/// The directory of the newest installed PostgreSQL's programs (Debian's layout, else `PATH`).
+fn bin_dir() -> Result<PathBuf, String> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("bin"))
+        .filter(|bin| bin.join("initdb").is_file())
+        .collect();
+    versions.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name()?.to_str()?.parse::<u32>().ok())
+    });
+    if let Some(bin) = versions.pop() {
+        return Ok(bin);
+    }
+    Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        .ok_or_else(|| {
+            "no PostgreSQL server programs found (Debian: apt-get install postgresql; `.ci/run` \
+             installs it) and AUTHCTL_TEST_POSTGRES_URL is not set"
+                .to_owned()
+        })
+}
+
+/// The server refuses to run as root: root hands the cluster to `nobody`.
+fn as_server_user(program: &Path) -> Command {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
+    if root {
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--reset-env",
+        ]);
+        cmd.arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+fn run(mut cmd: Command, what: &str) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn start() -> Result<Server, String> {
+    let bin = bin_dir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("authctl-pg-")
+        .tempdir()
+        .map_err(|e| e.to_string())?
+        .keep();
+    let data = dir.join("data");
+    std::fs::write(dir.join("pwfile"), PASSWORD).map_err(|e| e.to_string())?;
+    let ca = make_certificates(&dir)?;
+    run(
+        {
+            let mut cmd = Command::new("chown");
+            cmd.args(["-R", "65534:65534"]).arg(&dir);
+            cmd
+        },
+        "chown",
+    )
+    .ok();
+    let mut initdb = as_server_user(&bin.join("initdb"));
+    initdb
+        .arg("-D")
+        .arg(&data)
+        .args(["-U", "authctl", "--auth=scram-sha-256", "--no-sync"])
+        .arg(format!("--pwfile={}", dir.join("pwfile").display()));
+    run(initdb, "initdb")?;
+    let port = free_port()?;
+    let mut conf = std::fs::OpenOptions::new()
+        .append(true)
+        .open(data.join("postgresql.conf"))
+        .map_err(|e| e.to_string())?;
+    writeln!(
+        conf,
+        "listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
+         fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n\
+         ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'",
+        dir.display(),
+        dir.join("server.crt").display(),
+        dir.join("server.key").display(),
+    )
+    .map_err(|e| e.to_string())?;
+    // Only TLS connections for the role `tls_only`.
+    let hba = format!(
+        "hostssl all tls_only 127.0.0.1/32 scram-sha-256\nhost all tls_only 127.0.0.1/32 reject\n{}",
+        std::fs::read_to_string(data.join("pg_hba.conf")).map_err(|e| e.to_string())?
+    );
+    std::fs::write(data.join("pg_hba.conf"), hba).map_err(|e| e.to_string())?;
+    let keeper = keep(&bin, &data, &dir)?;
+    let url = format!("postgresql://authctl:{PASSWORD}@127.0.0.1:{port}");
+    wait_until_up(&format!("{url}/postgres"))?;
+    let mut admin = connect(&format!("{url}/postgres"));
+    for statement in [
+        format!("CREATE DATABASE {DATABASE}"),
+        format!("CREATE ROLE tls_only LOGIN SUPERUSER PASSWORD '{PASSWORD}'"),
+    ] {
+        admin
+            .batch_execute(&statement)
+            .map_err(|e| format!("{statement}: {e:?}"))?;
+    }
+    Ok(Server {
+        url: format!("{url}/{DATABASE}"),
+        ca: Some(ca),
+        _keeper: Some(Mutex::new(keeper)),
+    })
+}
+
+/// Starts the server under a shell that stops it (and removes its directory) when its stdin,
+/// held by this process only, closes.
+fn keep(bin: &Path, data: &Path, dir: &Path) -> Result<Child, String> {
+    let script = format!(
+        "'{postgres}' -D '{data}' >'{dir}/log' 2>&1 & pid=$!; cat >/dev/null; \
+         kill -INT $pid; wait $pid; rm -rf '{dir}'",
+        postgres = bin.join("postgres").display(),
+        data = data.display(),
+        dir = dir.display()
+    );
+    let mut cmd = as_server_user(Path::new("/bin/sh"));
+    cmd.args(["-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd.spawn().map_err(|e| format!("starting postgres: {e}"))
+}
+
+fn wait_until_up(url: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match postgres::Client::connect(url, postgres::NoTls) {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() > deadline => {
+                return Err(format!("the test PostgreSQL server did not start: {e}"));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+/// A CA and a server certificate it signed (for `localhost` and 127.0.0.1), made with the
+/// `openssl` command. Returns the CA's certificate.
+fn make_certificates(dir: &Path) -> Result<PathBuf, String> {
+    let openssl = |args: &[&str], what: &str| {
+        let mut cmd = Command::new("openssl");
+        cmd.args(args).current_dir(dir);
+        run(cmd, what)
+    };
+    openssl(
+        &[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            "/CN=authctl test CA", "-keyout", "ca.key", "-out", "ca.crt",
+        ],
+        "making the test CA",
+    )?;
+    openssl(
+        &[
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout",
+            "server.key", "-out", "server.csr",
+        ],
+        "making the server key",
+    )?;
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .map_err(|e| e.to_string())?;
+    openssl(
+        &[
+            "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt",
+        ],
+        "signing the server certificate",
+    )?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(dir.join("ca.crt"))
+}
