@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::support::{TestEnv, bin};
+use crate::support::{Engine, TestEnv, bin};
 
 #[test]
 fn database_url_accepts_the_service_sqlalchemy_urls() {
@@ -48,25 +48,27 @@ fn database_url_accepts_the_service_sqlalchemy_urls() {
         );
 }
 
-#[test]
-fn options_take_precedence_over_the_environment_and_may_follow_the_subcommand() {
-    let env = TestEnv::init();
-    env.bare()
-        .env("DATABASE_URL", "postgresql://ignored/db")
-        .args(["list-users", "--format", "csv", "--db"])
-        .arg(&env.db)
-        .assert()
-        .code(0);
-    env.bare()
-        .args([
-            "--db",
-            "a.db",
-            "--database-url",
-            "sqlite:///b.db",
-            "list-users",
-        ])
-        .assert()
-        .code(2);
+sqlite_only! {
+    #[test]
+    fn options_take_precedence_over_the_environment_and_may_follow_the_subcommand() {
+        let env = TestEnv::init();
+        env.bare()
+            .env("DATABASE_URL", "postgresql://ignored/db")
+            .args(["list-users", "--format", "csv", "--db"])
+            .arg(&env.db)
+            .assert()
+            .code(0);
+        env.bare()
+            .args([
+                "--db",
+                "a.db",
+                "--database-url",
+                "sqlite:///b.db",
+                "list-users",
+            ])
+            .assert()
+            .code(2);
+    }
 }
 
 #[test]
@@ -80,20 +82,24 @@ fn defaults_to_users_db_in_the_working_directory() {
     assert!(env.path("users.db").exists());
 }
 
-#[test]
-fn other_engines_are_refused_naming_what_is_supported() {
-    let env = TestEnv::empty();
-    env.bare()
-        .env("DATABASE_URL", "postgresql://app:s3cret@db.internal/app")
-        .arg("list-users")
-        .assert()
-        .code(7)
-        .stderr("error: database postgresql://app:***@db.internal/app: database engine 'postgresql' is not supported; \
-                 authctl supports SQLite: a file path, sqlite:///relative.db, sqlite:////absolute.db or sqlite+aiosqlite:///./file.db\n");
-    env.bare()
-        .args(["--database-url", "sqlite://", "list-users"])
-        .assert()
-        .code(5);
+sqlite_only! {
+    #[test]
+    fn other_engines_are_refused_naming_what_is_supported() {
+        let env = TestEnv::empty();
+        env.bare()
+            .env("DATABASE_URL", "mysql+pymysql://app:s3cret@db.internal/app")
+            .arg("list-users")
+            .assert()
+            .code(7)
+            .stderr("error: database mysql+pymysql://app:***@db.internal/app: database engine 'mysql' is not supported; \
+                     authctl supports SQLite and PostgreSQL: a file path, sqlite:///relative.db, sqlite:////absolute.db, \
+                     sqlite+aiosqlite:///./file.db, or postgresql://user@host:port/database (also postgres:// and \
+                     postgresql+psycopg://, +psycopg2://, +asyncpg://)\n");
+        env.bare()
+            .args(["--database-url", "sqlite://", "list-users"])
+            .assert()
+            .code(5);
+    }
 }
 
 #[test]
@@ -125,12 +131,15 @@ fn a_database_without_the_users_table_is_unusable() {
     env.insert_raw("CREATE TABLE items (id INTEGER PRIMARY KEY);");
     env.run(&["list-users"], "").code(7).stderr(format!(
         "error: database {}: has no users table; create it with `authctl init-db`\n",
-        env.db.display()
+        env.location()
     ));
+    if env.engine() == Engine::Postgres {
+        return;
+    }
     std::fs::write(&env.db, vec![b'x'; 4096]).unwrap();
     env.run(&["list-users"], "").code(7).stderr(format!(
         "error: database {}: is not a SQLite database\n",
-        env.db.display()
+        env.location()
     ));
     env.bare()
         .arg("--db")
@@ -151,7 +160,7 @@ fn a_lock_held_past_the_busy_timeout_is_exit_6_and_writes_nothing() {
         .stdout("")
         .stderr(format!(
             "error: database {} is locked by another connection (waited 300ms); nothing was written, retry later or raise --busy-timeout\n",
-            env.db.display()
+            env.location()
         ));
     // Measured from outside, both ways: the wait is the one asked for, not a fixed one.
     let waited = started.elapsed();
@@ -166,10 +175,8 @@ fn a_lock_released_within_the_timeout_is_waited_for() {
     let env = TestEnv::init();
     env.add_user("alice", "pw-for-tests");
     let lock = env.hold_write_lock();
-    let child = std::process::Command::new(bin())
-        .args(["--busy-timeout", "10s", "--db"])
-        .arg(&env.db)
-        .args(["disable-user", "alice"])
+    let child = env
+        .process(&["--busy-timeout", "10s", "disable-user", "alice"])
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
@@ -179,22 +186,24 @@ fn a_lock_released_within_the_timeout_is_waited_for() {
     assert_eq!(env.disabled_of("alice"), ("integer".to_owned(), Some(1)));
 }
 
-#[test]
-fn an_unexpected_database_failure_is_internal() {
-    // A users table whose id column holds text: no shape the service makes, so nothing
-    // authctl classifies; it must still end in a clear message and exit 70, not a panic.
-    let env = TestEnv::empty();
-    env.insert_raw(
-        "CREATE TABLE users (id TEXT, username VARCHAR, email VARCHAR, full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR);
-         INSERT INTO users VALUES ('one', 'alice', NULL, NULL, 0, 'x');",
-    );
-    let assert = env.run(&["list-users"], "").code(70).stdout("");
-    let stderr = crate::support::stderr(&assert);
-    assert!(
-        stderr.starts_with(&format!("error: database {}: ", env.db.display())),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+sqlite_only! {
+    #[test]
+    fn an_unexpected_database_failure_is_internal() {
+        // A users table whose id column holds text: no shape the service makes, so nothing
+        // authctl classifies; it must still end in a clear message and exit 70, not a panic.
+        let env = TestEnv::empty();
+        env.insert_raw(
+            "CREATE TABLE users (id TEXT, username VARCHAR, email VARCHAR, full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR);
+             INSERT INTO users VALUES ('one', 'alice', NULL, NULL, 0, 'x');",
+        );
+        let assert = env.run(&["list-users"], "").code(70).stdout("");
+        let stderr = crate::support::stderr(&assert);
+        assert!(
+            stderr.starts_with(&format!("error: database {}: ", env.location())),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }
 
 #[test]
@@ -213,30 +222,32 @@ fn usage_errors_are_exit_2() {
         .stdout(format!("authctl {}\n", env!("CARGO_PKG_VERSION")));
 }
 
-#[test]
-fn a_service_database_in_wal_mode_works_for_every_command() {
-    let env = TestEnv::init();
-    assert_eq!(env.pragma("journal_mode=WAL"), "wal");
-    env.add_user("alice", "pw-for-tests");
-    env.run(
-        &["verify-login", "alice", "--password-stdin"],
-        "pw-for-tests",
-    )
-    .code(0);
-    env.run(&["disable-user", "-q", "alice"], "").code(0);
-    env.run(&["list-users", "--format", "csv"], "")
-        .code(0)
-        .stdout("id,username,email,full_name,disabled\n1,alice,,,true\n");
-    env.cmd()
-        .env("SECRET_KEY", crate::support::KEY)
-        .args(["issue-token", "alice"])
-        .assert()
-        .code(1);
-    assert_eq!(
-        env.pragma("journal_mode"),
-        "wal",
-        "authctl must not change the service's journal mode"
-    );
+sqlite_only! {
+    #[test]
+    fn a_service_database_in_wal_mode_works_for_every_command() {
+        let env = TestEnv::init();
+        assert_eq!(env.pragma("journal_mode=WAL"), "wal");
+        env.add_user("alice", "pw-for-tests");
+        env.run(
+            &["verify-login", "alice", "--password-stdin"],
+            "pw-for-tests",
+        )
+        .code(0);
+        env.run(&["disable-user", "-q", "alice"], "").code(0);
+        env.run(&["list-users", "--format", "csv"], "")
+            .code(0)
+            .stdout("id,username,email,full_name,disabled\n1,alice,,,true\n");
+        env.cmd()
+            .env("SECRET_KEY", crate::support::KEY)
+            .args(["issue-token", "alice"])
+            .assert()
+            .code(1);
+        assert_eq!(
+            env.pragma("journal_mode"),
+            "wal",
+            "authctl must not change the service's journal mode"
+        );
+    }
 }
 
 /// The write transaction's contract (db::Store::write): between its look-ups and its commit no
@@ -250,9 +261,8 @@ fn racing_writers_see_each_other_under_the_write_lock() {
         let env = TestEnv::service_table();
         env.insert_raw("DROP INDEX ix_users_email;");
         let spawn = |name: &str| {
-            std::process::Command::new(bin())
-                .args(["--db"])
-                .arg(&env.db)
+            env.bare_std()
+                .args(env.database_args())
                 .args([
                     "-q",
                     "add-user",
@@ -308,5 +318,131 @@ fn racing_writers_see_each_other_under_the_write_lock() {
             ),
             "round {round}"
         );
+    }
+}
+
+postgres_only! {
+    /// Each way of not getting in has its own reason and exit code, and names the URL without the
+    /// password: a wrong password (8), a database that does not exist (7), no server (7).
+    #[test]
+    fn connection_failures_are_classified_without_the_password() {
+        use crate::support::postgres::PASSWORD;
+        let env = TestEnv::init();
+        let url = env.url();
+        let shown = env.location();
+        let wrong = url.replace(&format!(":{PASSWORD}@"), ":wrong-secret-1@");
+        env.bare()
+            .args(["--database-url", &wrong, "list-users"])
+            .assert()
+            .code(8)
+            .stdout("")
+            .stderr(format!(
+                "error: database {shown}: authentication failed: password authentication failed for user \"authctl\"\n"
+            ));
+        let missing = url.replace("/authctl_tests?", "/no_such_db?");
+        env.bare()
+            .args(["--database-url", &missing, "list-users"])
+            .assert()
+            .code(7)
+            .stderr(format!(
+                "error: database {}: database \"no_such_db\" does not exist on the server; create it first (createdb)\n",
+                shown.replace("/authctl_tests?", "/no_such_db?")
+            ));
+        let port = url.split(['@', '/']).nth(3).unwrap().rsplit(':').next().unwrap();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed_port = closed.local_addr().unwrap().port().to_string();
+        drop(closed);
+        let unreachable = url.replace(&format!(":{port}/"), &format!(":{closed_port}/"));
+        let assert = env
+            .bare()
+            .args(["--database-url", &unreachable, "add-user", "bob", "--password-stdin"])
+            .write_stdin("pw-for-tests\n")
+            .assert()
+            .code(7);
+        let stderr = crate::support::stderr(&assert);
+        assert!(
+            stderr.starts_with(&format!(
+                "error: database {}: the server cannot be reached: error connecting to server",
+                shown.replace(&format!(":{port}/"), &format!(":{closed_port}/"))
+            )),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(PASSWORD), "{stderr}");
+    }
+
+    /// As for psql: the password from PGPASSWORD, else from ~/.pgpass (ignored when others can
+    /// read it, as libpq ignores it).
+    #[test]
+    fn the_password_comes_from_pgpassword_or_the_password_file() {
+        use crate::support::postgres::PASSWORD;
+        use std::os::unix::fs::PermissionsExt;
+        let env = TestEnv::init();
+        env.add_user("alice", "pw-for-tests");
+        let bare = env.url().replace(&format!(":{PASSWORD}@"), "@");
+        env.bare()
+            .args(["--database-url", &bare, "list-users", "--format", "csv"])
+            .env("PGPASSWORD", PASSWORD)
+            .assert()
+            .code(0)
+            .stdout("id,username,email,full_name,disabled\n1,alice,,,false\n");
+        let home = env.path("home");
+        std::fs::create_dir(&home).unwrap();
+        let port = bare.split(['@', '/']).nth(3).unwrap().rsplit(':').next().unwrap();
+        let pgpass = home.join(".pgpass");
+        std::fs::write(&pgpass, format!("# a comment\nother:*:*:*:nope\n127.0.0.1:{port}:*:authctl:{PASSWORD}\n")).unwrap();
+        std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let with_home = || {
+            let mut cmd = env.bare();
+            cmd.args(["--database-url", &bare, "list-users", "--format", "csv"])
+                .env("HOME", &home);
+            cmd
+        };
+        with_home().assert().code(0).stdout("id,username,email,full_name,disabled\n1,alice,,,false\n");
+        std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).unwrap();
+        with_home().assert().code(8).stderr(format!(
+            "error: database {}: the server asks for a password and none was given; put it in the \
+             URL, PGPASSWORD or ~/.pgpass\n",
+            env.location().replace(":***@", "@")
+        ));
+    }
+
+    /// TLS when the URL asks for it, against the test server's certificate (made at its start by
+    /// a CA of the test's own): verify-full with that CA connects; without it, the certificate is
+    /// refused; a role the server admits only over TLS gets in with sslmode=require and is
+    /// turned away without TLS.
+    #[test]
+    fn tls_is_used_and_verified_as_sslmode_says() {
+        use crate::support::postgres::PASSWORD;
+        let Some(ca) = &crate::support::postgres::server().ca else {
+            eprintln!("an existing server without the test CA: TLS not tested");
+            return;
+        };
+        let env = TestEnv::init();
+        env.add_user("alice", "pw-for-tests");
+        let csv = "id,username,email,full_name,disabled\n1,alice,,,false\n";
+        let url = env.url().replace("sslmode=disable&", "");
+        let list = |url: &str| {
+            let mut cmd = env.bare();
+            cmd.args(["--database-url", url, "list-users", "--format", "csv"])
+                .env("HOME", env.dir());
+            cmd
+        };
+        for host in ["127.0.0.1", "localhost"] {
+            let verified = format!(
+                "{}&sslmode=verify-full&sslrootcert={}",
+                url.replace("@127.0.0.1:", &format!("@{host}:")),
+                ca.display()
+            );
+            list(&verified).assert().code(0).stdout(csv.to_owned());
+        }
+        let unknown_ca = list(&format!("{url}&sslmode=verify-full")).assert().code(7);
+        let stderr = crate::support::stderr(&unknown_ca);
+        assert!(stderr.contains(": TLS failed: "), "{stderr}");
+        let tls_only = url.replace("//authctl:", "//tls_only:");
+        list(&format!("{tls_only}&sslmode=require")).assert().code(0).stdout(csv.to_owned());
+        let assert = list(&format!("{tls_only}&sslmode=disable")).assert().code(8);
+        let stderr = crate::support::stderr(&assert);
+        assert!(stderr.contains("authentication failed: pg_hba.conf rejects connection"), "{stderr}");
+        assert!(!stderr.contains(PASSWORD), "{stderr}");
     }
 }

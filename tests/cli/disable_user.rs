@@ -89,27 +89,29 @@ fn hand_inserted_rows_with_null_disabled_are_active() {
     assert_eq!(env.disabled_of("johndoe"), ("integer".to_owned(), Some(1)));
 }
 
-#[test]
-fn text_booleans_are_rewritten_as_integers() {
-    let env = TestEnv::service_table();
-    // The old way: `false` typed as a string in the sqlite3 shell. SQLAlchemy reads it as True.
-    env.insert_raw(&format!(
-        "INSERT INTO users VALUES (1, 'johndoe', NULL, NULL, 'false', '{BCRYPT_SWORDFISH}');"
-    ));
-    // A table of bcrypt hashes is a passlib-era service's, which never rehashes.
-    env.run(
-        &["verify-login", "johndoe", "--password-stdin"],
-        "swordfish",
-    )
-    .code(1)
-    .stderr(format!(
-        "{}inactive user\n",
-        support::note_bcrypt("the 1 stored hash is bcrypt (highest cost 12)")
-    ));
-    env.run(&["enable-user", "johndoe"], "")
-        .code(0)
-        .stderr("enabled user 'johndoe'\n");
-    assert_eq!(env.disabled_of("johndoe"), ("integer".to_owned(), Some(0)));
+sqlite_only! {
+    #[test]
+    fn text_booleans_are_rewritten_as_integers() {
+        let env = TestEnv::service_table();
+        // The old way: `false` typed as a string in the sqlite3 shell. SQLAlchemy reads it as True.
+        env.insert_raw(&format!(
+            "INSERT INTO users VALUES (1, 'johndoe', NULL, NULL, 'false', '{BCRYPT_SWORDFISH}');"
+        ));
+        // A table of bcrypt hashes is a passlib-era service's, which never rehashes.
+        env.run(
+            &["verify-login", "johndoe", "--password-stdin"],
+            "swordfish",
+        )
+        .code(1)
+        .stderr(format!(
+            "{}inactive user\n",
+            support::note_bcrypt("the 1 stored hash is bcrypt (highest cost 12)")
+        ));
+        env.run(&["enable-user", "johndoe"], "")
+            .code(0)
+            .stderr("enabled user 'johndoe'\n");
+        assert_eq!(env.disabled_of("johndoe"), ("integer".to_owned(), Some(0)));
+    }
 }
 
 #[test]

@@ -277,49 +277,51 @@ fn test_profile_seeds_get_the_cheapest_hashes_and_are_visible() {
     .stdout("id,username,email,full_name,disabled\n2001,real,,,false\n");
 }
 
-#[test]
-fn killed_during_the_write_the_table_is_as_it_was() {
-    let env = TestEnv::init();
-    env.add_user("before", "pw-for-tests");
-    let before = env.dump();
-    let mut content = String::from("username,email,password\n");
-    for i in 0..60_000 {
-        writeln!(content, "bulk{i},bulk{i}@example.com,pw-for-tests").unwrap();
-    }
-    fs::write(env.path("big.csv"), content).unwrap();
-    let journal = env.path("users.db-journal");
-    // The write transaction exists exactly while the rollback journal does: kill -9 then.
-    let mut killed_in_write = false;
-    for _attempt in 0..5 {
-        let mut child = std::process::Command::new(support::bin())
-            .arg("--db")
-            .arg(&env.db)
-            .args(["-q", "import", "big.csv", "--hash-profile", "test"])
-            .current_dir(env.dir())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !journal.exists() && Instant::now() < deadline && child.try_wait().unwrap().is_none()
-        {
-            std::thread::sleep(Duration::from_micros(200));
+sqlite_only! {
+    #[test]
+    fn killed_during_the_write_the_table_is_as_it_was() {
+        let env = TestEnv::init();
+        env.add_user("before", "pw-for-tests");
+        let before = env.dump();
+        let mut content = String::from("username,email,password\n");
+        for i in 0..60_000 {
+            writeln!(content, "bulk{i},bulk{i}@example.com,pw-for-tests").unwrap();
         }
-        let in_write = journal.exists();
-        child.kill().unwrap();
-        child.wait().unwrap();
-        if in_write {
-            killed_in_write = true;
-            break;
+        fs::write(env.path("big.csv"), content).unwrap();
+        let journal = env.path("users.db-journal");
+        // The write transaction exists exactly while the rollback journal does: kill -9 then.
+        let mut killed_in_write = false;
+        for _attempt in 0..5 {
+            let mut child = std::process::Command::new(support::bin())
+                .arg("--db")
+                .arg(&env.db)
+                .args(["-q", "import", "big.csv", "--hash-profile", "test"])
+                .current_dir(env.dir())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while !journal.exists() && Instant::now() < deadline && child.try_wait().unwrap().is_none()
+            {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            let in_write = journal.exists();
+            child.kill().unwrap();
+            child.wait().unwrap();
+            if in_write {
+                killed_in_write = true;
+                break;
+            }
+            // It finished before we saw the journal: undo and try again.
+            env.insert_raw("DELETE FROM users WHERE username LIKE 'bulk%';");
         }
-        // It finished before we saw the journal: undo and try again.
-        env.insert_raw("DELETE FROM users WHERE username LIKE 'bulk%';");
+        assert!(
+            killed_in_write,
+            "never caught the import inside its write transaction"
+        );
+        // The next connection rolls the hot journal back.
+        assert_eq!(env.dump(), before);
+        assert_eq!(env.pragma("integrity_check"), "ok");
     }
-    assert!(
-        killed_in_write,
-        "never caught the import inside its write transaction"
-    );
-    // The next connection rolls the hot journal back.
-    assert_eq!(env.dump(), before);
-    assert_eq!(env.pragma("integrity_check"), "ok");
 }
 
 #[test]
@@ -429,11 +431,8 @@ fn a_reader_never_sees_part_of_an_import() {
         writeln!(content, "seen{i},pass phrase {i}").unwrap();
     }
     fs::write(env.path("seen.csv"), content).unwrap();
-    let mut child = std::process::Command::new(support::bin())
-        .arg("--db")
-        .arg(&env.db)
-        .args(["-q", "import", "seen.csv", "--hash-profile", "test"])
-        .current_dir(env.dir())
+    let mut child = env
+        .process(&["-q", "import", "seen.csv", "--hash-profile", "test"])
         .spawn()
         .unwrap();
     let mut seen = std::collections::BTreeSet::new();

@@ -2,32 +2,34 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{SERVICE_DDL, TestEnv};
+use crate::support::{Engine, SERVICE_DDL, TestEnv};
 
-#[test]
-fn creates_a_private_database_with_the_service_schema() {
-    let env = TestEnv::empty();
-    env.cmd()
-        .arg("init-db")
-        .assert()
-        .code(0)
-        .stdout("")
-        .stderr(format!(
-            "created database {} with table users\n",
-            env.db.display()
-        ));
-    let mode = std::fs::metadata(&env.db).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
-    let schema = env.schema().join("\n");
-    for index in [
-        "CREATE UNIQUE INDEX ix_users_username ON users (username)",
-        "CREATE UNIQUE INDEX ix_users_email ON users (email)",
-        "CREATE INDEX ix_users_id ON users (id)",
-        "CREATE INDEX ix_users_full_name ON users (full_name)",
-    ] {
-        assert!(schema.contains(index), "{index} missing from\n{schema}");
+sqlite_only! {
+    #[test]
+    fn creates_a_private_database_with_the_service_schema() {
+        let env = TestEnv::empty();
+        env.cmd()
+            .arg("init-db")
+            .assert()
+            .code(0)
+            .stdout("")
+            .stderr(format!(
+                "created database {} with table users\n",
+                env.location()
+            ));
+        let mode = std::fs::metadata(&env.db).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+        let schema = env.schema().join("\n");
+        for index in [
+            "CREATE UNIQUE INDEX ix_users_username ON users (username)",
+            "CREATE UNIQUE INDEX ix_users_email ON users (email)",
+            "CREATE INDEX ix_users_id ON users (id)",
+            "CREATE INDEX ix_users_full_name ON users (full_name)",
+        ] {
+            assert!(schema.contains(index), "{index} missing from\n{schema}");
+        }
+        assert_eq!(env.pragma("user_version"), "1");
     }
-    assert_eq!(env.pragma("user_version"), "1");
 }
 
 #[test]
@@ -37,7 +39,7 @@ fn is_idempotent() {
     let before = (env.schema(), env.dump());
     env.cmd().arg("init-db").assert().code(0).stderr(format!(
         "database {} already has the users table; nothing changed\n",
-        env.db.display()
+        env.location()
     ));
     assert_eq!((env.schema(), env.dump()), before);
 }
@@ -52,7 +54,7 @@ fn adopts_the_table_the_service_made_without_changing_it() {
     let before = (env.schema(), env.dump());
     env.cmd().arg("init-db").assert().code(0).stderr(format!(
         "database {} has a users table the service made; it is compatible and was left unchanged\n",
-        env.db.display()
+        env.location()
     ));
     assert_eq!((env.schema(), env.dump()), before);
 }
@@ -60,7 +62,7 @@ fn adopts_the_table_the_service_made_without_changing_it() {
 #[test]
 fn warns_when_the_service_table_lacks_a_unique_index() {
     let env = TestEnv::empty();
-    env.insert_raw(&SERVICE_DDL.replace(
+    env.insert_raw(&env.service_ddl().replace(
         "CREATE UNIQUE INDEX ix_users_email",
         "CREATE INDEX ix_users_email",
     ));
@@ -68,7 +70,7 @@ fn warns_when_the_service_table_lacks_a_unique_index() {
     env.cmd().arg("init-db").assert().code(0).stderr(format!(
         "database {} has a users table the service made; it is compatible and was left unchanged\n\
          warning: the users table has no unique index on email; the service's model declares one, so duplicates are possible\n",
-        env.db.display()
+        env.location()
     ));
 }
 
@@ -77,12 +79,19 @@ fn creates_the_table_in_an_existing_database_of_the_service() {
     let env = TestEnv::empty();
     env.insert_raw("CREATE TABLE items (id INTEGER PRIMARY KEY, title VARCHAR);");
     // The service made the file with the umask's mode: the hashes about to go in are exposed.
-    let db = env.db.display();
-    env.cmd().arg("init-db").assert().code(0).stderr(format!(
-        "created table users in database {db}\n\
-         warning: database {db} is readable by its group and others (mode 0644) and holds \
-         password hashes; restrict it with `chmod 600 {db}`\n"
-    ));
+    let db = env.location();
+    let warning = match env.engine() {
+        Engine::Sqlite => format!(
+            "warning: database {db} is readable by its group and others (mode 0644) and holds \
+             password hashes; restrict it with `chmod 600 {db}`\n"
+        ),
+        Engine::Postgres => String::new(),
+    };
+    env.cmd()
+        .arg("init-db")
+        .assert()
+        .code(0)
+        .stderr(format!("created table users in database {db}\n{warning}"));
     env.chmod(0o600);
     env.add_user("alice", "pw-for-tests");
 }
@@ -94,40 +103,44 @@ fn refuses_a_users_table_missing_a_column() {
     env.cmd().arg("init-db").assert().code(7).stdout("").stderr(format!(
         "error: database {}: table users has no column 'hashed_password'; it is not the login service's users table \
          (expected columns: id, username, email, full_name, disabled, hashed_password)\n",
-        env.db.display()
+        env.location()
     ));
 }
 
-#[test]
-fn refuses_a_file_that_is_not_sqlite() {
-    let env = TestEnv::empty();
-    std::fs::write(&env.db, "name,password\nalice,hunter2\n".repeat(100)).unwrap();
-    env.cmd().arg("init-db").assert().code(7).stderr(format!(
-        "error: database {}: is not a SQLite database\n",
-        env.db.display()
-    ));
-    assert!(
-        std::fs::read_to_string(&env.db)
-            .unwrap()
-            .starts_with("name,password")
-    );
-}
-
-#[test]
-fn does_not_create_missing_directories() {
-    let env = TestEnv::empty();
-    let db = env.path("no/such/dir/users.db");
-    env.bare()
-        .arg("--db")
-        .arg(&db)
-        .arg("init-db")
-        .assert()
-        .code(7)
-        .stderr(format!(
-            "error: database {}: cannot be created: its directory does not exist\n",
-            db.display()
+sqlite_only! {
+    #[test]
+    fn refuses_a_file_that_is_not_sqlite() {
+        let env = TestEnv::empty();
+        std::fs::write(&env.db, "name,password\nalice,hunter2\n".repeat(100)).unwrap();
+        env.cmd().arg("init-db").assert().code(7).stderr(format!(
+            "error: database {}: is not a SQLite database\n",
+            env.location()
         ));
-    assert!(!env.path("no").exists());
+        assert!(
+            std::fs::read_to_string(&env.db)
+                .unwrap()
+                .starts_with("name,password")
+        );
+    }
+}
+
+sqlite_only! {
+    #[test]
+    fn does_not_create_missing_directories() {
+        let env = TestEnv::empty();
+        let db = env.path("no/such/dir/users.db");
+        env.bare()
+            .arg("--db")
+            .arg(&db)
+            .arg("init-db")
+            .assert()
+            .code(7)
+            .stderr(format!(
+                "error: database {}: cannot be created: its directory does not exist\n",
+                db.display()
+            ));
+        assert!(!env.path("no").exists());
+    }
 }
 
 #[test]
@@ -137,11 +150,12 @@ fn dry_run_creates_and_changes_nothing() {
         .args(["init-db", "--dry-run"])
         .assert()
         .code(0)
-        .stderr(format!(
-            "would create database {} with table users\n",
-            env.db.display()
-        ));
+        .stderr(match env.engine() {
+            Engine::Sqlite => format!("would create database {} with table users\n", env.location()),
+            Engine::Postgres => format!("would create table users in database {}\n", env.location()),
+        });
     assert!(!env.db.exists(), "a dry run created the file");
+    assert!(env.schema().iter().all(|line| !line.contains("ix_users")), "{:?}", env.schema());
     env.insert_raw("CREATE TABLE items (id INTEGER PRIMARY KEY);");
     let before = env.schema();
     env.cmd()
@@ -150,7 +164,7 @@ fn dry_run_creates_and_changes_nothing() {
         .code(0)
         .stderr(format!(
             "would create table users in database {}\n",
-            env.db.display()
+            env.location()
         ));
     assert_eq!(env.schema(), before);
     let missing_dir = env.path("nope/users.db");
@@ -160,4 +174,39 @@ fn dry_run_creates_and_changes_nothing() {
         .args(["init-db", "--dry-run"])
         .assert()
         .code(7);
+}
+
+postgres_only! {
+    /// The table the service's model makes on PostgreSQL (SERIAL id, the same indexes), stricter
+    /// only where the service cannot notice, and marked with authctl's schema version.
+    #[test]
+    fn creates_the_service_table_on_postgresql() {
+        let env = TestEnv::empty();
+        env.cmd().arg("init-db").assert().code(0).stdout("").stderr(format!(
+            "created table users in database {}\n",
+            env.location()
+        ));
+        let schema = env.schema();
+        for expected in [
+            "CREATE UNIQUE INDEX ix_users_username ON t",
+            "CREATE UNIQUE INDEX ix_users_email ON t",
+            "CREATE INDEX ix_users_id ON t",
+            "CREATE INDEX ix_users_full_name ON t",
+            "authctl schema 1",
+            "disabled boolean NO false",
+            "id integer NO nextval(",
+            "username character varying NO ",
+            "email character varying YES ",
+            "CHECK (((username)::text <> ''::text))",
+        ] {
+            assert!(
+                schema.iter().any(|line| line.starts_with(expected)),
+                "{expected} missing from {schema:#?}"
+            );
+        }
+        env.cmd().arg("init-db").assert().code(0).stderr(format!(
+            "database {} already has the users table; nothing changed\n",
+            env.location()
+        ));
+    }
 }

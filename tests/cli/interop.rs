@@ -9,7 +9,7 @@ use crate::support::service::{Reply, Service, helper, spawn_helper};
 use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, KEY, TestEnv};
 
 fn start(env: &TestEnv) -> Service {
-    Service::start(env.dir(), &format!("sqlite:///{}", env.db.display()), KEY)
+    Service::start(env.dir(), &env.service_url(), KEY)
 }
 
 fn token_of(env: &TestEnv, username: &str, extra: &[&str]) -> String {
@@ -83,11 +83,11 @@ fn service_uses_a_database_made_by_init_db() {
 fn authctl_uses_a_database_made_by_create_all() {
     let env = TestEnv::empty();
     // The service's own relative URL, resolved in the working directory as it does.
-    let service = Service::start(env.dir(), "sqlite:///./users.db", KEY);
+    let service = Service::start(env.dir(), &env.service_url(), KEY);
     assert!(env.db.exists(), "the service did not create its database");
     let schema = env.schema();
     // The service made the file with the umask's mode, which authctl points out.
-    let db = env.db.display();
+    let db = env.location();
     env.cmd().arg("init-db").assert().code(0).stderr(format!(
         "database {db} has a users table the service made; it is compatible and was left unchanged\n\
          warning: database {db} is readable by its group and others (mode 0644) and holds \

@@ -454,11 +454,11 @@ struct CheckFinding {
 fn check_reports_one_object_with_every_finding() {
     let env = TestEnv::service_table();
     env.insert_raw(
-        "INSERT INTO users (username, disabled, hashed_password) VALUES ('alice', 0, 'x');",
+        "INSERT INTO users (username, disabled, hashed_password) VALUES ('alice', false, 'x');",
     );
     let assert = env.run(&["check", "--format", "json"], "").code(1);
     let report: CheckReport = serde_json::from_str(&support::stdout(&assert)).unwrap();
-    assert_eq!(report.database, env.db.display().to_string());
+    assert_eq!(report.database, env.location());
     assert_eq!((report.users, report.problems, report.warnings), (1, 1, 0));
     assert_eq!(report.hash_scheme, "argon2");
     assert_eq!(

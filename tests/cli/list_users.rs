@@ -133,25 +133,27 @@ fn empty_tables_still_show_their_shape() {
     env.run(&["list-users"], "").code(0).stderr("no users\n");
 }
 
-#[test]
-fn reads_null_and_text_disabled_as_the_service_does() {
-    let env = TestEnv::service_table();
-    env.insert_raw(&format!(
-        "INSERT INTO users VALUES (1, 'johndoe', 'johndoe@example.com', 'John Doe', NULL, '{BCRYPT_SWORDFISH}');
-         INSERT INTO users VALUES (2, 'janedoe', NULL, NULL, 'false', '{BCRYPT_SWORDFISH}');"
-    ));
-    env.run(&["list-users", "--format", "csv"], "")
-        .code(0)
-        .stdout("id,username,email,full_name,disabled\n1,johndoe,johndoe@example.com,John Doe,false\n2,janedoe,,,true\n")
-        .stderr("warning: user 'janedoe' has disabled stored as text 'false', which the service reads as disabled; \
-                 `authctl enable-user` or `disable-user` stores it as 0 or 1\n");
+sqlite_only! {
+    #[test]
+    fn reads_null_and_text_disabled_as_the_service_does() {
+        let env = TestEnv::service_table();
+        env.insert_raw(&format!(
+            "INSERT INTO users VALUES (1, 'johndoe', 'johndoe@example.com', 'John Doe', NULL, '{BCRYPT_SWORDFISH}');
+             INSERT INTO users VALUES (2, 'janedoe', NULL, NULL, 'false', '{BCRYPT_SWORDFISH}');"
+        ));
+        env.run(&["list-users", "--format", "csv"], "")
+            .code(0)
+            .stdout("id,username,email,full_name,disabled\n1,johndoe,johndoe@example.com,John Doe,false\n2,janedoe,,,true\n")
+            .stderr("warning: user 'janedoe' has disabled stored as text 'false', which the service reads as disabled; \
+                     `authctl enable-user` or `disable-user` stores it as 0 or 1\n");
+    }
 }
 
 #[test]
 fn a_closed_pipe_is_not_an_error() {
     let env = TestEnv::init();
     let values: Vec<String> = (0..20_000)
-        .map(|i| format!("('user{i}', 'x', 0)"))
+        .map(|i| format!("('user{i}', 'x', false)"))
         .collect();
     env.insert_raw(&format!(
         "INSERT INTO users (username, hashed_password, disabled) VALUES {};",
@@ -160,9 +162,13 @@ fn a_closed_pipe_is_not_an_error() {
     let pipe = std::process::Command::new("bash")
         .arg("-c")
         .arg(format!(
-            "set -o pipefail; '{}' --db '{}' list-users --format csv | head -n 2",
+            "set -o pipefail; '{}' {} list-users --format csv | head -n 2",
             support::bin(),
-            env.db.display()
+            env.database_args()
+                .iter()
+                .map(|a| format!("'{}'", a.to_string_lossy()))
+                .collect::<Vec<_>>()
+                .join(" ")
         ))
         .output()
         .unwrap();
@@ -274,7 +280,7 @@ fn hash_profiles_tell_the_service_own_test_and_other_hashes_apart() {
     )
     .code(0);
     env.insert_raw(&format!(
-        "INSERT INTO users (username, disabled, hashed_password) VALUES ('low', 0, '{low}');"
+        "INSERT INTO users (username, disabled, hashed_password) VALUES ('low', false, '{low}');"
     ));
     assert_eq!(names(&env, &["--hash-profile", "service"]), ["service"]);
     assert_eq!(names(&env, &["--hash-profile", "test"]), ["fixture"]);

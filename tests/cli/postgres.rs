@@ -1,6 +1,17 @@
 //! The same test bodies on PostgreSQL (`support::engine` tells them which), but for what only
 //! SQLite has (files, pragmas, the README's examples, the fault tests).
 
+/// Tests of what only SQLite has (files, modes, pragmas, text booleans): left out here.
+macro_rules! sqlite_only {
+    ($($item:item)*) => {};
+}
+
+/// Tests of what only PostgreSQL has: compiled here.
+#[allow(unused_macros)]
+macro_rules! postgres_only {
+    ($($item:item)*) => { $($item)* };
+}
+
 /// `add-user`: password sources, stored row, conflicts, validation.
 #[path = "add_user.rs"]
 mod add_user;

@@ -208,39 +208,41 @@ fn a_canary_signing_key_shows_nowhere_but_in_its_file() {
     assert_no_file_holds_a_canary(&env, &["secret.key", "short.key"]);
 }
 
-#[test]
-fn writes_warn_when_others_can_read_the_database() {
-    let env = TestEnv::init();
-    env.run(
-        &["add-user", "alice", "--password-stdin", "-q"],
-        "pw-for-tests\n",
-    )
-    .code(0)
-    .stderr("");
-    env.chmod(0o644);
-    let db = env.db.display().to_string();
-    env.run(&["disable-user", "alice", "-q"], "")
-        .code(0)
-        .stderr(format!(
-            "warning: database {db} is readable by its group and others (mode 0644) and holds \
-             password hashes; restrict it with `chmod 600 {db}`\n"
-        ));
-    env.chmod(0o604);
-    env.run(&["enable-user", "alice", "-q"], "")
-        .code(0)
-        .stderr(format!(
-            "warning: database {db} is readable by others (mode 0604) and holds password \
-             hashes; restrict it with `chmod 600 {db}`\n"
-        ));
-    // Reading says nothing: the warning is for those who write.
-    env.run(&["list-users", "--format", "csv"], "")
+sqlite_only! {
+    #[test]
+    fn writes_warn_when_others_can_read_the_database() {
+        let env = TestEnv::init();
+        env.run(
+            &["add-user", "alice", "--password-stdin", "-q"],
+            "pw-for-tests\n",
+        )
         .code(0)
         .stderr("");
-    env.chmod(0o640);
-    env.run(&["delete-user", "alice", "--yes", "-q"], "")
-        .code(0)
-        .stderr(format!(
-            "warning: database {db} is readable by its group (mode 0640) and holds password \
-             hashes; restrict it with `chmod 600 {db}`\n"
-        ));
+        env.chmod(0o644);
+        let db = env.location();
+        env.run(&["disable-user", "alice", "-q"], "")
+            .code(0)
+            .stderr(format!(
+                "warning: database {db} is readable by its group and others (mode 0644) and holds \
+                 password hashes; restrict it with `chmod 600 {db}`\n"
+            ));
+        env.chmod(0o604);
+        env.run(&["enable-user", "alice", "-q"], "")
+            .code(0)
+            .stderr(format!(
+                "warning: database {db} is readable by others (mode 0604) and holds password \
+                 hashes; restrict it with `chmod 600 {db}`\n"
+            ));
+        // Reading says nothing: the warning is for those who write.
+        env.run(&["list-users", "--format", "csv"], "")
+            .code(0)
+            .stderr("");
+        env.chmod(0o640);
+        env.run(&["delete-user", "alice", "--yes", "-q"], "")
+            .code(0)
+            .stderr(format!(
+                "warning: database {db} is readable by its group (mode 0640) and holds password \
+                 hashes; restrict it with `chmod 600 {db}`\n"
+            ));
+    }
 }

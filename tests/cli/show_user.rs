@@ -38,7 +38,7 @@ fn says_what_each_kind_of_service_makes_of_a_hash() {
     let env = TestEnv::service_table();
     env.insert_raw(&format!(
         "INSERT INTO users (username, disabled, hashed_password) VALUES ('johndoe', NULL, '{BCRYPT_SECRET}');
-         INSERT INTO users (username, disabled, hashed_password) VALUES ('broken', 0, '!DISABLED!');"
+         INSERT INTO users (username, disabled, hashed_password) VALUES ('broken', false, '!DISABLED!');"
     ));
     let head = "id:           1\nusername:     johndoe\nemail:        -\nfull name:    -\nstatus:       active\n\
                 hash:         bcrypt $2b$ cost 12\n";

@@ -1,5 +1,16 @@
 //! Every subject on SQLite, the embedded default.
 
+/// Tests of what only SQLite has (files, modes, pragmas, text booleans): compiled here.
+macro_rules! sqlite_only {
+    ($($item:item)*) => { $($item)* };
+}
+
+/// Tests of what only PostgreSQL has: left out here.
+#[allow(unused_macros)]
+macro_rules! postgres_only {
+    ($($item:item)*) => {};
+}
+
 /// `add-user`: password sources, stored row, conflicts, validation.
 #[path = "add_user.rs"]
 mod add_user;

@@ -65,8 +65,8 @@ fn a_disabled_user_is_inactive_after_the_password_check() {
 #[test]
 fn contract_test_vectors_verify() {
     let env = with_rows(&[
-        ("johndoe", "0", BCRYPT_SECRET),
-        ("pwdlib", "0", ARGON2_SECRET),
+        ("johndoe", "false", BCRYPT_SECRET),
+        ("pwdlib", "false", ARGON2_SECRET),
         ("blog", "NULL", BCRYPT_SWORDFISH),
     ]);
     // Both kinds in one table: a pwdlib service with both hashers, which rewrites bcrypt.
@@ -104,11 +104,11 @@ fn other_argon2_variants_parameters_and_bcrypt_prefixes_verify() {
     let bcrypt_y = BCRYPT_SECRET.replacen("$2b$", "$2y$", 1);
     let bcrypt_a = BCRYPT_SECRET.replacen("$2b$", "$2a$", 1);
     let env = with_rows(&[
-        ("i", "0", &hash_i),
-        ("d", "0", &hash_d),
-        ("id", "0", &low_cost_id),
-        ("y", "0", &bcrypt_y),
-        ("a", "0", &bcrypt_a),
+        ("i", "false", &hash_i),
+        ("d", "false", &hash_d),
+        ("id", "false", &low_cost_id),
+        ("y", "false", &bcrypt_y),
+        ("a", "false", &bcrypt_a),
     ]);
     env.run(&["verify-login", "i", "--password-stdin"], "secret")
         .code(0)
@@ -131,16 +131,16 @@ fn bad_stored_hashes_are_reported_not_attempted() {
     let absurd = "$argon2id$v=19$m=4294967295,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
     let keyid = "$argon2id$v=19$m=65536,t=3,p=4,keyid=AAAAAA$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
     let env = with_rows(&[
-        ("absurd", "0", absurd),
-        ("marker", "0", "!DISABLED!"),
-        ("empty", "0", ""),
+        ("absurd", "false", absurd),
+        ("marker", "false", "!DISABLED!"),
+        ("empty", "false", ""),
         (
             "truncated",
-            "0",
+            "false",
             "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w",
         ),
-        ("keyid", "0", keyid),
-        ("bcrypt31", "0", &BCRYPT_SECRET.replacen("$12$", "$31$", 1)),
+        ("keyid", "false", keyid),
+        ("bcrypt31", "false", &BCRYPT_SECRET.replacen("$12$", "$31$", 1)),
     ]);
     let expect = [
         (
@@ -195,7 +195,7 @@ fn an_unknown_user_costs_one_hash_verification_like_a_wrong_password() {
     let env = TestEnv::init();
     env.add_user("alice", "pw-for-tests");
     env.insert_raw(
-        "INSERT INTO users (username, disabled, hashed_password) VALUES ('broken', 0, '!X');",
+        "INSERT INTO users (username, disabled, hashed_password) VALUES ('broken', false, '!X');",
     );
     let fastest = |user: &str, code: i32| -> Duration {
         (0..3)
@@ -230,7 +230,7 @@ fn under_bcrypt_an_unknown_user_costs_a_verification_at_the_rows_cost() {
     use std::time::{Duration, Instant};
     // Cost 10 takes a quarter of the Argon2 dummy's time: a dummy of the wrong kind would show.
     let hash = support::bcrypt_hash("pw-for-tests", 10);
-    let env = with_rows(&[("alice", "0", &hash)]);
+    let env = with_rows(&[("alice", "false", &hash)]);
     let fastest = |user: &str| -> Duration {
         (0..3)
             .map(|_| {

@@ -99,7 +99,13 @@ impl Errors {
 
     /// A failure that is not the server's answer: reaching it, TLS, or the connection lost.
     fn classify_connection(&self, e: postgres::Error) -> Error {
-        let text = e.to_string();
+        // The client's own words are in the chain: "invalid configuration: password missing".
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            text = format!("{text}: {cause}");
+            source = cause.source();
+        }
         if text.contains("password missing") {
             return Error::Environment(format!(
                 "database {}: the server asks for a password and none was given; put it in the URL, \
@@ -138,7 +144,7 @@ impl PgStore {
     fn check_access(&mut self, access: Access) -> Result<()> {
         let errors = &self.errors;
         let err = |e| errors.classify(e);
-        if matches!(access, Access::ReadOnly | Access::InitDryRun) {
+        if access == Access::ReadOnly {
             // What only reads cannot write by mistake.
             self.client
                 .batch_execute("SET default_transaction_read_only = on")

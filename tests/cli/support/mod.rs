@@ -148,9 +148,18 @@ impl TestEnv {
         }
     }
 
-    /// The URL of this test's PostgreSQL schema (password included).
-    pub fn url(&self) -> &str {
-        &self.pg.as_ref().expect("a PostgreSQL test").url
+    /// The URL authctl is given for this test's PostgreSQL schema, password included.
+    pub fn url(&self) -> String {
+        self.pg.as_ref().expect("a PostgreSQL test").url.clone()
+    }
+
+    /// The service's `DATABASE_URL` for this test's database (SQLAlchemy's form: on PostgreSQL
+    /// with the psycopg driver).
+    pub fn service_url(&self) -> String {
+        match &self.pg {
+            Some(pg) => pg.url.replacen("postgresql://", "postgresql+psycopg://", 1),
+            None => format!("sqlite:///{}", self.db.display()),
+        }
     }
 
     fn pg_client(&self) -> Option<::postgres::Client> {
@@ -181,9 +190,19 @@ impl TestEnv {
         env
     }
 
-    /// Sets the database file's mode.
+    /// The DDL the service's `create_all` emits on this test's engine.
+    pub fn service_ddl(&self) -> &'static str {
+        match self.engine() {
+            Engine::Sqlite => SERVICE_DDL,
+            Engine::Postgres => SERVICE_DDL_POSTGRES,
+        }
+    }
+
+    /// Sets the database file's mode (on PostgreSQL, where there is no file: nothing).
     pub fn chmod(&self, mode: u32) {
-        assert_eq!(self.engine(), Engine::Sqlite, "a SQLite-only helper");
+        if self.engine() == Engine::Postgres {
+            return;
+        }
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&self.db, std::fs::Permissions::from_mode(mode)).unwrap();
     }
@@ -466,7 +485,24 @@ impl TestEnv {
         .unwrap()
     }
 
+    /// The table's definition: SQLite's `CREATE` statements; on PostgreSQL its columns, indexes,
+    /// constraints and comment from the catalogue.
     pub fn schema(&self) -> Vec<String> {
+        if let Some(mut client) = self.pg_client() {
+            let rows = client
+                .query(
+                    "SELECT format('%s %s %s %s', column_name, data_type, is_nullable, column_default) \
+                     FROM information_schema.columns WHERE table_schema = current_schema() \
+                     UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+                     UNION ALL SELECT pg_get_constraintdef(oid) FROM pg_constraint \
+                       WHERE conrelid = to_regclass('users') \
+                     UNION ALL SELECT coalesce(obj_description(to_regclass('users'), 'pg_class'), '') \
+                     ORDER BY 1",
+                    &[],
+                )
+                .unwrap();
+            return rows.iter().map(|row| row.get(0)).collect();
+        }
         let conn = self.sql();
         let mut stmt = conn
             .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")

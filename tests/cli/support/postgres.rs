@@ -12,7 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The test role's password (a throw-away cluster's; an existing server's comes in its URL).
-const PASSWORD: &str = "authctl-test-password";
+pub const PASSWORD: &str = "authctl-test-password";
 const DATABASE: &str = "authctl_tests";
 
 pub struct Server {
@@ -55,7 +55,11 @@ pub fn new_schema() -> (String, String) {
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
         ))
         .unwrap();
-    let url = format!("{}?options=-csearch_path%3D{schema}", server.url);
+    // Plain connections: TLS has tests of its own, and costs each command a handshake.
+    let url = format!(
+        "{}?sslmode=disable&options=-csearch_path%3D{schema}",
+        server.url
+    );
     (schema, url)
 }
 
