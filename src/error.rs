@@ -59,7 +59,9 @@ pub enum Error {
 
     /// A unique index of the table that authctl's own checks do not know (a stricter one added by
     /// hand, as on `lower(email)`) refused the row.
-    #[error("user '{username}' conflicts with a stored user under the table's unique index {index}")]
+    #[error(
+        "user '{username}' conflicts with a stored user under the table's unique index {index}"
+    )]
     UniqueIndex { username: String, index: String },
 
     #[error("user '{0}' is disabled")]
@@ -177,9 +179,7 @@ impl Error {
             Error::UsernameTaken(_)
             | Error::EmailTaken { .. }
             | Error::UniqueIndex { .. }
-            | Error::LookAlike(_) => {
-                Kind::Conflict
-            }
+            | Error::LookAlike(_) => Kind::Conflict,
             Error::Invalid(_)
             | Error::WeakPassword { .. }
             | Error::BadStoredHash { .. }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::support::{Engine, TestEnv, bin};
+use crate::support::{Engine, TestEnv};
 
 #[test]
 fn database_url_accepts_the_service_sqlalchemy_urls() {

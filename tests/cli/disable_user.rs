@@ -1,6 +1,6 @@
 //! `disable-user` and `enable-user`: idempotent, all or nothing, integer booleans.
 
-use crate::support::{self, BCRYPT_SWORDFISH, TestEnv};
+use crate::support::{BCRYPT_SWORDFISH, TestEnv};
 
 const NOTE: &str = "note: tokens already issued are refused at once by a service that checks `disabled` on each request \
 (the tutorial's /users/me does); a service that does not accepts them until they expire\n";
@@ -105,7 +105,7 @@ sqlite_only! {
         .code(1)
         .stderr(format!(
             "{}inactive user\n",
-            support::note_bcrypt("the 1 stored hash is bcrypt (highest cost 12)")
+            crate::support::note_bcrypt("the 1 stored hash is bcrypt (highest cost 12)")
         ));
         env.run(&["enable-user", "johndoe"], "")
             .code(0)

@@ -2,7 +2,6 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::time::{Duration, Instant};
 
 use crate::support::{self, BCRYPT_SECRET, NOTE_NO_HASHES_IMPORT, TEST_PROFILE_WARNING, TestEnv};
 
@@ -299,10 +298,10 @@ sqlite_only! {
                 .current_dir(env.dir())
                 .spawn()
                 .unwrap();
-            let deadline = Instant::now() + Duration::from_secs(120);
-            while !journal.exists() && Instant::now() < deadline && child.try_wait().unwrap().is_none()
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            while !journal.exists() && std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none()
             {
-                std::thread::sleep(Duration::from_micros(200));
+                std::thread::sleep(std::time::Duration::from_micros(200));
             }
             let in_write = journal.exists();
             child.kill().unwrap();

@@ -1,8 +1,6 @@
 //! `init-db`: creates the file and the table once, adopts the service's table, refuses others.
 
-use std::os::unix::fs::PermissionsExt;
-
-use crate::support::{Engine, SERVICE_DDL, TestEnv};
+use crate::support::{Engine, TestEnv};
 
 sqlite_only! {
     #[test]
@@ -17,7 +15,8 @@ sqlite_only! {
                 "created database {} with table users\n",
                 env.location()
             ));
-        let mode = std::fs::metadata(&env.db).unwrap().permissions().mode();
+        let permissions = std::fs::metadata(&env.db).unwrap().permissions();
+        let mode = std::os::unix::fs::PermissionsExt::mode(&permissions);
         assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
         let schema = env.schema().join("\n");
         for index in [
@@ -151,11 +150,20 @@ fn dry_run_creates_and_changes_nothing() {
         .assert()
         .code(0)
         .stderr(match env.engine() {
-            Engine::Sqlite => format!("would create database {} with table users\n", env.location()),
-            Engine::Postgres => format!("would create table users in database {}\n", env.location()),
+            Engine::Sqlite => format!(
+                "would create database {} with table users\n",
+                env.location()
+            ),
+            Engine::Postgres => {
+                format!("would create table users in database {}\n", env.location())
+            }
         });
     assert!(!env.db.exists(), "a dry run created the file");
-    assert!(env.schema().iter().all(|line| !line.contains("ix_users")), "{:?}", env.schema());
+    assert!(
+        env.schema().iter().all(|line| !line.contains("ix_users")),
+        "{:?}",
+        env.schema()
+    );
     env.insert_raw("CREATE TABLE items (id INTEGER PRIMARY KEY);");
     let before = env.schema();
     env.cmd()

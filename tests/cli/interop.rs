@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::service::{Reply, Service, helper, spawn_helper};
-use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, KEY, TestEnv};
+use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, Engine, KEY, TestEnv};
 
 fn start(env: &TestEnv) -> Service {
     Service::start(env.dir(), &env.service_url(), KEY)
@@ -84,14 +84,23 @@ fn authctl_uses_a_database_made_by_create_all() {
     let env = TestEnv::empty();
     // The service's own relative URL, resolved in the working directory as it does.
     let service = Service::start(env.dir(), &env.service_url(), KEY);
-    assert!(env.db.exists(), "the service did not create its database");
     let schema = env.schema();
+    assert!(
+        schema.iter().any(|line| line.contains("ix_users_email")),
+        "the service did not create its table: {schema:?}"
+    );
     // The service made the file with the umask's mode, which authctl points out.
     let db = env.location();
+    let warning = match env.engine() {
+        Engine::Sqlite => format!(
+            "warning: database {db} is readable by its group and others (mode 0644) and holds \
+             password hashes; restrict it with `chmod 600 {db}`\n"
+        ),
+        Engine::Postgres => String::new(),
+    };
     env.cmd().arg("init-db").assert().code(0).stderr(format!(
-        "database {db} has a users table the service made; it is compatible and was left unchanged\n\
-         warning: database {db} is readable by its group and others (mode 0644) and holds \
-         password hashes; restrict it with `chmod 600 {db}`\n"
+        "database {db} has a users table the service made; it is compatible and was left \
+         unchanged\n{warning}"
     ));
     env.chmod(0o600);
     env.run(
@@ -202,7 +211,7 @@ fn verify_login_agrees_with_the_service() {
         // (username, disabled, hash, right password)
         (
             "pwdlib-default",
-            "0",
+            "false",
             hash(json!({"op": "hash", "scheme": "argon2", "password": "secret"})),
             "secret",
         ),
@@ -216,7 +225,7 @@ fn verify_login_agrees_with_the_service() {
         ),
         (
             "argon2i",
-            "0",
+            "false",
             hash(
                 json!({"op": "hash", "scheme": "argon2", "type": "i", "m": 8192, "t": 2, "p": 1, "password": "密码🔑"}),
             ),
@@ -232,7 +241,7 @@ fn verify_login_agrees_with_the_service() {
         ),
         (
             "bcrypt-2b",
-            "0",
+            "false",
             hash(json!({"op": "hash", "scheme": "bcrypt", "rounds": 4, "password": "secret"})),
             "secret",
         ),
@@ -244,12 +253,12 @@ fn verify_login_agrees_with_the_service() {
             ),
             "Grüße",
         ),
-        ("johndoe", "0", BCRYPT_SECRET.to_owned(), "secret"),
+        ("johndoe", "false", BCRYPT_SECRET.to_owned(), "secret"),
         ("johndoe-pwdlib", "NULL", ARGON2_SECRET.to_owned(), "secret"),
         ("blog", "NULL", BCRYPT_SWORDFISH.to_owned(), "swordfish"),
         (
             "disabled",
-            "1",
+            "true",
             hash(json!({"op": "hash", "scheme": "argon2", "password": "secret"})),
             "secret",
         ),
@@ -473,4 +482,44 @@ fn imported_users_and_changed_passwords_log_in() {
     let answer =
         helper(&json!({"op": "needs_rehash", "hashes": [fixture_hash, env.hash_of("plain")]}));
     assert_eq!(answer["needs_rehash"], json!([true, false]));
+}
+
+/// The service's own inserts after authctl's: an import that brought ids moves the id sequence
+/// past them (PostgreSQL's SERIAL would otherwise hand out an id already taken), and ids authctl
+/// took from the sequence but did not use are given back, so the service's next id follows on.
+#[test]
+fn the_service_inserts_after_imports_with_and_without_ids() {
+    let env = TestEnv::service_table();
+    let insert = |username: &str| {
+        helper(&json!({
+            "op": "insert",
+            "database_url": env.service_url(),
+            "username": username,
+            "hash": ARGON2_SECRET,
+        }))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let five = (1..=5).fold(String::from("username,password\n"), |mut csv, i| {
+        use std::fmt::Write;
+        writeln!(csv, "user{i},pass phrase {i}").unwrap();
+        csv
+    });
+    std::fs::write(env.path("five.csv"), five).unwrap();
+    env.run(&["-q", "import", "five.csv", "--hash-profile", "test"], "")
+        .code(0);
+    assert_eq!(insert("sixth"), 6);
+    std::fs::write(
+        env.path("ids.csv"),
+        "id,username,password\n10,ten,pass phrase 10\n20,twenty,pass phrase 20\n",
+    )
+    .unwrap();
+    env.run(&["-q", "import", "ids.csv", "--hash-profile", "test"], "")
+        .code(0);
+    assert_eq!(insert("after-ids"), 21);
+    env.add_user("added", "pw-for-tests");
+    assert_eq!(insert("after-add"), 23);
+    env.run(&["show-user", "added", "--format", "json"], "")
+        .code(0)
+        .stdout(predicates::str::contains("{\"id\":22,"));
 }

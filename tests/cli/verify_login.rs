@@ -140,7 +140,11 @@ fn bad_stored_hashes_are_reported_not_attempted() {
             "$argon2id$v=19$m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w",
         ),
         ("keyid", "false", keyid),
-        ("bcrypt31", "false", &BCRYPT_SECRET.replacen("$12$", "$31$", 1)),
+        (
+            "bcrypt31",
+            "false",
+            &BCRYPT_SECRET.replacen("$12$", "$31$", 1),
+        ),
     ]);
     let expect = [
         (

@@ -8,6 +8,8 @@ Reads one JSON request on stdin, writes one JSON answer on stdout:
       -> {"needs_rehash": [bool, ...]}   (pwdlib's recommended hasher)
   {"op": "token", "secret": K, "claims": {...}}
       -> {"token": T}           (PyJWT, HS256)
+  {"op": "insert", "database_url": D, "username": N, "hash": H}
+      -> {"id": I}              (a row added through the service's own model and session)
   {"op": "load", "url": U, "username": N, "password": P, "requests": R}
       -> {"sent": R, "status": {"200": n, ...}, "errors": [..]}   (a bounded login loop)
 """
@@ -35,6 +37,22 @@ def hash_password(req):
     else:
         hasher = Argon2Hasher(type=kind)
     return {"hash": hasher.hash(req["password"])}
+
+
+def insert_user(req):
+    """Adds a user as the service's own code would: its model, its session, its id."""
+    import os
+
+    os.environ["DATABASE_URL"] = req["database_url"]
+    os.environ.setdefault("SECRET_KEY", "unused-by-this-helper-" * 2)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import app
+
+    with app.SessionLocal() as db:
+        row = app.UserRow(username=req["username"], hashed_password=req["hash"], disabled=False)
+        db.add(row)
+        db.commit()
+        return {"id": row.id}
 
 
 def needs_rehash(req):
@@ -67,7 +85,13 @@ def load(req):
     return {"sent": req["requests"], "status": counts, "errors": errors}
 
 
-OPS = {"hash": hash_password, "needs_rehash": needs_rehash, "token": token, "load": load}
+OPS = {
+    "hash": hash_password,
+    "needs_rehash": needs_rehash,
+    "token": token,
+    "load": load,
+    "insert": insert_user,
+}
 
 if __name__ == "__main__":
     request = json.load(sys.stdin)

@@ -54,7 +54,12 @@ impl Errors {
         };
         let message = db.message().to_owned();
         let code = db.code();
-        if [SqlState::LOCK_NOT_AVAILABLE, SqlState::T_R_DEADLOCK_DETECTED].contains(code) {
+        if [
+            SqlState::LOCK_NOT_AVAILABLE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+        ]
+        .contains(code)
+        {
             return Error::Busy {
                 location: self.location.clone(),
                 waited: self.lock_timeout,
@@ -327,7 +332,11 @@ pub(super) struct Conn<'a, C> {
 }
 
 impl<C: GenericClient> Conn<'_, C> {
-    fn rows(&mut self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<Vec<Row>> {
+    fn rows(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>> {
         self.client
             .query(sql, params)
             .map_err(|e| self.errors.classify(e))
@@ -379,7 +388,10 @@ impl<C: GenericClient> Conn<'_, C> {
             &[],
         )?;
         let census = self.read(&rows, |row| {
-            let count = |i| row.try_get::<_, i64>(i).map(|n| u64::try_from(n).unwrap_or(0));
+            let count = |i| {
+                row.try_get::<_, i64>(i)
+                    .map(|n| u64::try_from(n).unwrap_or(0))
+            };
             Ok(HashCensus {
                 argon2: count(0)?,
                 bcrypt: count(1)?,
@@ -434,6 +446,8 @@ macro_rules! lookup_through_conn {
 pub(super) use lookup_through_conn;
 
 impl PgStore {
+    // The shape of `PgTx::conn`, which can fail (it sends buffered rows first): one macro serves both.
+    #[allow(clippy::unnecessary_wraps)]
     fn conn(&mut self) -> Result<Conn<'_, Client>> {
         Ok(Conn {
             client: &mut self.client,
@@ -452,8 +466,11 @@ impl Store for PgStore {
         tx.batch_execute(&lock_timeout(errors.lock_timeout))
             .map_err(err)?;
         // Two init-db at once: the second waits, then finds the table.
-        tx.execute("SELECT pg_advisory_xact_lock(hashtext('authctl init-db'))", &[])
-            .map_err(err)?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('authctl init-db'))",
+            &[],
+        )
+        .map_err(err)?;
         let columns = table_columns(&mut tx).map_err(err)?;
         if columns.is_empty() {
             tx.batch_execute(SCHEMA).map_err(err)?;
@@ -467,7 +484,10 @@ impl Store for PgStore {
         }
         check_columns(&errors.location, &columns)?;
         let comment: Option<String> = tx
-            .query_one("SELECT obj_description(to_regclass('users'), 'pg_class')", &[])
+            .query_one(
+                "SELECT obj_description(to_regclass('users'), 'pg_class')",
+                &[],
+            )
             .and_then(|row| row.try_get(0))
             .map_err(err)?;
         let version = comment
@@ -572,5 +592,8 @@ impl Store for PgStore {
 
 /// The lock wait of this transaction. PostgreSQL reads 0 as "wait forever": at least 1 ms.
 fn lock_timeout(timeout: Duration) -> String {
-    format!("SET LOCAL lock_timeout = '{}ms'", timeout.as_millis().max(1))
+    format!(
+        "SET LOCAL lock_timeout = '{}ms'",
+        timeout.as_millis().max(1)
+    )
 }

@@ -113,9 +113,8 @@ impl Target {
         })?;
         for (key, value) in &own {
             if key != "sslrootcert" {
-                SslMode::from_str(value).map_err(|e| {
-                    Error::invalid(format!("database URL '{}': {e}", self.shown))
-                })?;
+                SslMode::from_str(value)
+                    .map_err(|e| Error::invalid(format!("database URL '{}': {e}", self.shown)))?;
             }
         }
         Ok((config, own))
@@ -139,7 +138,9 @@ impl Target {
             config.port(port);
         }
         if config.get_user().is_none() {
-            let user = var("PGUSER").or_else(|| var("USER")).or_else(|| var("LOGNAME"));
+            let user = var("PGUSER")
+                .or_else(|| var("USER"))
+                .or_else(|| var("LOGNAME"));
             let Some(user) = user else {
                 return Err(Error::Environment(format!(
                     "database {}: the URL names no user; give one in the URL or set PGUSER",
@@ -152,10 +153,10 @@ impl Target {
             let dbname = var("PGDATABASE").or_else(|| config.get_user().map(str::to_owned));
             config.dbname(&dbname.unwrap_or_default());
         }
-        if config.get_password().is_none() {
-            if let Some(password) = var("PGPASSWORD").or_else(|| password_from_file(&config)) {
-                config.password(password);
-            }
+        if config.get_password().is_none()
+            && let Some(password) = var("PGPASSWORD").or_else(|| password_from_file(&config))
+        {
+            config.password(password);
         }
         if config.get_connect_timeout().is_none() {
             // An unreachable host must be an error, not a hang.
@@ -222,7 +223,12 @@ fn password_from_file(config: &postgres::Config) -> Option<String> {
         Some(postgres::config::Host::Tcp(name)) => name.clone(),
         _ => "localhost".to_owned(),
     };
-    let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
     let wanted = [
         host.as_str(),
         port.as_str(),

@@ -26,10 +26,19 @@ pub(super) struct PgTx<'a> {
     id_owner: Option<Statement>,
 }
 
+/// The id column's sequence, looked up when first needed.
+#[derive(Default, Clone)]
+enum Sequence {
+    #[default]
+    Unknown,
+    /// The column has none (a table made by hand).
+    Absent,
+    Named(String),
+}
+
 #[derive(Default)]
 struct Ids {
-    /// The id column's sequence: unknown until needed, then `Some(None)` when it has none.
-    sequence: Option<Option<String>>,
+    sequence: Sequence,
     /// Taken from the sequence, not yet given to a row.
     reserved: VecDeque<i64>,
     next_block: i64,
@@ -94,7 +103,10 @@ impl<'a> PgTx<'a> {
             .map(|row| row.try_get(0))
             .collect::<PgResult<_>>()
             .map_err(self.err())?;
-        match rows.iter().find(|u| u.id.is_some_and(|id| !written.contains(&id))) {
+        match rows
+            .iter()
+            .find(|u| u.id.is_some_and(|id| !written.contains(&id)))
+        {
             Some(refused) => Err(self.why_refused(refused)),
             None => Err(Error::Internal("a multi-row insert lost rows".to_owned())),
         }
@@ -108,15 +120,17 @@ impl<'a> PgTx<'a> {
         };
         let id = user.id.unwrap_or_default();
         let id_owner = conn
-            .rows("SELECT coalesce(username, '')::text FROM users WHERE id = $1::int8", &[&id])
+            .rows(
+                "SELECT coalesce(username, '')::text FROM users WHERE id = $1::int8",
+                &[&id],
+            )
             .and_then(|rows| conn.read(&rows, |row| row.try_get::<_, String>(0)));
         match (conn.find_user(&user.username), &user.email, id_owner) {
             (Err(e), _, _) | (_, _, Err(e)) => e,
             (Ok(Some(_)), _, _) => Error::UsernameTaken(user.username.clone()),
-            (_, _, Ok(owners)) if !owners.is_empty() => Error::invalid(format!(
-                "id {id} is already used by user '{}'",
-                owners[0]
-            )),
+            (_, _, Ok(owners)) if !owners.is_empty() => {
+                Error::invalid(format!("id {id} is already used by user '{}'", owners[0]))
+            }
             (_, Some(email), _) => match conn.email_owner(email) {
                 Ok(Some(owner)) => Error::EmailTaken {
                     email: email.clone(),
@@ -167,16 +181,18 @@ impl<'a> PgTx<'a> {
     }
 
     fn sequence(&mut self) -> Result<Option<String>> {
-        if let Some(sequence) = &self.ids.sequence {
-            return Ok(sequence.clone());
+        if let Sequence::Unknown = self.ids.sequence {
+            let name: Option<String> = self
+                .tx
+                .query_one("SELECT pg_get_serial_sequence('users', 'id')", &[])
+                .and_then(|row| row.try_get(0))
+                .map_err(self.err())?;
+            self.ids.sequence = name.map_or(Sequence::Absent, Sequence::Named);
         }
-        let sequence: Option<String> = self
-            .tx
-            .query_one("SELECT pg_get_serial_sequence('users', 'id')", &[])
-            .and_then(|row| row.try_get(0))
-            .map_err(self.err())?;
-        self.ids.sequence = Some(sequence.clone());
-        Ok(sequence)
+        Ok(match &self.ids.sequence {
+            Sequence::Named(name) => Some(name.clone()),
+            _ => None,
+        })
     }
 
     /// Moves the sequence past the largest id, so that the service's next insert does not
@@ -235,7 +251,10 @@ lookup_through_conn!(PgTx<'_>);
 
 /// An update refused by a unique index: the transaction is aborted, so nothing more can be asked.
 fn unique_violation(e: &postgres::Error, user: &NewUser) -> Error {
-    let detail = e.as_db_error().and_then(|db| db.detail()).unwrap_or_default();
+    let detail = e
+        .as_db_error()
+        .and_then(|db| db.detail())
+        .unwrap_or_default();
     match (detail.starts_with("Key (email)="), &user.email) {
         (true, Some(email)) => Error::EmailTaken {
             email: email.clone(),
@@ -265,18 +284,19 @@ impl WriteTx for PgTx<'_> {
             return Ok(Some(user.username.clone()));
         }
         // Buffered rows cannot hold it (just checked): no need to send them first.
-        let statement = match &self.id_owner {
-            Some(statement) => statement.clone(),
-            None => {
-                let statement = self
-                    .tx
-                    .prepare("SELECT coalesce(username, '')::text FROM users WHERE id = $1::int8")
-                    .map_err(self.err())?;
-                self.id_owner.insert(statement).clone()
-            }
+        let statement = if let Some(statement) = &self.id_owner {
+            statement.clone()
+        } else {
+            let statement = self
+                .tx
+                .prepare("SELECT coalesce(username, '')::text FROM users WHERE id = $1::int8")
+                .map_err(self.err())?;
+            self.id_owner.insert(statement).clone()
         };
         let row = self.tx.query_opt(&statement, &[&id]).map_err(self.err())?;
-        row.map(|row| row.try_get(0)).transpose().map_err(self.err())
+        row.map(|row| row.try_get(0))
+            .transpose()
+            .map_err(self.err())
     }
 
     fn insert_user(&mut self, user: &NewUser) -> Result<i64> {

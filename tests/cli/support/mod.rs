@@ -140,7 +140,7 @@ impl TestEnv {
     pub fn location(&self) -> String {
         match &self.pg {
             Some(pg) => {
-                let (before, after) = pg.url.split_once("@").unwrap();
+                let (before, after) = pg.url.split_once('@').unwrap();
                 let user = before.rsplit_once(':').unwrap().0;
                 format!("{user}:***@{after}")
             }
@@ -200,10 +200,10 @@ impl TestEnv {
 
     /// Sets the database file's mode (on PostgreSQL, where there is no file: nothing).
     pub fn chmod(&self, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
         if self.engine() == Engine::Postgres {
             return;
         }
-        use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&self.db, std::fs::Permissions::from_mode(mode)).unwrap();
     }
 
@@ -223,7 +223,14 @@ impl TestEnv {
             .env_remove("SECRET_KEY")
             .env_remove("AUTHCTL_HASH_SCHEME")
             .env_remove("RUST_BACKTRACE");
-        for var in ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE"] {
+        for var in [
+            "PGHOST",
+            "PGPORT",
+            "PGUSER",
+            "PGPASSWORD",
+            "PGDATABASE",
+            "PGSSLMODE",
+        ] {
             cmd.env_remove(var);
         }
         cmd

@@ -165,7 +165,15 @@ fn start() -> Result<Server, String> {
     initdb
         .arg("-D")
         .arg(&data)
-        .args(["-U", "authctl", "--auth=scram-sha-256", "--no-sync"])
+        .args([
+            "-U",
+            "authctl",
+            "--auth=scram-sha-256",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ])
         .arg(format!("--pwfile={}", dir.join("pwfile").display()));
     run(initdb, "initdb")?;
     let port = free_port()?;
@@ -257,15 +265,34 @@ fn make_certificates(dir: &Path) -> Result<PathBuf, String> {
     };
     openssl(
         &[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            "/CN=authctl test CA", "-keyout", "ca.key", "-out", "ca.crt",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=authctl test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
         ],
         "making the test CA",
     )?;
     openssl(
         &[
-            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout",
-            "server.key", "-out", "server.csr",
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
         ],
         "making the server key",
     )?;
@@ -276,15 +303,27 @@ fn make_certificates(dir: &Path) -> Result<PathBuf, String> {
     .map_err(|e| e.to_string())?;
     openssl(
         &[
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.crt",
         ],
         "signing the server certificate",
     )?;
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(
         dir.join("server.key"),
-        std::fs::Permissions::from_mode(0o600),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .map_err(|e| e.to_string())?;
     Ok(dir.join("ca.crt"))
