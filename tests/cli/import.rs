@@ -478,3 +478,75 @@ fn csv_headers_and_quotes_are_what_they_seem() {
     import(&env, "e.csv", "", &["-q"]).code(0).stderr("");
     assert!(env.dump().is_empty());
 }
+
+/// Two imports of overlapping users at once (both hash while the table is locked, so their
+/// writes meet): one is written whole, the other reports the conflict and writes nothing.
+#[test]
+fn two_imports_of_overlapping_users_at_once_leave_one_whole() {
+    let env = TestEnv::init();
+    for side in ["a", "b"] {
+        let mut csv = String::from("username,password\n");
+        for i in 0..50 {
+            writeln!(csv, "shared{i},pass phrase {i}").unwrap();
+            writeln!(csv, "{side}{i},pass phrase {i}").unwrap();
+        }
+        fs::write(env.path(&format!("{side}.csv")), csv).unwrap();
+    }
+    let lock = env.hold_write_lock();
+    let children: Vec<_> = ["a.csv", "b.csv"]
+        .iter()
+        .map(|file| {
+            env.process(&[
+                "import",
+                file,
+                "--hash-profile",
+                "test",
+                "--busy-timeout",
+                "20s",
+            ])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    drop(lock);
+    let mut results: Vec<(i32, String)> = children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            (
+                out.status.code().unwrap(),
+                String::from_utf8(out.stderr).unwrap(),
+            )
+        })
+        .collect();
+    results.sort();
+    assert_eq!(results[0].0, 0, "{results:?}");
+    assert!(
+        results[0]
+            .1
+            .ends_with("imported: 100 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\n"),
+        "{results:?}"
+    );
+    assert_eq!(results[1].0, 4, "{results:?}");
+    assert!(
+        results[1].1.contains("nothing was written")
+            && results[1].1.contains("username 'shared0' already exists"),
+        "{results:?}"
+    );
+    let names: Vec<String> = env
+        .dump()
+        .iter()
+        .map(|row| row.split('|').nth(1).unwrap().to_owned())
+        .collect();
+    assert_eq!(names.len(), 100, "{names:?}");
+    let winner = if names.contains(&"a0".to_owned()) {
+        "a"
+    } else {
+        "b"
+    };
+    let loser = if winner == "a" { "b" } else { "a" };
+    assert!(names.iter().all(|n| !n.starts_with(loser)), "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with(winner)).count(), 50);
+}
