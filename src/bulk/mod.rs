@@ -245,15 +245,8 @@ fn write_all(
         warnings: Vec::new(),
     };
     for Planned { row, change, .. } in planned {
-        let outcome = match users::apply(&mut table, &row.spec, change, options.on_conflict) {
-            Ok(outcome) => outcome,
-            // A record the table refuses is listed with its place; a failing database is not
-            // a record's fault.
-            Err(e) if matches!(e.kind(), Kind::Conflict | Kind::Invalid) => {
-                return Err(Error::Rows(vec![refused_under_lock(row, &e)]));
-            }
-            Err(e) => return Err(e),
-        };
+        let outcome = users::apply(&mut table, &row.spec, change, options.on_conflict)
+            .map_err(|e| refusal(planned, Some(row), e))?;
         // An existing user left alone is "skipped" when the import was told to skip them.
         match (outcome.action, options.on_conflict) {
             (Action::Created, _) => summary.created += 1,
@@ -274,8 +267,32 @@ fn write_all(
                 .map(|w| (place(), w.clone())),
         );
     }
-    users::finish(tx, options.dry_run)?;
+    users::finish(tx, options.dry_run).map_err(|e| refusal(planned, None, e))?;
     Ok(summary)
+}
+
+/// A record the table refuses under the lock is listed with its place; a failing database is
+/// not a record's fault. The record is the one the error names, else the one being applied: an
+/// engine may send its rows in batches, so a refusal can arrive while a later record is applied,
+/// or at the commit.
+fn refusal(planned: &[Planned], current: Option<&Row>, e: Error) -> Error {
+    if !matches!(e.kind(), Kind::Conflict | Kind::Invalid) {
+        return e;
+    }
+    let rows = || planned.iter().map(|p| &p.row);
+    let named = match &e {
+        Error::UsernameTaken(name) | Error::UniqueIndex { username: name, .. } => {
+            rows().find(|r| r.spec.username == *name)
+        }
+        Error::EmailTaken { email, .. } => {
+            rows().find(|r| matches!(&r.spec.email, Some(Some(e)) if e == email))
+        }
+        _ => None,
+    };
+    match named.or(current) {
+        Some(row) => Error::Rows(vec![refused_under_lock(row, &e)]),
+        None => e,
+    }
 }
 
 /// A record the table refused under the lock (the service wrote meanwhile).

@@ -370,6 +370,9 @@ pub trait Store: Lookup {
 /// The write transaction: its writes, and its commit. Dropped uncommitted, it rolls back.
 pub trait Transaction: WriteTx {
     fn commit(self: Box<Self>) -> Result<()>;
+    /// Ends without writing anything, once the engine has checked every write as a commit would
+    /// (a dry run meets the conflicts the real run would).
+    fn rollback(self: Box<Self>) -> Result<()>;
 }
 
 /// The writes of a transaction (and its look-ups, which see them).

@@ -577,6 +577,13 @@ impl SqliteTx<'_> {
                 Err(e) => e,
             };
         }
+        // An index of the table's own (on `lower(email)`, say): "… failed: index 'name'".
+        if let (true, Some((_, index))) = (unique, message.split_once("failed: index ")) {
+            return Error::UniqueIndex {
+                username: user.username.clone(),
+                index: index.trim_matches('\'').to_owned(),
+            };
+        }
         self.errors.classify(e)
     }
 }
@@ -653,6 +660,12 @@ impl Transaction for SqliteTx<'_> {
     fn commit(self: Box<Self>) -> Result<()> {
         let errors = self.errors;
         self.tx.commit().map_err(|e| errors.classify(e))
+    }
+
+    /// Every write was checked as it was made.
+    fn rollback(self: Box<Self>) -> Result<()> {
+        let errors = self.errors;
+        self.tx.rollback().map_err(|e| errors.classify(e))
     }
 }
 

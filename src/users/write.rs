@@ -214,5 +214,5 @@ pub(super) fn user_of(id: i64, user: &NewUser) -> User {
 
 /// Commits, unless this is a dry run (then the transaction is rolled back when dropped).
 pub fn finish(tx: Box<dyn Transaction + '_>, dry_run: bool) -> Result<()> {
-    if dry_run { Ok(()) } else { tx.commit() }
+    if dry_run { tx.rollback() } else { tx.commit() }
 }

@@ -136,10 +136,10 @@ impl<'a> PgTx<'a> {
                     email: email.clone(),
                     owner,
                 },
-                Ok(None) => unique_index(user),
+                Ok(None) => unique_index(&mut conn, user),
                 Err(e) => e,
             },
-            _ => unique_index(user),
+            _ => unique_index(&mut conn, user),
         }
     }
 
@@ -271,10 +271,23 @@ fn unique_violation(e: &postgres::Error, user: &NewUser) -> Error {
     }
 }
 
-fn unique_index(user: &NewUser) -> Error {
-    Error::UniqueIndex {
-        username: user.username.clone(),
-        index: "(not on username or email alone)".to_owned(),
+/// A row refused by a unique index that is not on `username`, `email` or `id` alone: the
+/// table's own, named (all of them, when it has several).
+fn unique_index(conn: &mut Conn<'_, postgres::Transaction<'_>>, user: &NewUser) -> Error {
+    let names = conn.rows(
+        "SELECT coalesce(string_agg(c.relname::text, ', ' ORDER BY c.relname), '?') \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE i.indrelid = to_regclass('users') AND i.indisunique AND NOT (i.indnkeyatts = 1 \
+           AND i.indexprs IS NULL AND i.indpred IS NULL AND (SELECT attname::text FROM pg_attribute \
+             WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) IN ('id', 'username', 'email'))",
+        &[],
+    );
+    match names.and_then(|rows| conn.read(&rows, |row| row.try_get::<_, String>(0))) {
+        Ok(names) => Error::UniqueIndex {
+            username: user.username.clone(),
+            index: names.into_iter().next().unwrap_or_default(),
+        },
+        Err(e) => e,
     }
 }
 
@@ -346,6 +359,13 @@ impl WriteTx for PgTx<'_> {
 }
 
 impl Transaction for PgTx<'_> {
+    /// The buffered rows are sent first: the server checks them, then forgets them.
+    fn rollback(mut self: Box<Self>) -> Result<()> {
+        self.flush()?;
+        let errors = self.errors;
+        self.tx.rollback().map_err(|e| errors.classify(e))
+    }
+
     fn commit(mut self: Box<Self>) -> Result<()> {
         self.flush()?;
         let moved = self.ids.explicit || !self.ids.reserved.is_empty();
