@@ -554,7 +554,7 @@ fn two_imports_of_overlapping_users_at_once_leave_one_whole() {
 /// A unique index of the table's own, which authctl's checks do not know (on `lower(email)`, as
 /// some services add), refuses a record: a conflict (exit 4) naming the index and the record,
 /// nothing written, and the same in a dry run. The record is the 3rd of 1,200, so an engine that
-/// sends rows in batches meets it while applying a later one.
+/// sends rows in batches meets it while applying a later one, or the last of two.
 #[test]
 fn a_unique_index_of_the_table_own_refuses_the_record_it_names() {
     let env = TestEnv::init();
@@ -569,19 +569,34 @@ fn a_unique_index_of_the_table_own_refuses_the_record_it_names() {
             writeln!(csv, "user{i},user{i}@example.com,pass phrase {i}").unwrap();
         }
     }
-    for dry_run in [&[][..], &["--dry-run"][..]] {
-        import(&env, "lower.csv", &csv, &[&["--hash-profile", "test"], dry_run].concat())
+    // And as the last of a few records, which an engine that batches sends only at the end.
+    let few = "username,email,password\nann,ann@example.com,pass phrase a\nrobert,Bob@Example.com,pass phrase r\n";
+    for (content, line) in [(csv.as_str(), 4), (few, 3)] {
+        for dry_run in [&[][..], &["--dry-run"][..]] {
+            import(
+                &env,
+                "lower.csv",
+                content,
+                &[&["--hash-profile", "test"], dry_run].concat(),
+            )
             .code(4)
             .stdout("")
             .stderr(format!(
                 "{TEST_PROFILE_WARNING}error: 1 problem in the input; nothing was written:\n  \
-                 line 4: user 'robert' conflicts with a stored user under the table's unique \
-                 index ix_users_email_lower\n"
+                     line {line}: user 'robert' conflicts with a stored user under the table's \
+                     unique index ix_users_email_lower\n"
             ));
-        assert_eq!(env.dump(), before);
+            assert_eq!(env.dump(), before);
+        }
     }
     env.run(
-        &["add-user", "rob", "--email", "BOB@example.com", "--password-stdin"],
+        &[
+            "add-user",
+            "rob",
+            "--email",
+            "BOB@example.com",
+            "--password-stdin",
+        ],
         "pw-for-tests\n",
     )
     .code(4)
