@@ -435,9 +435,37 @@ postgres_only! {
             );
             list(&verified).assert().code(0).stdout(csv.to_owned());
         }
-        let unknown_ca = list(&format!("{url}&sslmode=verify-full")).assert().code(7);
+        // As libpq: verifying needs a root certificate; the system's store is not the server's CA.
+        list(&format!("{url}&sslmode=verify-full"))
+            .assert()
+            .code(8)
+            .stderr(format!(
+                "error: database {}&sslmode=verify-full: sslmode=verify-full needs the root \
+                 certificate that signed the server's: give sslrootcert=FILE (or \
+                 sslrootcert=system), PGSSLROOTCERT, or ~/.postgresql/root.crt\n",
+                env.location().replace("sslmode=disable&", "")
+            ));
+        let unknown_ca = list(&format!("{url}&sslmode=verify-ca&sslrootcert=system"))
+            .assert()
+            .code(7);
         let stderr = crate::support::stderr(&unknown_ca);
-        assert!(stderr.contains(": TLS failed: "), "{stderr}");
+        assert!(
+            stderr.contains(": TLS failed: ") && stderr.contains("UnknownIssuer"),
+            "{stderr}"
+        );
+        // verify-ca checks the chain only: a name the certificate does not hold is accepted.
+        let other_name = format!(
+            "{}&hostaddr=127.0.0.1&sslmode=verify-ca&sslrootcert={}",
+            url.replace("@127.0.0.1:", "@db.example:"),
+            ca.display()
+        );
+        list(&other_name).assert().code(0).stdout(csv.to_owned());
+        let full = other_name.replace("verify-ca", "verify-full");
+        let stderr = crate::support::stderr(&list(&full).assert().code(7));
+        assert!(
+            stderr.contains("TLS failed: ") && stderr.contains("not valid for name \"db.example\""),
+            "{stderr}"
+        );
         let tls_only = url.replace("//authctl:", "//tls_only:");
         list(&format!("{tls_only}&sslmode=require")).assert().code(0).stdout(csv.to_owned());
         let assert = list(&format!("{tls_only}&sslmode=disable")).assert().code(8);

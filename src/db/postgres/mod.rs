@@ -5,6 +5,7 @@
 //! server a thousand rows per statement.
 
 mod target;
+mod tls;
 mod tx;
 
 pub use target::{Target, without_password};
@@ -179,9 +180,7 @@ impl PgStore {
     }
 }
 
-/// Connects with the TLS `sslmode` asks for, as libpq does: `prefer` and `require` without
-/// verifying the certificate (`require` verifies the chain when a root certificate is given),
-/// `verify-ca` the chain, `verify-full` the chain and the host name.
+/// Connects with the TLS `sslmode` asks for, as libpq does (see [`tls::client_config`]).
 fn connect(resolved: Resolved, errors: &Errors) -> Result<Client> {
     use postgres::config::SslMode as ClientMode;
     let Resolved {
@@ -195,48 +194,15 @@ fn connect(resolved: Resolved, errors: &Errors) -> Result<Client> {
             .connect(postgres::NoTls)
             .map_err(|e| errors.classify(e));
     }
-    let mut builder = native_tls::TlsConnector::builder();
-    let verify_chain = match ssl_mode {
-        SslMode::VerifyCa | SslMode::VerifyFull => true,
-        SslMode::Require => root_cert.as_ref().is_some_and(|p| p.is_file()),
-        _ => false,
-    };
-    if verify_chain {
-        if let Some(path) = &root_cert {
-            builder.add_root_certificate(read_root_cert(path, errors)?);
-            builder.disable_built_in_roots(true);
-        }
-    } else {
-        builder.danger_accept_invalid_certs(true);
-    }
-    builder.danger_accept_invalid_hostnames(ssl_mode != SslMode::VerifyFull);
-    let connector = builder
-        .build()
-        .map_err(|e| unusable(&errors.location, format!("TLS cannot be set up: {e}")))?;
+    let tls = tls::client_config(ssl_mode, root_cert.as_deref())
+        .map_err(|reason| Error::Environment(format!("database {}: {reason}", errors.location)))?;
     config.ssl_mode(match ssl_mode {
         SslMode::Allow | SslMode::Prefer => ClientMode::Prefer,
         _ => ClientMode::Require,
     });
     config
-        .connect(postgres_native_tls::MakeTlsConnector::new(connector))
+        .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
         .map_err(|e| errors.classify(e))
-}
-
-fn read_root_cert(path: &std::path::Path, errors: &Errors) -> Result<native_tls::Certificate> {
-    let pem = std::fs::read(path).map_err(|e| {
-        Error::Environment(format!(
-            "database {}: cannot read the root certificate {}: {e}",
-            errors.location,
-            path.display()
-        ))
-    })?;
-    native_tls::Certificate::from_pem(&pem).map_err(|e| {
-        Error::Environment(format!(
-            "database {}: the root certificate {} is not a PEM certificate: {e}",
-            errors.location,
-            path.display()
-        ))
-    })
 }
 
 fn table_columns(client: &mut impl GenericClient) -> PgResult<Vec<String>> {
