@@ -16,7 +16,9 @@
 //!   [`error::Error`], each with a class that [`exit`] maps to the documented exit code.
 //! - [`db`]: the storage seam. [`db::Location`] (a file or a server URL), [`db::Store`] and
 //!   [`db::WriteTx`] (look-ups, one short write transaction whose contract is written on
-//!   [`db::Store::write`]), and the engines below it: all SQL lives in `db/sqlite.rs`.
+//!   [`db::Store::write`]), and the engines below it: all SQL lives in `db/sqlite.rs` and
+//!   `db/postgres/` (the server's URL and TLS in `target.rs` and `tls.rs`; inserts sent in
+//!   batches by its write transaction, `tx.rs`).
 //!
 //! # One write, from the command line to the table
 //!
@@ -34,9 +36,10 @@
 //! - A command: a module in `cli/` with its `Args` and `run`, an arm in `cli::Command` and
 //!   `cli::run`, its section in the README (a test checks), and a domain entry point if it does
 //!   something new.
-//! - An engine (PostgreSQL): a module beside `db/sqlite.rs` implementing [`db::Store`] and
+//! - An engine: a module beside `db/sqlite.rs` and `db/postgres/` implementing [`db::Store`] and
 //!   [`db::WriteTx`] with the same contract, an arm in [`db::Location::parse`] and [`db::open`],
-//!   and a switch in the tests' `support` module, the only place tests open a database.
+//!   and an arm in the tests' `support` module (the only place tests open a database) and a
+//!   file like `tests/cli/postgres.rs` that compiles the suite's subjects for it.
 //! - A table shape (the full-stack template's, fastapi-users'): the column names and id kind
 //!   live in the engine's SQL and the record types in [`db`]; the domain decides by the shape
 //!   what a login, an id and a flag are, and [`records`] carries the shape's extra fields.

@@ -72,7 +72,7 @@ pub struct GlobalArgs {
     #[arg(long = "db", value_name = "PATH", global = true)]
     pub db: Option<PathBuf>,
 
-    /// The service's SQLAlchemy database URL (sqlite:///./sql_app.db) or a path [env: DATABASE_URL]
+    /// The service's SQLAlchemy database URL (sqlite:///./sql_app.db, postgresql://user@host/db) or a path [env: DATABASE_URL]
     #[arg(
         long = "database-url",
         value_name = "URL",

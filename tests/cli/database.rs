@@ -327,6 +327,9 @@ postgres_only! {
     #[test]
     fn connection_failures_are_classified_without_the_password() {
         use crate::support::postgres::PASSWORD;
+        if !crate::support::postgres::own_cluster("connection failures") {
+            return;
+        }
         let env = TestEnv::init();
         let url = env.url();
         let shown = env.location();
@@ -376,6 +379,9 @@ postgres_only! {
     fn the_password_comes_from_pgpassword_or_the_password_file() {
         use crate::support::postgres::PASSWORD;
         use std::os::unix::fs::PermissionsExt;
+        if !crate::support::postgres::own_cluster("password sources") {
+            return;
+        }
         let env = TestEnv::init();
         env.add_user("alice", "pw-for-tests");
         let bare = env.url().replace(&format!(":{PASSWORD}@"), "@");
@@ -413,8 +419,10 @@ postgres_only! {
     #[test]
     fn tls_is_used_and_verified_as_sslmode_says() {
         use crate::support::postgres::PASSWORD;
+        if !crate::support::postgres::own_cluster("TLS") {
+            return;
+        }
         let Some(ca) = &crate::support::postgres::server().ca else {
-            eprintln!("an existing server without the test CA: TLS not tested");
             return;
         };
         let env = TestEnv::init();

@@ -40,6 +40,18 @@ pub fn server() -> &'static Server {
     }
 }
 
+/// Whether the server is the suite's own cluster, whose roles, password, address and certificate
+/// the connection tests know. Against an existing server they say so and test nothing.
+pub fn own_cluster(test: &str) -> bool {
+    let own = server().ca.is_some();
+    if !own {
+        eprintln!(
+            "{test}: needs the suite's own PostgreSQL cluster; not run against an existing server"
+        );
+    }
+    own
+}
+
 /// A new empty schema for one test, and the URL whose `search_path` is it.
 pub fn new_schema() -> (String, String) {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -56,8 +68,9 @@ pub fn new_schema() -> (String, String) {
         ))
         .unwrap();
     // Plain connections: TLS has tests of its own, and costs each command a handshake.
+    let join = if server.url.contains('?') { '&' } else { '?' };
     let url = format!(
-        "{}?sslmode=disable&options=-csearch_path%3D{schema}",
+        "{}{join}sslmode=disable&options=-csearch_path%3D{schema}",
         server.url
     );
     (schema, url)
