@@ -605,6 +605,19 @@ fn a_unique_index_of_the_table_own_refuses_the_record_it_names() {
          ix_users_email_lower\n",
     );
     assert_eq!(env.dump(), before);
+    // An update the index refuses: the same conflict.
+    env.add_user_with("ann", &["-q"], "pw-for-tests");
+    let before = env.dump();
+    env.run(
+        &["add-user", "ann", "--upsert", "--email", "bOb@example.com"],
+        "",
+    )
+    .code(4)
+    .stderr(
+        "error: user 'ann' conflicts with a stored user under the table's unique index \
+             ix_users_email_lower\n",
+    );
+    assert_eq!(env.dump(), before);
 }
 
 postgres_only! {

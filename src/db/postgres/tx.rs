@@ -112,35 +112,15 @@ impl<'a> PgTx<'a> {
         }
     }
 
-    /// Which stored value kept `user` out of the table.
+    /// Why `user` was kept out of the table. Not its id, username or email: the domain checked
+    /// those under this transaction's lock, which no other writer gets past (a mutation run
+    /// found those answers unreachable). So an index of the table's own.
     fn why_refused(&mut self, user: &NewUser) -> Error {
         let mut conn = Conn {
             client: &mut self.tx,
             errors: self.errors,
         };
-        let id = user.id.unwrap_or_default();
-        let id_owner = conn
-            .rows(
-                "SELECT coalesce(username, '')::text FROM users WHERE id = $1::int8",
-                &[&id],
-            )
-            .and_then(|rows| conn.read(&rows, |row| row.try_get::<_, String>(0)));
-        match (conn.find_user(&user.username), &user.email, id_owner) {
-            (Err(e), _, _) | (_, _, Err(e)) => e,
-            (Ok(Some(_)), _, _) => Error::UsernameTaken(user.username.clone()),
-            (_, _, Ok(owners)) if !owners.is_empty() => {
-                Error::invalid(format!("id {id} is already used by user '{}'", owners[0]))
-            }
-            (_, Some(email), _) => match conn.email_owner(email) {
-                Ok(Some(owner)) => Error::EmailTaken {
-                    email: email.clone(),
-                    owner,
-                },
-                Ok(None) => unique_index(&mut conn, user),
-                Err(e) => e,
-            },
-            _ => unique_index(&mut conn, user),
-        }
+        unique_index(&mut conn, user)
     }
 
     /// The next id for a row without one: from the sequence, as the service's inserts get theirs.
@@ -249,25 +229,16 @@ impl<'a> PgTx<'a> {
 
 lookup_through_conn!(PgTx<'_>);
 
-/// An update refused by a unique index: the transaction is aborted, so nothing more can be asked.
+/// An update refused by a unique index: one of the table's own (the domain checked the email
+/// under the lock). The transaction is aborted, so the index is named from the error.
 fn unique_violation(e: &postgres::Error, user: &NewUser) -> Error {
-    let detail = e
-        .as_db_error()
-        .and_then(|db| db.detail())
-        .unwrap_or_default();
-    match (detail.starts_with("Key (email)="), &user.email) {
-        (true, Some(email)) => Error::EmailTaken {
-            email: email.clone(),
-            owner: "another user".to_owned(),
-        },
-        _ => Error::UniqueIndex {
-            username: user.username.clone(),
-            index: e
-                .as_db_error()
-                .and_then(|db| db.constraint())
-                .unwrap_or("?")
-                .to_owned(),
-        },
+    Error::UniqueIndex {
+        username: user.username.clone(),
+        index: e
+            .as_db_error()
+            .and_then(|db| db.constraint())
+            .unwrap_or("?")
+            .to_owned(),
     }
 }
 
