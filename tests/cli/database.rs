@@ -391,6 +391,18 @@ postgres_only! {
             .assert()
             .code(0)
             .stdout("id,username,email,full_name,disabled\n1,alice,,,false\n");
+        // Host and port from PGHOST and PGPORT when the URL has none.
+        let (host_port, rest) = bare.split_once("@").unwrap().1.split_once('/').unwrap();
+        let (host, port) = host_port.split_once(':').unwrap();
+        env.bare()
+            .args(["--database-url", &format!("postgresql://authctl@/{rest}")])
+            .args(["list-users", "--format", "csv"])
+            .env("PGPASSWORD", PASSWORD)
+            .env("PGHOST", host)
+            .env("PGPORT", port)
+            .assert()
+            .code(0)
+            .stdout("id,username,email,full_name,disabled\n1,alice,,,false\n");
         let home = env.path("home");
         std::fs::create_dir(&home).unwrap();
         let port = bare.split(['@', '/']).nth(3).unwrap().rsplit(':').next().unwrap();
@@ -474,6 +486,14 @@ postgres_only! {
             stderr.contains("TLS failed: ") && stderr.contains("not valid for name \"db.example\""),
             "{stderr}"
         );
+        // `require` verifies the chain when a root certificate is there, and only then.
+        let require = |root: &str| format!("{url}&sslmode=require&sslrootcert={root}");
+        list(&require(&ca.display().to_string())).assert().code(0).stdout(csv.to_owned());
+        list(&require("/nonexistent/root.crt")).assert().code(0).stdout(csv.to_owned());
+        // The server's own certificate is no root of its chain.
+        let leaf = ca.with_file_name("server.crt");
+        let stderr = crate::support::stderr(&list(&require(&leaf.display().to_string())).assert().code(7));
+        assert!(stderr.contains("TLS failed: ") && stderr.contains("UnknownIssuer"), "{stderr}");
         let tls_only = url.replace("//authctl:", "//tls_only:");
         list(&format!("{tls_only}&sslmode=require")).assert().code(0).stdout(csv.to_owned());
         let assert = list(&format!("{tls_only}&sslmode=disable")).assert().code(8);

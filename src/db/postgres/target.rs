@@ -370,6 +370,41 @@ mod tests {
     }
 
     #[test]
+    fn sslmodes_are_libpq_names() {
+        for mode in [
+            SslMode::Disable,
+            SslMode::Allow,
+            SslMode::Prefer,
+            SslMode::Require,
+            SslMode::VerifyCa,
+            SslMode::VerifyFull,
+        ] {
+            assert_eq!(SslMode::from_str(mode.name()).unwrap(), mode);
+        }
+        assert_eq!(SslMode::from_str("true").unwrap(), SslMode::Require);
+        assert_eq!(SslMode::from_str("false").unwrap(), SslMode::Disable);
+        let target = Target::parse("postgresql://app:pw@db/app").unwrap();
+        assert_eq!(
+            format!("{target:?}"),
+            r#"Target("postgresql://app:***@db/app")"#
+        );
+    }
+
+    #[test]
+    fn option_values_are_percent_decoded() {
+        assert_eq!(percent_decode("%2Ftmp%2fcerts/ca.crt"), "/tmp/certs/ca.crt");
+        assert_eq!(percent_decode("a%3Db%zz%4"), "a=b%zz%4");
+        assert_eq!(percent_decode("plain"), "plain");
+    }
+
+    #[test]
+    fn the_default_socket_is_libpq_s() {
+        let dir = default_socket_dir();
+        assert!(["/var/run/postgresql", "/tmp"].contains(&dir), "{dir}");
+        assert!(Path::new(dir).is_dir());
+    }
+
+    #[test]
     fn pgpass_lines_are_split_as_libpq_does() {
         assert_eq!(
             pgpass_fields(r"db:*:app:u:pa\:ss\\word:with:colons"),

@@ -113,8 +113,8 @@ impl<'a> PgTx<'a> {
     }
 
     /// Why `user` was kept out of the table. Not its id, username or email: the domain checked
-    /// those under this transaction's lock, which no other writer gets past (a mutation run
-    /// found those answers unreachable). So an index of the table's own.
+    /// those under this transaction's lock, which keeps every other writer out. So an index of
+    /// the table's own.
     fn why_refused(&mut self, user: &NewUser) -> Error {
         let mut conn = Conn {
             client: &mut self.tx,
