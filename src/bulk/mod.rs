@@ -279,14 +279,12 @@ fn refusal(planned: &[Planned], current: Option<&Row>, e: Error) -> Error {
     if !matches!(e.kind(), Kind::Conflict | Kind::Invalid) {
         return e;
     }
-    let rows = || planned.iter().map(|p| &p.row);
+    // Only an index of the table's own refuses a row the domain did not check itself.
     let named = match &e {
-        Error::UsernameTaken(name) | Error::UniqueIndex { username: name, .. } => {
-            rows().find(|r| r.spec.username == *name)
-        }
-        Error::EmailTaken { email, .. } => {
-            rows().find(|r| matches!(&r.spec.email, Some(Some(e)) if e == email))
-        }
+        Error::UniqueIndex { username, .. } => planned
+            .iter()
+            .map(|p| &p.row)
+            .find(|r| r.spec.username == *username),
         _ => None,
     };
     match named.or(current) {
