@@ -392,7 +392,7 @@ postgres_only! {
             .code(0)
             .stdout("id,username,email,full_name,disabled\n1,alice,,,false\n");
         // Host and port from PGHOST and PGPORT when the URL has none.
-        let (host_port, rest) = bare.split_once("@").unwrap().1.split_once('/').unwrap();
+        let (host_port, rest) = bare.split_once('@').unwrap().1.split_once('/').unwrap();
         let (host, port) = host_port.split_once(':').unwrap();
         env.bare()
             .args(["--database-url", &format!("postgresql://authctl@/{rest}")])
