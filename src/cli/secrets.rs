@@ -82,6 +82,9 @@ impl PolicyArgs {
     }
 }
 
+/// How many passwords `--random-password` draws before it gives up on the policy.
+const RANDOM_DRAWS: u32 = 100;
+
 impl NewPasswordArgs {
     /// The new password (asked twice on a terminal, again when `accept` refuses it), and again
     /// when it was generated, to be shown once it is stored.
@@ -93,8 +96,18 @@ impl NewPasswordArgs {
         if self.random_password {
             let min = usize::from(self.policy.min_password_length);
             let length = min.max(password::RANDOM_LENGTH);
-            let password = SecretString::new(password::random_password_of(length)?);
-            Ok((password.clone(), Some(password)))
+            // A draw can hold the username by chance, which the policy refuses when the rest is
+            // shorter than the minimum (a 1-letter name in 40 symbols: 3 draws in 4): draw again.
+            let mut draws = 0;
+            loop {
+                let password = SecretString::new(password::random_password_of(length)?);
+                draws += 1;
+                match accept(&password) {
+                    Ok(()) => return Ok((password.clone(), Some(password))),
+                    Err(e) if draws >= RANDOM_DRAWS => return Err(e),
+                    Err(_) => {}
+                }
+            }
         } else {
             let sources = "--password-stdin, --password-file PATH or --random-password";
             let password = self.source.read(username, Prompt::New, sources, accept)?;
