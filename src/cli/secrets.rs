@@ -395,6 +395,36 @@ fn prompt_on_terminal(
 mod tests {
     use super::*;
 
+    /// `--random-password` draws again while the policy refuses a draw (by chance it can hold
+    /// the username), and gives the policy's reason when no draw passes.
+    #[test]
+    fn a_refused_draw_is_drawn_again() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: NewPasswordArgs,
+        }
+        let cli = Cli::try_parse_from(["t", "--random-password"]).unwrap();
+        let draws = std::cell::Cell::new(0);
+        let refuse_three = |_: &str| {
+            draws.set(draws.get() + 1);
+            if draws.get() <= 3 {
+                Err(Error::invalid("refused draw"))
+            } else {
+                Ok(())
+            }
+        };
+        let (password, shown) = cli.args.read("bob", &refuse_three).unwrap();
+        assert_eq!(draws.get(), 4);
+        assert_eq!(
+            shown.as_deref().map(|s| s.as_str()),
+            Some(password.as_str())
+        );
+        let never = cli.args.read("bob", &|_| Err(Error::invalid("never")));
+        assert_eq!(never.unwrap_err().to_string(), "never");
+    }
+
     #[test]
     fn exactly_one_trailing_newline_is_removed() {
         let line = |bytes: &[u8]| {

@@ -416,27 +416,3 @@ fn an_import_warns_about_each_password_not_in_nfc() {
     )
     .code(0);
 }
-
-/// `--random-password` always passes the policy: a draw that holds the username (which leaves
-/// too little of the rest at a high minimum) is drawn again. A 1-letter name in 40 random symbols
-/// is in 3 draws of 4, so five adds without the redraw fail with near certainty.
-#[test]
-fn random_passwords_pass_the_policy_whatever_they_draw() {
-    let env = TestEnv::init();
-    for i in 0..5 {
-        let name = ["x", "y", "z", "q", "k"][i];
-        env.run(
-            &[
-                "add-user",
-                name,
-                "--random-password",
-                "--min-password-length",
-                "40",
-                "-q",
-            ],
-            "",
-        )
-        .code(0);
-    }
-    assert_eq!(env.user_count(), 5);
-}
