@@ -418,7 +418,7 @@ mod tests {
         let (password, shown) = cli.args.read("bob", &refuse_three).unwrap();
         assert_eq!(draws.get(), 4);
         assert_eq!(
-            shown.as_deref().map(|s| s.as_str()),
+            shown.as_deref().map(String::as_str),
             Some(password.as_str())
         );
         let never = cli.args.read("bob", &|_| Err(Error::invalid("never")));
