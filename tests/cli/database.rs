@@ -260,49 +260,20 @@ fn racing_writers_see_each_other_under_the_write_lock() {
     for round in 0..3 {
         let env = TestEnv::service_table();
         env.insert_raw("DROP INDEX ix_users_email;");
-        let spawn = |name: &str| {
-            env.bare_std()
-                .args(env.database_args())
-                .args([
-                    "-q",
-                    "add-user",
-                    name,
-                    "--email",
-                    "same@example.com",
-                    "--password-stdin",
-                ])
-                .env_remove("AUTHCTL_HASH_SCHEME")
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
+        let add = |name: &str| {
+            let mut cmd = env.bare_std();
+            cmd.args(env.database_args()).args([
+                "-q",
+                "add-user",
+                name,
+                "--email",
+                "same@example.com",
+                "--password-stdin",
+            ]);
+            (cmd, "pw-for-tests\n")
         };
-        // Held while both hash and reach their transactions, so that the two overlap.
-        let lock = env.hold_write_lock();
-        let mut children = [spawn("first"), spawn("second")];
-        for child in &mut children {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(b"pw-for-tests\n")
-                .unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(1500));
-        drop(lock);
-        let mut results: Vec<(i32, String)> = children
-            .into_iter()
-            .map(|child| {
-                let out = child.wait_with_output().unwrap();
-                (
-                    out.status.code().unwrap(),
-                    String::from_utf8(out.stderr).unwrap(),
-                )
-            })
-            .collect();
-        results.sort();
+        // Both hash, then meet at the write lock.
+        let results = env.race(vec![add("first"), add("second")]);
         let winner = if env.dump()[0].contains("|first|") {
             "first"
         } else {
@@ -500,5 +471,51 @@ postgres_only! {
         let stderr = crate::support::stderr(&assert);
         assert!(stderr.contains("authentication failed: pg_hba.conf rejects connection"), "{stderr}");
         assert!(!stderr.contains(PASSWORD), "{stderr}");
+    }
+
+    /// Every form of the service's URL reaches the same database through the binary: the
+    /// driver forms SQLAlchemy takes, `postgres://`, `DATABASE_URL`, and a Unix socket directory
+    /// as the host (percent-encoded, or as `host=`).
+    #[test]
+    fn every_url_form_of_the_service_reaches_the_same_database() {
+        use crate::support::postgres::{PASSWORD, server};
+        if !crate::support::postgres::own_cluster("URL forms") {
+            return;
+        }
+        let env = TestEnv::init();
+        env.add_user("alice", "pw-for-tests");
+        let url = env.url();
+        let rest = url.strip_prefix("postgresql://").unwrap();
+        let (host_port, path) = rest.split_once('@').unwrap().1.split_once('/').unwrap();
+        let port = host_port.rsplit_once(':').unwrap().1;
+        let socket = server().socket_dir.as_ref().unwrap().display().to_string();
+        let list = || {
+            let mut cmd = env.bare();
+            cmd.args(["list-users", "--format", "csv"]);
+            cmd
+        };
+        let csv = "id,username,email,full_name,disabled\n1,alice,,,false\n";
+        for form in [
+            format!("postgres://{rest}"),
+            format!("postgresql+psycopg://{rest}"),
+            format!("postgresql+psycopg2://{rest}"),
+            format!("postgresql+asyncpg://{}", rest.replace("sslmode=", "ssl=")),
+            format!(
+                "postgresql://authctl:{PASSWORD}@{}:{port}/{path}",
+                socket.replace('/', "%2F")
+            ),
+            format!("postgresql://authctl:{PASSWORD}@/{path}&host={socket}&port={port}"),
+        ] {
+            list()
+                .args(["--database-url", &form])
+                .assert()
+                .code(0)
+                .stdout(csv.to_owned());
+            list()
+                .env("DATABASE_URL", &form)
+                .assert()
+                .code(0)
+                .stdout(csv.to_owned());
+        }
     }
 }

@@ -492,36 +492,18 @@ fn two_imports_of_overlapping_users_at_once_leave_one_whole() {
         }
         fs::write(env.path(&format!("{side}.csv")), csv).unwrap();
     }
-    let lock = env.hold_write_lock();
-    let children: Vec<_> = ["a.csv", "b.csv"]
-        .iter()
-        .map(|file| {
-            env.process(&[
-                "import",
-                file,
-                "--hash-profile",
-                "test",
-                "--busy-timeout",
-                "20s",
-            ])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-        })
-        .collect();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    drop(lock);
-    let mut results: Vec<(i32, String)> = children
-        .into_iter()
-        .map(|child| {
-            let out = child.wait_with_output().unwrap();
-            (
-                out.status.code().unwrap(),
-                String::from_utf8(out.stderr).unwrap(),
-            )
-        })
-        .collect();
-    results.sort();
+    let import = |file: &str| {
+        let args = [
+            "import",
+            file,
+            "--hash-profile",
+            "test",
+            "--busy-timeout",
+            "20s",
+        ];
+        (env.process(&args), "")
+    };
+    let results = env.race(vec![import("a.csv"), import("b.csv")]);
     assert_eq!(results[0].0, 0, "{results:?}");
     assert!(
         results[0]

@@ -79,13 +79,7 @@ fn creates_the_table_in_an_existing_database_of_the_service() {
     env.insert_raw("CREATE TABLE items (id INTEGER PRIMARY KEY, title VARCHAR);");
     // The service made the file with the umask's mode: the hashes about to go in are exposed.
     let db = env.location();
-    let warning = match env.engine() {
-        Engine::Sqlite => format!(
-            "warning: database {db} is readable by its group and others (mode 0644) and holds \
-             password hashes; restrict it with `chmod 600 {db}`\n"
-        ),
-        Engine::Postgres => String::new(),
-    };
+    let warning = env.readable_warning();
     env.cmd()
         .arg("init-db")
         .assert()

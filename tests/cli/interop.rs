@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::service::{Reply, Service, helper, spawn_helper};
-use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, Engine, KEY, TestEnv};
+use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, KEY, TestEnv};
 
 fn start(env: &TestEnv) -> Service {
     Service::start(env.dir(), &env.service_url(), KEY)
@@ -91,13 +91,7 @@ fn authctl_uses_a_database_made_by_create_all() {
     );
     // The service made the file with the umask's mode, which authctl points out.
     let db = env.location();
-    let warning = match env.engine() {
-        Engine::Sqlite => format!(
-            "warning: database {db} is readable by its group and others (mode 0644) and holds \
-             password hashes; restrict it with `chmod 600 {db}`\n"
-        ),
-        Engine::Postgres => String::new(),
-    };
+    let warning = env.readable_warning();
     env.cmd().arg("init-db").assert().code(0).stderr(format!(
         "database {db} has a users table the service made; it is compatible and was left \
          unchanged\n{warning}"

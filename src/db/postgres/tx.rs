@@ -107,20 +107,17 @@ impl<'a> PgTx<'a> {
             .iter()
             .find(|u| u.id.is_some_and(|id| !written.contains(&id)))
         {
-            Some(refused) => Err(self.why_refused(refused)),
+            // Not for its id, username or email: the domain checked those under this
+            // transaction's lock, which keeps every other writer out. So an index of the table's own.
+            Some(refused) => Err(unique_index(
+                &mut Conn {
+                    client: &mut self.tx,
+                    errors: self.errors,
+                },
+                refused,
+            )),
             None => Err(Error::Internal("a multi-row insert lost rows".to_owned())),
         }
-    }
-
-    /// Why `user` was kept out of the table. Not its id, username or email: the domain checked
-    /// those under this transaction's lock, which keeps every other writer out. So an index of
-    /// the table's own.
-    fn why_refused(&mut self, user: &NewUser) -> Error {
-        let mut conn = Conn {
-            client: &mut self.tx,
-            errors: self.errors,
-        };
-        unique_index(&mut conn, user)
     }
 
     /// The next id for a row without one: from the sequence, as the service's inserts get theirs.

@@ -389,6 +389,62 @@ impl TestEnv {
         Connection::open(&self.db).unwrap()
     }
 
+    /// What a write says of a database file others can read, with its newline: the mode a
+    /// service's umask gives (0644). Nothing on PostgreSQL, which has no file.
+    pub fn readable_warning(&self) -> String {
+        match self.engine() {
+            Engine::Sqlite => {
+                let db = self.location();
+                format!(
+                    "warning: database {db} is readable by its group and others (mode 0644) and \
+                     holds password hashes; restrict it with `chmod 600 {db}`\n"
+                )
+            }
+            Engine::Postgres => String::new(),
+        }
+    }
+
+    /// Runs `commands` (each with its stdin) at once while the write lock is held, so that they
+    /// all get ready and meet at the lock; then releases it. Returns each one's exit code and
+    /// stderr, sorted (the winners first).
+    pub fn race(&self, commands: Vec<(std::process::Command, &str)>) -> Vec<(i32, String)> {
+        use std::io::Write;
+        use std::process::Stdio;
+        let lock = self.hold_write_lock();
+        let children: Vec<_> = commands
+            .into_iter()
+            .map(|(mut cmd, stdin)| {
+                let mut child = cmd
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(stdin.as_bytes())
+                    .unwrap();
+                child
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        drop(lock);
+        let mut results: Vec<(i32, String)> = children
+            .into_iter()
+            .map(|child| {
+                let out = child.wait_with_output().unwrap();
+                (
+                    out.status.code().unwrap(),
+                    String::from_utf8(out.stderr).unwrap(),
+                )
+            })
+            .collect();
+        results.sort();
+        results
+    }
+
     /// Takes the database's write lock, as a service in the middle of a write holds it, until
     /// the returned guard is dropped. On PostgreSQL: the lock an INSERT holds (ROW EXCLUSIVE),
     /// which lets readers in and keeps authctl's writes waiting.

@@ -20,6 +20,8 @@ pub struct Server {
     pub url: String,
     /// The CA that signed the server's certificate (a throw-away cluster only).
     pub ca: Option<PathBuf>,
+    /// The directory of the server's Unix socket (a throw-away cluster only).
+    pub socket_dir: Option<PathBuf>,
     /// Keeps the cluster alive: its stdin is the pipe whose end stops it.
     _keeper: Option<Mutex<Child>>,
 }
@@ -31,6 +33,7 @@ pub fn server() -> &'static Server {
         Ok(url) if !url.is_empty() => Ok(Server {
             url,
             ca: None,
+            socket_dir: None,
             _keeper: None,
         }),
         _ => start(),
@@ -225,6 +228,7 @@ fn start() -> Result<Server, String> {
     Ok(Server {
         url: format!("{url}/{DATABASE}"),
         ca: Some(ca),
+        socket_dir: Some(dir),
         _keeper: Some(Mutex::new(keeper)),
     })
 }
