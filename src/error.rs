@@ -67,6 +67,19 @@ pub enum Error {
     #[error("user '{0}' is disabled")]
     UserDisabled(String),
 
+    /// Rows of another table refer to a user to delete, and their foreign key neither
+    /// cascades nor clears.
+    #[error(
+        "{rows} row(s) of table {table} refer to the user ({column}, ON DELETE {on_delete}); \
+         delete or reassign them first"
+    )]
+    Referenced {
+        table: String,
+        column: String,
+        rows: usize,
+        on_delete: String,
+    },
+
     /// A new username a person could take for an existing user's.
     #[error("{0}")]
     LookAlike(crate::users::LookAlike),
@@ -179,6 +192,7 @@ impl Error {
             Error::UsernameTaken(_)
             | Error::EmailTaken { .. }
             | Error::UniqueIndex { .. }
+            | Error::Referenced { .. }
             | Error::LookAlike(_) => Kind::Conflict,
             Error::Invalid(_)
             | Error::WeakPassword { .. }

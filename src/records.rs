@@ -6,8 +6,9 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use serde::Serialize;
+use serde::ser::SerializeMap;
 
-use crate::db::{User, UserRef};
+use crate::db::{Shape, User, UserId, UserRef};
 use crate::error::{Error, Result, RowError};
 
 /// The file formats of `import`, `export` and the machine formats of `list-users`.
@@ -33,41 +34,75 @@ impl FileFormat {
     }
 }
 
-/// The fields every record has, in order: the stable contract of the machine formats.
-pub const USER_FIELDS: [&str; 5] = ["id", "username", "email", "full_name", "disabled"];
+/// The fields a record has on a shape, in order: the stable contract of the machine formats.
+/// The tutorial's are `id, username, email, full_name, disabled`; the other shapes log in by
+/// email, so `email` is the login there, and add their rights.
+pub fn user_fields(shape: &Shape) -> Vec<&'static str> {
+    let mut fields = vec!["id", shape.login];
+    if shape.email {
+        fields.push("email");
+    }
+    if shape.full_name {
+        fields.push("full_name");
+    }
+    fields.push("disabled");
+    if shape.superuser {
+        fields.push("is_superuser");
+    }
+    if shape.verified {
+        fields.push("is_verified");
+    }
+    fields
+}
+
 /// The field `export --include-hashes` adds.
 pub const HASH_FIELD: &str = "hashed_password";
+
 /// The fields a record to import may have: the user's, and `password` or `hashed_password`.
-pub const IMPORT_FIELDS: [&str; 7] = [
-    "id",
-    "username",
-    "email",
-    "full_name",
-    "disabled",
-    "password",
-    HASH_FIELD,
-];
+pub fn import_fields(shape: &Shape) -> Vec<&'static str> {
+    let mut fields = user_fields(shape);
+    fields.extend(["password", HASH_FIELD]);
+    fields
+}
 
 /// A user's record. Never a password hash, unless an export asked for them.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct UserRecord<'a> {
-    id: i64,
-    username: &'a str,
-    email: Option<&'a str>,
-    full_name: Option<&'a str>,
-    disabled: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    user: UserRef<'a>,
     hashed_password: Option<&'a str>,
+}
+
+/// The shape's fields, in [`user_fields`] order, then the hash when there is one.
+impl Serialize for UserRecord<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (user, shape) = (&self.user, self.user.shape);
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", user.id)?;
+        map.serialize_entry(shape.login, user.username)?;
+        if shape.email {
+            map.serialize_entry("email", &user.email)?;
+        }
+        if shape.full_name {
+            map.serialize_entry("full_name", &user.full_name)?;
+        }
+        map.serialize_entry("disabled", &user.disabled)?;
+        if let Some(superuser) = user.superuser {
+            map.serialize_entry("is_superuser", &superuser)?;
+        }
+        if let Some(verified) = user.verified {
+            map.serialize_entry("is_verified", &verified)?;
+        }
+        if let Some(hash) = self.hashed_password {
+            map.serialize_entry(HASH_FIELD, hash)?;
+        }
+        map.end()
+    }
 }
 
 impl<'a> From<UserRef<'a>> for UserRecord<'a> {
     fn from(user: UserRef<'a>) -> Self {
         UserRecord {
-            id: user.id,
-            username: user.username,
-            email: user.email,
-            full_name: user.full_name,
-            disabled: user.disabled,
+            user,
             hashed_password: None,
         }
     }
@@ -84,6 +119,7 @@ pub struct RecordWriter<W: Write> {
     sink: Sink<W>,
     count: u64,
     include_hashes: bool,
+    shape: &'static Shape,
 }
 
 enum Sink<W: Write> {
@@ -93,8 +129,9 @@ enum Sink<W: Write> {
 }
 
 impl<W: Write> RecordWriter<W> {
-    /// `include_hashes`: `export --include-hashes`; never for a listing.
-    pub fn new(format: FileFormat, out: W, include_hashes: bool) -> Self {
+    /// `include_hashes`: `export --include-hashes`; never for a listing. `shape` names the
+    /// fields (and gives an empty CSV its header).
+    pub fn new(format: FileFormat, out: W, include_hashes: bool, shape: &'static Shape) -> Self {
         let sink = match format {
             FileFormat::Json => Sink::Json(out),
             FileFormat::Jsonl => Sink::Jsonl(out),
@@ -108,11 +145,12 @@ impl<W: Write> RecordWriter<W> {
             sink,
             count: 0,
             include_hashes,
+            shape,
         }
     }
 
     fn csv_header(&self) -> Vec<&'static str> {
-        let mut header = USER_FIELDS.to_vec();
+        let mut header = user_fields(self.shape);
         if self.include_hashes {
             header.push(HASH_FIELD);
         }
@@ -138,20 +176,7 @@ impl<W: Write> RecordWriter<W> {
                 if let Some(header) = header {
                     csv.write_record(header).map_err(csv_to_io)?;
                 }
-                // The fields as bytes, not through serde: a million rows in a fraction of the time.
-                let id = record.id.to_string();
-                let fields = [
-                    id.as_bytes(),
-                    record.username.as_bytes(),
-                    record.email.unwrap_or_default().as_bytes(),
-                    record.full_name.unwrap_or_default().as_bytes(),
-                    if record.disabled { b"true" } else { b"false" },
-                ];
-                match record.hashed_password {
-                    Some(hash) => csv.write_record(fields.iter().chain([&hash.as_bytes()])),
-                    None => csv.write_record(fields),
-                }
-                .map_err(csv_to_io)?;
+                csv_row(csv, &record).map_err(csv_to_io)?;
             }
         }
         self.count += 1;
@@ -180,6 +205,29 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
+/// One record as a CSV row: the fields as bytes, not through serde (a million rows in a
+/// fraction of the time).
+fn csv_row<W: Write>(csv: &mut csv::Writer<W>, record: &UserRecord<'_>) -> csv::Result<()> {
+    let (user, shape) = (&record.user, record.user.shape);
+    let id = match user.id {
+        UserId::Int(n) => n.to_string(),
+        other => other.to_string(),
+    };
+    let flag = |b: bool| -> &'static [u8] { if b { b"true" } else { b"false" } };
+    let mut fields: Vec<&[u8]> = vec![id.as_bytes(), user.username.as_bytes()];
+    if shape.email {
+        fields.push(user.email.unwrap_or_default().as_bytes());
+    }
+    if shape.full_name {
+        fields.push(user.full_name.unwrap_or_default().as_bytes());
+    }
+    fields.push(flag(user.disabled));
+    fields.extend(user.superuser.map(flag));
+    fields.extend(user.verified.map(flag));
+    fields.extend(record.hashed_password.map(str::as_bytes));
+    csv.write_record(fields)
+}
+
 /// Keeps an I/O failure (a closed pipe) recognisable as one.
 fn csv_to_io(err: csv::Error) -> io::Error {
     match err.into_kind() {
@@ -203,15 +251,21 @@ pub enum FieldValue {
 }
 
 /// Reads every record of the input. Syntax errors are row errors too, so all are reported.
-pub fn read(input: impl Read, format: FileFormat) -> Result<(Vec<RawRecord>, Vec<RowError>)> {
+/// `shape` says which fields a record may have and which is the login.
+pub fn read(
+    input: impl Read,
+    format: FileFormat,
+    shape: &Shape,
+) -> Result<(Vec<RawRecord>, Vec<RowError>)> {
     match format {
-        FileFormat::Csv => read_csv(input),
+        FileFormat::Csv => read_csv(input, shape),
         FileFormat::Json => read_json(input),
         FileFormat::Jsonl => read_jsonl(input),
     }
 }
 
-fn read_csv(input: impl Read) -> Result<(Vec<RawRecord>, Vec<RowError>)> {
+fn read_csv(input: impl Read, shape: &Shape) -> Result<(Vec<RawRecord>, Vec<RowError>)> {
+    let (login, known) = (shape.login, import_fields(shape));
     let (mut records, mut errors) = (Vec::new(), Vec::new());
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let headers: Vec<String> = reader
@@ -225,28 +279,25 @@ fn read_csv(input: impl Read) -> Result<(Vec<RawRecord>, Vec<RowError>)> {
     }
     if let Some(header) = headers
         .iter()
-        .find(|h| h.eq_ignore_ascii_case("username") && *h != "username")
+        .find(|h| h.eq_ignore_ascii_case(login) && *h != login)
     {
         return Err(Error::invalid(format!(
             "the CSV header names '{header}'; field names are lower-case ({})",
-            IMPORT_FIELDS.join(", ")
+            known.join(", ")
         )));
     }
     // Without a username column the first line is data, not a header, and may hold a password:
     // refuse the file without quoting it.
-    if !headers.iter().any(|h| h == "username") {
+    if !headers.iter().any(|h| h == login) {
         return Err(Error::invalid(format!(
-            "line 1 of the CSV input is not a header with a username column; the first line names \
+            "line 1 of the CSV input is not a header with a {login} column; the first line names \
              the fields ({})",
-            IMPORT_FIELDS.join(", ")
+            known.join(", ")
         )));
     }
     // An unknown column is reported once, at the header, not on every line.
-    for header in headers
-        .iter()
-        .filter(|h| !IMPORT_FIELDS.contains(&h.as_str()))
-    {
-        errors.push(RowError::new("line 1", Some(header), unknown_field()));
+    for header in headers.iter().filter(|h| !known.contains(&h.as_str())) {
+        errors.push(RowError::new("line 1", Some(header), unknown_field(shape)));
     }
     for result in reader.records() {
         match result {
@@ -255,7 +306,7 @@ fn read_csv(input: impl Read) -> Result<(Vec<RawRecord>, Vec<RowError>)> {
                 let fields = headers
                     .iter()
                     .zip(record.iter())
-                    .filter(|(h, _)| IMPORT_FIELDS.contains(&h.as_str()))
+                    .filter(|(h, _)| known.contains(&h.as_str()))
                     .map(|(h, v)| {
                         (
                             h.clone(),
@@ -343,6 +394,6 @@ fn json_fields(value: serde_json::Value) -> Result<Vec<(String, Option<FieldValu
 }
 
 /// The message for a field no record has.
-pub fn unknown_field() -> String {
-    format!("unknown field (known: {})", IMPORT_FIELDS.join(", "))
+pub fn unknown_field(shape: &Shape) -> String {
+    format!("unknown field (known: {})", import_fields(shape).join(", "))
 }

@@ -62,6 +62,9 @@ impl SigningKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,
+    /// fastapi-users' audience, a one-element list as it writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Vec<String>>,
     pub exp: i64,
 }
 
@@ -102,10 +105,12 @@ fn shown(lifetime: Duration) -> String {
     }
 }
 
-/// Signs `{"sub": username, "exp": now + lifetime}` with HS256.
+/// Signs `{"sub": subject, "exp": now + lifetime}` (and `"aud": [audience]` when given) with
+/// HS256.
 pub fn issue(
     key: &SigningKey,
-    username: &str,
+    subject: &str,
+    audience: Option<&str>,
     lifetime: Duration,
     now: SystemTime,
 ) -> Result<Token> {
@@ -117,7 +122,8 @@ pub fn issue(
         .map_err(|_| Error::Internal("the system clock is out of range".to_owned()))?;
     let expires_at = now + lifetime;
     let claims = Claims {
-        sub: username.to_owned(),
+        sub: subject.to_owned(),
+        aud: audience.map(|aud| vec![aud.to_owned()]),
         exp: expires_at,
     };
     // Header::new gives {"typ":"JWT","alg":"HS256"}, the service's own header.
@@ -141,7 +147,7 @@ mod tests {
     fn token_decodes_with_the_key_string_bytes() {
         let key = SigningKey::new(KEY.to_owned().into(), false).unwrap();
         let now = SystemTime::now();
-        let token = issue(&key, "alice", DEFAULT_LIFETIME, now).unwrap();
+        let token = issue(&key, "alice", None, DEFAULT_LIFETIME, now).unwrap();
         let decoded = jsonwebtoken::decode::<Claims>(
             &token.jwt,
             &DecodingKey::from_secret(KEY.as_bytes()),
@@ -151,6 +157,20 @@ mod tests {
         assert_eq!(decoded.claims.sub, "alice");
         assert_eq!(decoded.claims.exp, token.expires_at);
         assert_eq!(decoded.header.typ.as_deref(), Some("JWT"));
+        assert_eq!(decoded.claims.aud, None);
+        let token = issue(&key, "7", Some("fastapi-users:auth"), DEFAULT_LIFETIME, now).unwrap();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&["fastapi-users:auth"]);
+        let decoded = jsonwebtoken::decode::<Claims>(
+            &token.jwt,
+            &DecodingKey::from_secret(KEY.as_bytes()),
+            &validation,
+        )
+        .unwrap();
+        assert_eq!(
+            decoded.claims.aud,
+            Some(vec!["fastapi-users:auth".to_owned()])
+        );
     }
 
     #[test]

@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
+use crate::db::{IdKind, Shape, UserId};
 use crate::error::{RowCause, RowError};
 use crate::password::{self, Policy, Resolved, SecretString};
-use crate::records::{self, FieldValue, IMPORT_FIELDS, RawRecord};
+use crate::records::{self, FieldValue, RawRecord};
 use crate::users::{self, LookAlike, UserSpec, Warning};
 
 /// The password part of a record.
@@ -43,14 +44,18 @@ impl Problems<'_> {
 }
 
 /// Checks one record; every problem of it is pushed to `errors`.
-pub(super) fn check_record(raw: RawRecord, errors: &mut Vec<RowError>) -> Option<Row> {
+pub(super) fn check_record(
+    raw: RawRecord,
+    shape: &Shape,
+    errors: &mut Vec<RowError>,
+) -> Option<Row> {
     let location = raw.location;
     let mut problems = Problems {
         location: &location,
         errors,
         found: false,
     };
-    let mut values = known_fields(raw.fields, &mut problems);
+    let mut values = known_fields(raw.fields, shape, &mut problems);
     let mut text = |name: &str, problems: &mut Problems| match values.remove(name).flatten() {
         Some(FieldValue::Text(s)) => Some(s),
         Some(FieldValue::Int(_) | FieldValue::Bool(_)) => {
@@ -59,18 +64,28 @@ pub(super) fn check_record(raw: RawRecord, errors: &mut Vec<RowError>) -> Option
         }
         None => None,
     };
-    let username = text("username", &mut problems);
-    let email = text("email", &mut problems);
+    let username = text(shape.login, &mut problems);
+    let email = if shape.email {
+        text("email", &mut problems)
+    } else {
+        None
+    };
     let full_name = text("full_name", &mut problems);
     let password = text("password", &mut problems);
     let hashed_password = text("hashed_password", &mut problems);
-    let id = parse_id(values.remove("id").flatten(), &mut problems);
-    let disabled = parse_disabled(values.remove("disabled").flatten(), &mut problems);
+    let id = parse_id(values.remove("id").flatten(), shape, &mut problems);
+    let mut flag = |name: &str| {
+        let value = values.remove(name).flatten();
+        value.map(|v| parse_flag(name, v, &mut problems))
+    };
+    let disabled = flag("disabled").unwrap_or(false);
+    let (superuser, verified) = (flag("is_superuser"), flag("is_verified"));
     let Some(username) = username else {
-        problems.add("username", "is missing");
+        problems.add(shape.login, "is missing");
         return None;
     };
     check_values(
+        shape,
         &username,
         email.as_deref(),
         full_name.as_deref(),
@@ -83,9 +98,12 @@ pub(super) fn check_record(raw: RawRecord, errors: &mut Vec<RowError>) -> Option
     let spec = UserSpec {
         id,
         username,
-        email: Some(email),
-        full_name: Some(full_name),
+        email: shape.email.then_some(email),
+        full_name: shape.full_name.then_some(full_name),
         disabled: Some(disabled),
+        // A record without them keeps a stored user's rights and gives a new one none.
+        superuser: superuser.filter(|_| shape.superuser),
+        verified: verified.filter(|_| shape.verified),
     };
     Some(Row {
         location,
@@ -124,60 +142,75 @@ pub(super) fn judge_policy(row: &mut Row, policy: Policy, errors: &mut Vec<RowEr
 /// The fields a record may have, by name; the others are problems.
 fn known_fields(
     fields: Vec<(String, Option<FieldValue>)>,
+    shape: &Shape,
     problems: &mut Problems,
 ) -> HashMap<String, Option<FieldValue>> {
+    let known = records::import_fields(shape);
     let mut values = HashMap::new();
     for (name, value) in fields {
-        if IMPORT_FIELDS.contains(&name.as_str()) {
+        if known.contains(&name.as_str()) {
             values.insert(name, value);
         } else {
-            problems.add(&name, records::unknown_field());
+            problems.add(&name, records::unknown_field(shape));
         }
     }
     values
 }
 
-fn parse_id(value: Option<FieldValue>, problems: &mut Problems) -> Option<i64> {
-    match value {
-        None => None,
-        Some(FieldValue::Int(i)) if i > 0 => Some(i),
-        Some(FieldValue::Text(s)) if s.parse::<i64>().is_ok_and(|i| i > 0) => s.parse().ok(),
-        Some(_) => {
+/// An id in the shape's kind: a positive integer, or a UUID (any of its text forms).
+fn parse_id(value: Option<FieldValue>, shape: &Shape, problems: &mut Problems) -> Option<UserId> {
+    let id = match value? {
+        FieldValue::Int(i) => UserId::Int(i),
+        FieldValue::Text(s) => UserId::parse(s.trim()),
+        FieldValue::Bool(_) => UserId::Other(String::new()),
+    };
+    match (id, shape.id) {
+        (id @ UserId::Int(i), IdKind::Serial) if i > 0 => Some(id),
+        (id @ UserId::Uuid(_), IdKind::Uuid { .. }) => Some(id),
+        (_, IdKind::Serial) => {
             problems.add("id", "must be a positive integer");
+            None
+        }
+        (_, IdKind::Uuid { .. }) => {
+            problems.add("id", "must be a UUID");
             None
         }
     }
 }
 
-fn parse_disabled(value: Option<FieldValue>, problems: &mut Problems) -> bool {
+/// A boolean field (`disabled`, `is_superuser`, `is_verified`).
+fn parse_flag(name: &str, value: FieldValue, problems: &mut Problems) -> bool {
     match value {
-        None | Some(FieldValue::Int(0)) => false,
-        Some(FieldValue::Bool(b)) => b,
-        Some(FieldValue::Int(1)) => true,
-        Some(FieldValue::Text(s)) => match s.trim().to_ascii_lowercase().as_str() {
+        FieldValue::Int(0) => false,
+        FieldValue::Bool(b) => b,
+        FieldValue::Int(1) => true,
+        FieldValue::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" => false,
             _ => {
                 // Not quoted: in a file with its columns mixed up, it may be a password.
-                problems.add("disabled", "is not true or false (or 1/0, yes/no)");
+                problems.add(name, "is not true or false (or 1/0, yes/no)");
                 false
             }
         },
-        Some(FieldValue::Int(_)) => {
-            problems.add("disabled", "must be true or false");
+        FieldValue::Int(_) => {
+            problems.add(name, "must be true or false");
             false
         }
     }
 }
 
 fn check_values(
+    shape: &Shape,
     username: &str,
     email: Option<&str>,
     full_name: Option<&str>,
     problems: &mut Problems,
 ) {
     if let Err(e) = users::check_username(username) {
-        problems.add("username", e.to_string());
+        problems.add(shape.login, e.to_string());
+    } else if let Some(why) = users::email_problem(username).filter(|_| shape.login_is_email) {
+        problems.add(shape.login, why);
     }
     // Described, never quoted: in a file with its columns mixed up they may be passwords.
     if let Some(why) = email.and_then(users::email_problem) {
@@ -248,15 +281,17 @@ pub(super) fn check_look_alikes(mut new: Vec<&mut Row>, allow: bool, errors: &mu
     }
 }
 
-/// A username or email twice in the input is refused at its second place.
-pub(super) fn check_duplicates(rows: &[Row], errors: &mut Vec<RowError>) {
-    let mut usernames: HashMap<&str, &str> = HashMap::new();
+/// A login or email twice in the input (as the service matches logins) is refused at its
+/// second place.
+pub(super) fn check_duplicates(rows: &[Row], shape: &Shape, errors: &mut Vec<RowError>) {
+    let mut usernames: HashMap<String, &str> = HashMap::new();
     let mut emails: HashMap<&str, &str> = HashMap::new();
     for row in rows {
-        if let Some(first) = usernames.insert(&row.spec.username, &row.location) {
+        let key = shape.login_key(&row.spec.username);
+        if let Some(first) = usernames.insert(key, &row.location) {
             errors.push(RowError::new(
                 &*row.location,
-                Some("username"),
+                Some(shape.login),
                 format!("'{}' is also at {first}", row.spec.username),
             ));
         }

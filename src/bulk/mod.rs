@@ -8,7 +8,7 @@ use std::io::Read;
 
 use check::{Row, Secret};
 
-use crate::db::Store;
+use crate::db::{Shape, Store};
 use crate::error::{Error, Kind, Result, RowCause, RowError};
 use crate::password::{self, HashCensus, Hasher, Resolved, SchemeChoice};
 use crate::records::{self, FileFormat};
@@ -83,10 +83,10 @@ impl CheckedInput {
 
 /// Reads every record and checks each alone and against the others (fields, names, emails,
 /// duplicates): the first stage of an import, and the one that parses outside input.
-pub fn check_input(input: impl Read, format: FileFormat) -> Result<CheckedInput> {
-    let (raw, mut errors) = records::read(input, format)?;
-    let rows = check_all(raw, &mut errors);
-    check::check_duplicates(&rows, &mut errors);
+pub fn check_input(input: impl Read, format: FileFormat, shape: &Shape) -> Result<CheckedInput> {
+    let (raw, mut errors) = records::read(input, format, shape)?;
+    let rows = check_all(raw, shape, &mut errors);
+    check::check_duplicates(&rows, shape, &mut errors);
     Ok(CheckedInput { rows, errors })
 }
 
@@ -98,7 +98,7 @@ pub fn import(
     options: ImportOptions,
     progress: &dyn Progress,
 ) -> Result<Summary> {
-    let CheckedInput { rows, mut errors } = check_input(input, format)?;
+    let CheckedInput { rows, mut errors } = check_input(input, format, store.shape())?;
     let resolved = resolve_scheme(store, &rows, options.hashing.scheme)?;
     check::check_against_scheme(&rows, &resolved, &mut errors);
     let mut planned = plan_all(store, rows, options, &mut errors)?;
@@ -118,13 +118,13 @@ pub fn import(
 }
 
 /// Checks every record on every core; the problems keep the records' order.
-fn check_all(raw: Vec<records::RawRecord>, errors: &mut Vec<RowError>) -> Vec<Row> {
+fn check_all(raw: Vec<records::RawRecord>, shape: &Shape, errors: &mut Vec<RowError>) -> Vec<Row> {
     use rayon::prelude::*;
     let checked: Vec<(Option<Row>, Vec<RowError>)> = raw
         .into_par_iter()
         .map(|record| {
             let mut problems = Vec::new();
-            (check::check_record(record, &mut problems), problems)
+            (check::check_record(record, shape, &mut problems), problems)
         })
         .collect();
     let mut rows = Vec::with_capacity(checked.len());
@@ -345,7 +345,7 @@ mod tests {
     #[test]
     fn check_input_counts_what_passed_and_lists_the_rest() {
         let csv = "username,email,password\nann,,pw\n,x@example.com,pw\nbob,b,pw\ncy,,pw\n";
-        let checked = check_input(csv.as_bytes(), FileFormat::Csv).unwrap();
+        let checked = check_input(csv.as_bytes(), FileFormat::Csv, &crate::db::TUTORIAL).unwrap();
         assert_eq!(checked.passed(), 2);
         let places: Vec<&str> = checked
             .problems()

@@ -25,13 +25,18 @@ With --upsert an existing user is brought to the values given (--email, --full-n
 --disabled/--enabled; what is not given is left alone) and its password is replaced only with
 --update-password, and then only if it differs: re-running the same command changes nothing.
 
+On the full-stack template's and fastapi-users' tables the login is the email, the id a new
+UUID in the form the application stores, and --superuser/--verified set their rights.
+
 Examples:
   authctl add-user alice --email alice@example.com --full-name 'Alice Liddell'
+  authctl add-user admin@example.com --superuser --verified --password-file admin.pw
   printf '%s\\n' \"$PASSWORD\" | authctl add-user alice --password-stdin
   authctl add-user ci-bot --random-password --if-not-exists > ci-bot.password
   authctl add-user alice --upsert --email alice@new.example.com --format json")]
 pub struct Args {
-    /// The login name, stored exactly as given (the service matches it case-sensitively)
+    /// The login: a username, or the email on the fastapi-template and fastapi-users tables
+    /// (stored exactly as given)
     pub username: String,
 
     /// Email address (unique among users)
@@ -49,6 +54,14 @@ pub struct Args {
     /// With --upsert: enable an existing user (new users are enabled anyway)
     #[arg(long = "enabled")]
     pub enabled: bool,
+
+    /// Make the user a superuser (is_superuser; fastapi-template and fastapi-users tables)
+    #[arg(long = "superuser")]
+    pub superuser: bool,
+
+    /// Mark the user's email as verified (is_verified; fastapi-users tables)
+    #[arg(long = "verified")]
+    pub verified: bool,
 
     /// Do nothing (exit 0) when the username already exists
     #[arg(long = "if-not-exists", conflicts_with = "upsert")]
@@ -80,12 +93,16 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         (_, true) => Some(false),
         _ => None,
     };
-    let spec = UserSpec::new(
-        args.username,
-        args.email.map(Some),
-        args.full_name.map(Some),
-        disabled,
-    )?;
+    let spec = UserSpec {
+        superuser: args.superuser.then_some(true),
+        verified: args.verified.then_some(true),
+        ..UserSpec::new(
+            args.username,
+            args.email.map(Some),
+            args.full_name.map(Some),
+            disabled,
+        )?
+    };
     let on_existing = if args.upsert {
         OnExisting::Update {
             password: args.update_password,

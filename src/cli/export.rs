@@ -93,7 +93,8 @@ fn write_users(
     out: impl Write,
     target: &str,
 ) -> anyhow::Result<u64> {
-    let mut writer = RecordWriter::new(format, BufWriter::new(out), include_hashes);
+    let shape = store.shape();
+    let mut writer = RecordWriter::new(format, BufWriter::new(out), include_hashes, shape);
     store.for_each_stored_user(StatusFilter::All, &mut |user| {
         writer
             .write(user.user.view(), Some(&user.hashed_password))

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::db::{Access, InitReport, Location};
+use crate::db::{Access, InitReport, Location, Shape, ShapeName};
 use crate::exit;
 
 use super::Context;
@@ -35,6 +35,8 @@ struct InitRecord<'a> {
     database: String,
     /// "created", "authctl" (already initialised) or "service" (made by create_all).
     table: &'static str,
+    /// The table's shape: tutorial, fastapi-template, fastapi-users.
+    table_shape: &'static str,
     missing_unique_indexes: &'a [String],
     dry_run: bool,
 }
@@ -48,7 +50,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     };
     let mut store = ctx.open_at(&location, access)?;
     let report = store.init()?;
-    let described = describe(&report, &location, args.dry_run);
+    let shape = store.shape();
+    let described = describe(&report, &location, shape, args.dry_run);
     match args.output.format {
         Format::Json => output::write_json(
             &mut ctx.out.stdout(),
@@ -57,6 +60,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
                 changed: described.action == "created",
                 database: location.to_string(),
                 table: described.table,
+                table_shape: shape.name.as_str(),
                 missing_unique_indexes: described.missing,
                 dry_run: args.dry_run,
             },
@@ -65,7 +69,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     }
     for column in described.missing {
         ctx.out.warn(format!(
-            "the users table has no unique index on {column}; the service's model declares one, so duplicates are possible"
+            "the {} table has no unique index on {column}; the service's model declares one, so duplicates are possible",
+            shape.table
         ));
     }
     if !args.dry_run {
@@ -82,14 +87,27 @@ struct Described<'a> {
     text: String,
 }
 
-fn describe<'a>(report: &'a InitReport, location: &Location, dry_run: bool) -> Described<'a> {
+fn describe<'a>(
+    report: &'a InitReport,
+    location: &Location,
+    shape: &Shape,
+    dry_run: bool,
+) -> Described<'a> {
+    // The tutorial's words are as they always were; the other shapes are named.
+    let (table, named) = match shape.name {
+        ShapeName::Tutorial => ("users table".to_owned(), "users".to_owned()),
+        name => (
+            format!("{name} table \"{}\"", shape.table),
+            format!("\"{}\" ({name})", shape.table),
+        ),
+    };
     match report {
         InitReport::Created { database_created } => {
             let verb = if dry_run { "would create" } else { "created" };
             let text = if *database_created {
-                format!("{verb} database {location} with table users")
+                format!("{verb} database {location} with table {named}")
             } else {
-                format!("{verb} table users in database {location}")
+                format!("{verb} table {named} in database {location}")
             };
             Described {
                 action: "created",
@@ -100,9 +118,14 @@ fn describe<'a>(report: &'a InitReport, location: &Location, dry_run: bool) -> D
         }
         InitReport::AlreadyInitialised => Described {
             action: "unchanged",
-            table: "authctl",
+            // The other shapes' tables are the applications' own, whoever created them.
+            table: if shape.name == ShapeName::Tutorial {
+                "authctl"
+            } else {
+                "service"
+            },
             missing: &[],
-            text: format!("database {location} already has the users table; nothing changed"),
+            text: format!("database {location} already has the {table}; nothing changed"),
         },
         InitReport::Compatible {
             missing_unique_indexes,
@@ -110,9 +133,14 @@ fn describe<'a>(report: &'a InitReport, location: &Location, dry_run: bool) -> D
             action: "unchanged",
             table: "service",
             missing: missing_unique_indexes,
-            text: format!(
-                "database {location} has a users table the service made; it is compatible and was left unchanged"
-            ),
+            text: match shape.name {
+                ShapeName::Tutorial => format!(
+                    "database {location} has a users table the service made; it is compatible and was left unchanged"
+                ),
+                _ => format!(
+                    "database {location} has the {table}; it lacks unique indexes and was left unchanged"
+                ),
+            },
         },
     }
 }

@@ -19,7 +19,9 @@ use super::{Context, parse_duration};
 #[command(after_help = "\
 The key is the service's SECRET_KEY, from the environment or --secret-key-file: its text as
 UTF-8 bytes, never hex-decoded. Keys under 32 bytes and the FastAPI tutorial's published example
-key are refused. The token is {\"sub\": USERNAME, \"exp\": now + lifetime}, HS256.
+key are refused. The token is {\"sub\": USERNAME, \"exp\": now + lifetime}, HS256; on the
+full-stack template's table `sub` is the user's id, and fastapi-users' adds
+\"aud\": [\"fastapi-users:auth\"].
 
 Examples:
   TOKEN=$(authctl issue-token alice)
@@ -29,7 +31,8 @@ pub struct Args {
     /// The user the token is for (must exist and be active)
     pub username: String,
 
-    /// Lifetime of the token (30m, 2h, 7days) [default: 30m, the service's ACCESS_TOKEN_EXPIRE_MINUTES]
+    /// Lifetime of the token (30m, 2h, 7days) [default: the service's: 30m for the tutorial's
+    /// ACCESS_TOKEN_EXPIRE_MINUTES, 8days for the full-stack template, 1h for fastapi-users]
     #[arg(long = "expires-in", value_name = "DURATION", value_parser = parse_duration)]
     pub expires_in: Option<Duration>,
 
@@ -55,8 +58,9 @@ struct TokenResponse<'a> {
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     // An argument error is reported before the key and the database are looked at.
-    let lifetime = args.expires_in.unwrap_or(token::DEFAULT_LIFETIME);
-    token::check_lifetime(lifetime)?;
+    if let Some(lifetime) = args.expires_in {
+        token::check_lifetime(lifetime)?;
+    }
     let key = SigningKey::new(
         secrets::signing_key(args.secret_key_file.as_deref())?,
         args.allow_example_key,
@@ -67,11 +71,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         );
     }
     let mut store = ctx.open(Access::ReadOnly)?;
-    let issued = users::issue_token(
+    let (issued, lifetime) = users::issue_token(
         &mut *store,
         &args.username,
         &key,
-        lifetime,
+        args.expires_in,
         SystemTime::now(),
     )?;
     let mut stdout = ctx.out.stdout();

@@ -59,7 +59,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         scheme: args.scheme.choice(),
     };
     let mut store = ctx.open(Access::ReadOnly)?;
-    let mut writer = UserWriter::new(args.output.format, BufWriter::new(ctx.out.stdout()));
+    let stdout = BufWriter::new(ctx.out.stdout());
+    let mut writer = UserWriter::new(args.output.format, stdout, store.shape());
     let mut odd = Vec::new();
     let resolved = users::list(&mut *store, filter, &mut |user| {
         if let Some(value) = user.odd_disabled {

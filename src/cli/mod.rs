@@ -8,6 +8,7 @@ mod disable_user;
 mod enable_user;
 mod export;
 pub mod format;
+mod grant;
 mod hash_scheme;
 mod import;
 mod init_db;
@@ -24,9 +25,10 @@ mod verify_login;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 
-use crate::db::{self, Access, Location, OpenOptions, Store};
+use crate::db::{self, Access, Location, OpenOptions, ShapeName, Store};
 use crate::error::Error;
 pub use output::Output;
 
@@ -91,6 +93,18 @@ pub struct GlobalArgs {
     )]
     pub busy_timeout: Duration,
 
+    /// The user table to administer: tutorial (`users`), fastapi-template or fastapi-users
+    /// (`user`) [default: detected from the schema; tutorial for a new database]
+    #[arg(
+        long = "table-shape",
+        value_name = "NAME",
+        env = "AUTHCTL_TABLE_SHAPE",
+        value_parser = PossibleValuesParser::new(ShapeName::ALL.map(ShapeName::as_str))
+            .try_map(|name| parse_shape(&name)),
+        global = true
+    )]
+    pub table_shape: Option<ShapeName>,
+
     /// Print only data and errors: no status lines, no notes
     #[arg(short = 'q', long = "quiet", global = true)]
     pub quiet: bool,
@@ -124,6 +138,10 @@ pub enum Command {
     Export(export::Args),
     /// Report what would go wrong for the service: damaged data, unverifiable hashes, look-alikes
     Check(check::Args),
+    /// Give users a right: superuser (is_superuser) or verified (is_verified)
+    Grant(grant::Args),
+    /// Take a right away from users: superuser or verified
+    Revoke(grant::Args),
     /// Print shell completions (bash, zsh, fish, …)
     Completions(completions::Args),
     /// Print the manual page (roff)
@@ -180,6 +198,7 @@ impl Context<'_> {
             access,
             OpenOptions {
                 lock_timeout: self.global.busy_timeout,
+                shape: self.global.table_shape,
             },
         )?;
         if access == Access::ReadWrite {
@@ -235,6 +254,13 @@ fn location(global: &GlobalArgs) -> Result<Location, Error> {
 }
 
 /// A duration as the options take it (`500ms`, `5s`, `30days`): also what `--expires-in` reads.
+fn parse_shape(name: &str) -> Result<ShapeName, String> {
+    ShapeName::ALL
+        .into_iter()
+        .find(|shape| shape.as_str() == name)
+        .ok_or_else(|| format!("unknown table shape '{name}'"))
+}
+
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 500ms, 5s, 30m, 2h)"))
 }
@@ -259,6 +285,8 @@ pub fn run(cli: Cli, out: &Output) -> anyhow::Result<u8> {
         Command::Import(args) => import::run(args, &ctx),
         Command::Export(args) => export::run(args, &ctx),
         Command::Check(args) => check::run(args, &ctx),
+        Command::Grant(args) => grant::run(args, &ctx, true),
+        Command::Revoke(args) => grant::run(args, &ctx, false),
         Command::Completions(args) => completions::run(args, &ctx),
         Command::Man(args) => man::run(args, &ctx),
     }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::db::UserRef;
+use crate::db::{Shape, UserRef};
 use crate::error::{self, Error, RowCause, RowError};
 use crate::exit;
 use crate::records::{RecordWriter, UserRecord};
@@ -165,6 +165,18 @@ struct ActionRecord<'a> {
     /// The service's hash scheme of the password hash this write stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     hash_scheme: Option<&'static str>,
+    /// For a deletion: the rows of other tables that went with the user (only when some did).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    dependents: &'a [DependentRecord<'a>],
+}
+
+/// Rows of another table a deletion removed (`deleted`) or cleared (`cleared`).
+#[derive(Debug, Serialize)]
+struct DependentRecord<'a> {
+    table: &'a str,
+    column: &'a str,
+    rows: u64,
+    action: &'static str,
 }
 
 /// How a command reports one outcome.
@@ -191,6 +203,16 @@ impl Report<'_> {
             out.warn_about(None, warning);
         }
         let action = outcome.action;
+        let dependents: Vec<DependentRecord<'_>> = outcome
+            .dependents
+            .iter()
+            .map(|d| DependentRecord {
+                table: &d.table,
+                column: &d.column,
+                rows: d.rows,
+                action: if d.cleared { "cleared" } else { "deleted" },
+            })
+            .collect();
         match self.format {
             Format::Json => write_json(
                 &mut out.stdout(),
@@ -203,6 +225,7 @@ impl Report<'_> {
                     user: outcome.user.as_ref().map(UserRecord::from),
                     generated_password,
                     hash_scheme: outcome.hashed_for.as_ref().map(|r| r.scheme.name()),
+                    dependents: &dependents,
                 },
             ),
             Format::Text => {
@@ -235,6 +258,21 @@ impl Report<'_> {
                 return format!("user '{name}' {}; nothing changed", self.unchanged);
             }
             Action::Absent => return format!("user '{name}' does not exist; nothing to delete"),
+            Action::Granted | Action::Revoked => {
+                let right = outcome.fields.join(", ");
+                let verb = match (action, self.dry_run) {
+                    (Action::Granted, false) => "granted",
+                    (Action::Granted, true) => "would grant",
+                    (_, false) => "revoked",
+                    (_, true) => "would revoke",
+                };
+                let to = if action == Action::Granted {
+                    "to"
+                } else {
+                    "from"
+                };
+                return format!("{verb} {right} {to} user '{name}'");
+            }
         };
         let verb = if self.dry_run { planned } else { done };
         match (action, &outcome.user) {
@@ -244,6 +282,17 @@ impl Report<'_> {
             }
             (Action::Updated, _) => {
                 format!("{verb} user '{name}': {}", outcome.fields.join(", "))
+            }
+            (Action::Deleted, _) if !outcome.dependents.is_empty() => {
+                let rows: Vec<String> = outcome
+                    .dependents
+                    .iter()
+                    .map(|d| {
+                        let done = if d.cleared { "cleared" } else { "with it" };
+                        format!("{} row(s) of {} {done}", d.rows, d.table)
+                    })
+                    .collect();
+                format!("{verb} user '{name}' ({})", rows.join(", "))
             }
             _ => format!("{verb} user '{name}'"),
         }
@@ -257,10 +306,10 @@ pub enum UserWriter<W: Write> {
 }
 
 impl<W: Write> UserWriter<W> {
-    pub fn new(format: ListFormat, out: W) -> Self {
+    pub fn new(format: ListFormat, out: W, shape: &'static Shape) -> Self {
         match format.records() {
-            Some(format) => UserWriter::Records(RecordWriter::new(format, out, false)),
-            None => UserWriter::Table(UserTable::new(out)),
+            Some(format) => UserWriter::Records(RecordWriter::new(format, out, false, shape)),
+            None => UserWriter::Table(UserTable::new(out, shape)),
         }
     }
 

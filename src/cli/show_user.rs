@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::db::Access;
+use crate::db::{Access, User};
 use crate::exit;
 use crate::password::{HashInfo, Scheme, StoredHashProblem};
 use crate::users;
@@ -118,6 +118,35 @@ fn hash_text(scheme: Scheme, judged: &Result<HashInfo, StoredHashProblem>) -> St
     )
 }
 
+/// The text form: one `field: value` line per field the shape has.
+fn text(user: &User, hash: String) -> String {
+    let shape = user.shape;
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
+    let mut lines = vec![
+        ("id", user.id.to_string()),
+        (shape.login, user.username.clone()),
+    ];
+    if shape.email {
+        lines.push(("email", user.email.clone().unwrap_or_else(|| "-".into())));
+    }
+    if shape.full_name {
+        lines.push((
+            "full name",
+            user.full_name.clone().unwrap_or_else(|| "-".into()),
+        ));
+    }
+    let status = if user.disabled { "disabled" } else { "active" };
+    lines.push(("status", status.to_owned()));
+    lines.extend(user.superuser.map(|s| ("superuser", yes_no(s))));
+    lines.extend(user.verified.map(|v| ("verified", yes_no(v))));
+    lines.push(("hash", hash));
+    let lines: Vec<String> = lines
+        .into_iter()
+        .map(|(name, value)| format!("{:<14}{value}", format!("{name}:")))
+        .collect();
+    lines.join("\n")
+}
+
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut store = ctx.open(Access::ReadOnly)?;
     let shown = users::show(&mut *store, &args.username, args.scheme.choice())?;
@@ -141,16 +170,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     match args.output.format {
         Format::Json => output::write_json(&mut stdout, &record)?,
         Format::Text => {
-            let text = format!(
-                "id:           {}\nusername:     {}\nemail:        {}\nfull name:    {}\nstatus:       {}\nhash:         {}",
-                user.id,
-                user.username,
-                user.email.as_deref().unwrap_or("-"),
-                user.full_name.as_deref().unwrap_or("-"),
-                if user.disabled { "disabled" } else { "active" },
-                hash_text(scheme, &shown.hash),
-            );
-            output::write_line(&mut stdout, text)?;
+            output::write_line(&mut stdout, text(user, hash_text(scheme, &shown.hash)))?;
         }
     }
     if let Some(value) = &user.odd_disabled {

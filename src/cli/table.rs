@@ -6,25 +6,45 @@ use std::io::{self, Write};
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use crate::db::UserRef;
+use crate::db::{Shape, UserRef};
 
-const HEADER: [&str; 5] = ["ID", "USERNAME", "EMAIL", "FULL NAME", "STATUS"];
+/// The columns for a shape: the tutorial's `ID USERNAME EMAIL FULL NAME STATUS`, with the
+/// login's name and the rights the shape has.
+fn header(shape: &Shape) -> Vec<String> {
+    let mut header = vec!["ID".to_owned(), shape.login.to_uppercase()];
+    if shape.email {
+        header.push("EMAIL".to_owned());
+    }
+    if shape.full_name {
+        header.push("FULL NAME".to_owned());
+    }
+    header.push("STATUS".to_owned());
+    if shape.superuser {
+        header.push("SUPERUSER".to_owned());
+    }
+    if shape.verified {
+        header.push("VERIFIED".to_owned());
+    }
+    header
+}
 
 /// Rows held for comfy-table's layout; one more and the table streams.
 const LAID_OUT_ROWS: usize = 1000;
 
 pub struct UserTable<W: Write> {
     out: W,
-    held: Vec<[String; 5]>,
+    header: Vec<String>,
+    held: Vec<Vec<String>>,
     /// Set once the table streams: the widths of its columns.
-    widths: Option<[usize; 5]>,
+    widths: Option<Vec<usize>>,
     count: u64,
 }
 
 impl<W: Write> UserTable<W> {
-    pub fn new(out: W) -> Self {
+    pub fn new(out: W, shape: &Shape) -> Self {
         UserTable {
             out,
+            header: header(shape),
             held: Vec::new(),
             widths: None,
             count: 0,
@@ -32,13 +52,17 @@ impl<W: Write> UserTable<W> {
     }
 
     pub fn add(&mut self, user: UserRef<'_>) -> io::Result<()> {
-        let row = [
-            user.id.to_string(),
-            user.username.to_owned(),
-            user.email.unwrap_or_default().to_owned(),
-            user.full_name.unwrap_or_default().to_owned(),
-            if user.disabled { "disabled" } else { "active" }.to_owned(),
-        ];
+        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
+        let mut row = vec![user.id.to_string(), user.username.to_owned()];
+        if user.shape.email {
+            row.push(user.email.unwrap_or_default().to_owned());
+        }
+        if user.shape.full_name {
+            row.push(user.full_name.unwrap_or_default().to_owned());
+        }
+        row.push(if user.disabled { "disabled" } else { "active" }.to_owned());
+        row.extend(user.superuser.map(yes_no));
+        row.extend(user.verified.map(yes_no));
         self.count += 1;
         if let Some(widths) = &self.widths {
             return write_plain(&mut self.out, widths, &row);
@@ -52,13 +76,13 @@ impl<W: Write> UserTable<W> {
 
     /// Switches to the plain layout: widths from the rows held, which are written and dropped.
     fn stream(&mut self) -> io::Result<()> {
-        let mut widths = HEADER.map(|h| h.chars().count());
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
         for row in &self.held {
             for (width, cell) in widths.iter_mut().zip(row) {
                 *width = (*width).max(cell.chars().count());
             }
         }
-        write_plain(&mut self.out, &widths, &HEADER.map(str::to_owned))?;
+        write_plain(&mut self.out, &widths, &self.header)?;
         for row in std::mem::take(&mut self.held) {
             write_plain(&mut self.out, &widths, &row)?;
         }
@@ -73,7 +97,7 @@ impl<W: Write> UserTable<W> {
             table
                 .load_style(presets::UTF8_FULL_CONDENSED)
                 .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header(HEADER)
+                .set_header(&self.header)
                 .add_rows(std::mem::take(&mut self.held));
             writeln!(self.out, "{table}")?;
         }
@@ -84,7 +108,7 @@ impl<W: Write> UserTable<W> {
 
 /// One line of the plain layout: cells padded to their column (a longer one widens its line
 /// only), two spaces apart, no trailing spaces.
-fn write_plain(out: &mut impl Write, widths: &[usize; 5], row: &[String; 5]) -> io::Result<()> {
+fn write_plain(out: &mut impl Write, widths: &[usize], row: &[String]) -> io::Result<()> {
     let mut line = String::with_capacity(widths.iter().sum::<usize>() + 10);
     for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
         if i > 0 {

@@ -25,8 +25,14 @@ Examples:
   authctl verify-login alice
   printf '%s\\n' \"$PASSWORD\" | authctl verify-login alice --password-stdin && echo ok")]
 pub struct Args {
-    /// The login name, matched exactly
+    /// The login, matched as the service matches it: a username exactly, an email exactly on
+    /// the full-stack template's table and case-insensitively on fastapi-users'
     pub username: String,
+
+    /// Refuse a user whose is_verified is false, as a fastapi-users application built with
+    /// requires_verification=True does (LOGIN_USER_NOT_VERIFIED)
+    #[arg(long = "require-verified")]
+    pub require_verified: bool,
 
     #[command(flatten)]
     pub password: PasswordArgs,
@@ -65,15 +71,18 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let (login, resolved) = users::verify_login(
         &mut *store,
         args.scheme.choice(),
+        args.require_verified,
         &args.username,
         &mut password,
     )?;
     let scheme = resolved.scheme;
+    let refusals = store.shape().refusals;
     let (reason, hash) = match login {
         Login::Fails(problem) => return Err(problem.into_error(&args.username).into()),
         Login::Accepted { ref hash } => (None, Some(hash)),
-        Login::IncorrectCredentials => (Some("incorrect username or password"), None),
-        Login::Inactive { ref hash } => (Some("inactive user"), Some(hash)),
+        Login::IncorrectCredentials => (Some(refusals.bad_credentials), None),
+        Login::Inactive { ref hash } => (Some(refusals.inactive), Some(hash)),
+        Login::Unverified { ref hash } => (Some(refusals.unverified), Some(hash)),
     };
     match args.output.format {
         Format::Json => output::write_json(

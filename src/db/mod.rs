@@ -5,9 +5,13 @@
 //! [`Location::parse`] and [`open`], nothing else.
 
 mod postgres;
+mod shape;
 mod sqlite;
 
 pub use postgres::Target;
+pub use shape::{
+    FASTAPI_TEMPLATE, FASTAPI_USERS, IdKind, Shape, ShapeName, Status, TUTORIAL, TokenRules,
+};
 
 /// The DDL the service's `create_all` emits on SQLite, for the tests that build its table.
 #[doc(hidden)]
@@ -126,11 +130,13 @@ impl Access {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct OpenOptions {
     /// How long to wait for a lock held by another connection (the running service) before
     /// giving up with [`Error::Busy`].
     pub lock_timeout: Duration,
+    /// The table shape to administer (`--table-shape`); detected from the schema when `None`.
+    pub shape: Option<ShapeName>,
 }
 
 /// Opens the database at `location`. Every access but the init ones also checks that a
@@ -144,42 +150,6 @@ pub fn open(location: &Location, access: Access, options: OpenOptions) -> Result
     }
 }
 
-/// The columns the service's model declares; every command needs all of them.
-const REQUIRED_COLUMNS: [&str; 6] = [
-    "id",
-    "username",
-    "email",
-    "full_name",
-    "disabled",
-    "hashed_password",
-];
-
-/// Unique indexes the service's model declares (`unique=True`), by column.
-const UNIQUE_COLUMNS: [&str; 2] = ["username", "email"];
-
-/// Refuses a table without every column the service's model declares.
-fn check_columns(location: &str, columns: &[String]) -> Result<()> {
-    if columns.is_empty() {
-        return Err(unusable(
-            location,
-            "has no users table; create it with `authctl init-db`",
-        ));
-    }
-    if let Some(missing) = REQUIRED_COLUMNS
-        .iter()
-        .find(|required| !columns.iter().any(|c| c.eq_ignore_ascii_case(required)))
-    {
-        return Err(unusable(
-            location,
-            format!(
-                "table users has no column '{missing}'; it is not the login service's users table (expected columns: {})",
-                REQUIRED_COLUMNS.join(", ")
-            ),
-        ));
-    }
-    Ok(())
-}
-
 fn unusable(location: &str, reason: impl Into<String>) -> Error {
     Error::Unusable {
         location: location.to_owned(),
@@ -187,10 +157,100 @@ fn unusable(location: &str, reason: impl Into<String>) -> Error {
     }
 }
 
+/// A user's id as the shape stores it: an integer the database assigned, or a UUID.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UserId {
+    Int(i64),
+    Uuid(uuid::Uuid),
+    /// A stored id that is neither (a hand-inserted row): shown as it is, for `check`.
+    Other(String),
+}
+
+impl UserId {
+    /// A new random (version 4) UUID, as `uuid.uuid4()` makes them.
+    pub fn random_uuid() -> Result<Self> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| Error::Environment(format!("no random numbers for an id: {e}")))?;
+        Ok(UserId::Uuid(
+            uuid::Builder::from_random_bytes(bytes).into_uuid(),
+        ))
+    }
+
+    /// Reads a stored or given id: an integer, else a UUID in any of its text forms.
+    pub fn parse(text: &str) -> Self {
+        if let Ok(n) = text.parse::<i64>() {
+            return UserId::Int(n);
+        }
+        match uuid::Uuid::try_parse(text) {
+            Ok(uuid) => UserId::Uuid(uuid),
+            Err(_) => UserId::Other(text.to_owned()),
+        }
+    }
+
+    /// The id as the shape stores it in SQLite text (the 32-hex or dashed form), or as its
+    /// canonical text on PostgreSQL (`dashed`).
+    pub fn stored_text(&self, dashed: bool) -> String {
+        match self {
+            UserId::Uuid(uuid) if !dashed => uuid.simple().to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            UserId::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// The id as the service puts it in a token's `sub` and a listing shows it: dashed lowercase.
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UserId::Int(n) => write!(f, "{n}"),
+            UserId::Uuid(uuid) => write!(f, "{}", uuid.hyphenated()),
+            UserId::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+/// JSON: a number for integer ids, the dashed text for UUIDs.
+impl serde::Serialize for UserId {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            UserId::Int(n) => serializer.serialize_i64(*n),
+            other => serializer.collect_str(other),
+        }
+    }
+}
+
+/// A flag of a user the commands set: its status, and the shapes' rights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    Disabled,
+    Superuser,
+    Verified,
+}
+
+impl Flag {
+    pub fn name(self) -> &'static str {
+        match self {
+            Flag::Disabled => "disabled",
+            Flag::Superuser => "is_superuser",
+            Flag::Verified => "is_verified",
+        }
+    }
+}
+
 /// A user as the service sees it, without the password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub email: Option<String>,
     pub full_name: Option<String>,
@@ -200,29 +260,41 @@ pub struct User {
     /// NULL from hand-inserted rows is read as false and not odd), e.g. the text `'false'` that
     /// SQLAlchemy reads as True: a description of the stored value, for warnings.
     pub odd_disabled: Option<String>,
+    /// `is_superuser`, on the shapes that have it.
+    pub superuser: Option<bool>,
+    /// `is_verified`, on the shapes that have it.
+    pub verified: Option<bool>,
+    /// The table's shape, which names the fields when the user is written out.
+    pub shape: &'static Shape,
 }
 
 /// A user as a listing streams it: borrowed from the engine's row, nothing copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UserRef<'a> {
-    pub id: i64,
+    pub id: &'a UserId,
     pub username: &'a str,
     pub email: Option<&'a str>,
     pub full_name: Option<&'a str>,
     pub disabled: bool,
     /// See [`User::odd_disabled`].
     pub odd_disabled: Option<&'a str>,
+    pub superuser: Option<bool>,
+    pub verified: Option<bool>,
+    pub shape: &'static Shape,
 }
 
 impl User {
     pub fn view(&self) -> UserRef<'_> {
         UserRef {
-            id: self.id,
+            id: &self.id,
             username: &self.username,
             email: self.email.as_deref(),
             full_name: self.full_name.as_deref(),
             disabled: self.disabled,
             odd_disabled: self.odd_disabled.as_deref(),
+            superuser: self.superuser,
+            verified: self.verified,
+            shape: self.shape,
         }
     }
 }
@@ -238,12 +310,16 @@ pub struct StoredUser {
 /// write transaction starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
-    /// Only when importing users with their ids; otherwise the database assigns one.
-    pub id: Option<i64>,
+    /// Only when importing users with their ids, or a UUID the domain generated; otherwise the
+    /// database assigns one.
+    pub id: Option<UserId>,
     pub username: String,
     pub email: Option<String>,
     pub full_name: Option<String>,
     pub disabled: bool,
+    /// Written where the shape has the column.
+    pub superuser: bool,
+    pub verified: bool,
     pub hashed_password: String,
 }
 
@@ -292,7 +368,11 @@ pub struct Health {
 
 /// Look-ups shared by a store and its write transaction.
 pub trait Lookup {
-    /// The user with exactly this username (case-sensitive, byte-exact, as the service matches).
+    /// The table's shape: forced, detected when the store was opened, or (for `init-db`) the
+    /// one it created.
+    fn shape(&self) -> &'static Shape;
+    /// The user with this login (a username or an email), matched as the service matches it:
+    /// byte-exact, or case-insensitively where the shape says so.
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>>;
     /// The username owning this email, if any.
     fn email_owner(&mut self, email: &str) -> Result<Option<String>>;
@@ -377,14 +457,73 @@ pub trait Transaction: WriteTx {
 
 /// The writes of a transaction (and its look-ups, which see them).
 pub trait WriteTx: Lookup {
-    /// The username holding this id, if any.
-    fn id_owner(&mut self, id: i64) -> Result<Option<String>>;
+    /// The login holding this id, if any.
+    fn id_owner(&mut self, id: &UserId) -> Result<Option<String>>;
     /// Inserts and returns the new id. A taken username or email is a conflict error.
-    fn insert_user(&mut self, user: &NewUser) -> Result<i64>;
-    /// Gives user `id` every value of `user` but its id and username.
-    fn update_user(&mut self, id: i64, user: &NewUser) -> Result<()>;
-    fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()>;
-    fn delete_user(&mut self, id: i64) -> Result<()>;
+    fn insert_user(&mut self, user: &NewUser) -> Result<UserId>;
+    /// Gives user `id` every value of `user` but its id and login.
+    fn update_user(&mut self, id: &UserId, user: &NewUser) -> Result<()>;
+    /// Sets one flag; a flag the shape does not have is the caller's error (checked before).
+    fn set_flag(&mut self, id: &UserId, flag: Flag, value: bool) -> Result<()>;
+    /// Deletes the user and, first, the rows of other tables whose foreign keys say so
+    /// (`ON DELETE CASCADE`; `SET NULL` clears theirs): what the database would do with its
+    /// foreign keys enforced, which SQLite does not by default. Returns the rows removed or
+    /// cleared per table. Rows a `NO ACTION`/`RESTRICT` key protects refuse the deletion.
+    fn delete_user(&mut self, id: &UserId) -> Result<Vec<Dependents>>;
+}
+
+/// Rows of another table that referred to a deleted user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependents {
+    pub table: String,
+    pub column: String,
+    pub rows: u64,
+    /// Cleared (`ON DELETE SET NULL`) rather than deleted.
+    pub cleared: bool,
+}
+
+/// What deleting a user does to the rows a foreign key ties to it.
+pub(crate) enum OnDelete {
+    Delete,
+    Clear,
+    /// `NO ACTION`, `RESTRICT`, `SET DEFAULT`: the rows must not be there.
+    Refuse,
+}
+
+pub(crate) fn on_delete(fk: &ForeignKey) -> OnDelete {
+    match fk.on_delete.as_str() {
+        "CASCADE" => OnDelete::Delete,
+        "SET NULL" => OnDelete::Clear,
+        _ => OnDelete::Refuse,
+    }
+}
+
+/// What [`OnDelete`] did to `rows` rows of `fk`'s table; rows a refusing key protects are the
+/// deletion's conflict.
+pub(crate) fn dependents(fk: &ForeignKey, rows: usize) -> Result<Dependents> {
+    if rows > 0 && matches!(on_delete(fk), OnDelete::Refuse) {
+        return Err(Error::Referenced {
+            table: fk.table.clone(),
+            column: fk.column.clone(),
+            rows,
+            on_delete: fk.on_delete.clone(),
+        });
+    }
+    Ok(Dependents {
+        table: fk.table.clone(),
+        column: fk.column.clone(),
+        rows: u64::try_from(rows).unwrap_or(u64::MAX),
+        cleared: matches!(on_delete(fk), OnDelete::Clear),
+    })
+}
+
+/// A foreign key to the user table, as the engine reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    pub table: String,
+    pub column: String,
+    /// `CASCADE`, `SET NULL`, `NO ACTION`, `RESTRICT`, `SET DEFAULT` (upper case).
+    pub on_delete: String,
 }
 
 #[cfg(test)]

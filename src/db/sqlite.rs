@@ -9,9 +9,10 @@ use std::time::Duration;
 use rusqlite::types::{Type, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
+use super::shape::{self, IdKind, Shape, ShapeName, Tables};
 use super::{
-    Access, Health, InitReport, Lookup, NewUser, OpenOptions, StatusFilter, Store, StoredUser,
-    Transaction, UNIQUE_COLUMNS, User, UserRef, WriteTx, check_columns, unusable,
+    Access, Dependents, Flag, ForeignKey, Health, InitReport, Lookup, NewUser, OpenOptions,
+    StatusFilter, Store, StoredUser, Transaction, User, UserId, UserRef, WriteTx, unusable,
 };
 use crate::error::{Error, Result};
 use crate::password::{HashCensus, MAX_BCRYPT_COST};
@@ -30,23 +31,92 @@ pub const SERVICE_DDL: &str =
 const SCHEMA: &str = include_str!("../../schema.sql");
 const SCHEMA_VERSION: i64 = 1;
 
-const USER_COLUMNS: &str = "id, username, email, full_name, disabled";
+/// The full-stack template's tables as its models emit them with `create_all` on SQLite
+/// (`table-shapes.md`): `user`, and `item`, whose rows go with their owner.
+pub const TEMPLATE_DDL: &str =
+    "CREATE TABLE user (email VARCHAR(255) NOT NULL, is_active BOOLEAN NOT NULL,
+    is_superuser BOOLEAN NOT NULL, full_name VARCHAR(255), id CHAR(32) NOT NULL,
+    hashed_password VARCHAR NOT NULL, created_at DATETIME, PRIMARY KEY (id));
+    CREATE UNIQUE INDEX ix_user_email ON user (email);";
+
+/// fastapi-users' `SQLAlchemyBaseUserTableUUID` with `create_all` on SQLite.
+pub const FASTAPI_USERS_DDL: &str =
+    "CREATE TABLE user (id CHAR(36) NOT NULL, email VARCHAR(320) NOT NULL,
+    hashed_password VARCHAR(1024) NOT NULL, is_active BOOLEAN NOT NULL,
+    is_superuser BOOLEAN NOT NULL, is_verified BOOLEAN NOT NULL, PRIMARY KEY (id));
+    CREATE UNIQUE INDEX ix_user_email ON user (email);";
+
+fn schema_of(shape: ShapeName) -> &'static str {
+    match shape {
+        ShapeName::Tutorial => SCHEMA,
+        ShapeName::FastapiTemplate => TEMPLATE_DDL,
+        ShapeName::FastapiUsers => FASTAPI_USERS_DDL,
+    }
+}
 
 pub struct SqliteStore {
     conn: Connection,
-    errors: Errors,
+    ctx: Ctx,
     database_created: bool,
     dry_run: bool,
 }
 
-/// What turning a SQLite failure into a domain error needs. Kept apart from the connection so
-/// that it can be borrowed while the connection is borrowed mutably (by a transaction).
-struct Errors {
+/// What queries and turning a SQLite failure into a domain error need: the location, the lock
+/// wait, the table's shape and its statements. Kept apart from the connection so that it can be
+/// borrowed while the connection is borrowed mutably (by a transaction).
+struct Ctx {
     location: String,
     lock_timeout: Duration,
+    /// Forced by `--table-shape`, for `init-db`.
+    forced: Option<ShapeName>,
+    sql: Sql,
 }
 
-impl Errors {
+/// The statements of one shape, built once.
+struct Sql {
+    shape: &'static Shape,
+    table: String,
+    /// id, login, email, full_name, status, is_superuser, is_verified: NULL where the shape has
+    /// no such column, so one row reader serves every shape.
+    columns: String,
+    /// `login = ?1`, or `lower(login) = lower(?1)` where the service folds case.
+    login_is: String,
+    /// A listing's order: by id, or as inserted where ids are random.
+    order: &'static str,
+}
+
+impl Sql {
+    fn new(shape: &'static Shape) -> Self {
+        let login = shape.login;
+        let login_is = if shape.login_folds_case {
+            format!("lower({login}) = lower(?1)")
+        } else {
+            format!("{login} = ?1")
+        };
+        Sql {
+            shape,
+            table: shape.quoted_table(),
+            columns: shape.select_list("id", "NULL", "NULL"),
+            login_is,
+            order: match shape.id {
+                IdKind::Serial => "ORDER BY id",
+                IdKind::Uuid { .. } => "ORDER BY rowid",
+            },
+        }
+    }
+
+    /// The stored form of an id: an integer, or the UUID as text in the shape's form.
+    fn id(&self, id: &UserId) -> rusqlite::types::Value {
+        use rusqlite::types::Value;
+        match (id, self.shape.id) {
+            (UserId::Int(n), _) => Value::Integer(*n),
+            (id, IdKind::Uuid { sqlite_dashed }) => Value::Text(id.stored_text(sqlite_dashed)),
+            (id, IdKind::Serial) => Value::Text(id.to_string()),
+        }
+    }
+}
+
+impl Ctx {
     /// Turns a SQLite failure into the domain's error class.
     fn classify(&self, e: rusqlite::Error) -> Error {
         let code = e.sqlite_error_code();
@@ -89,18 +159,20 @@ impl SqliteStore {
     pub fn open(path: &Path, access: Access, options: OpenOptions) -> Result<Self> {
         let mut database_created = false;
         let dry_run = access == Access::InitDryRun;
-        let errors = Errors {
+        let mut ctx = Ctx {
             location: path.display().to_string(),
             lock_timeout: options.lock_timeout,
+            forced: options.shape,
+            sql: Sql::new(options.shape.map_or(&shape::TUTORIAL, ShapeName::shape)),
         };
         if dry_run && !path.exists() {
-            return Self::planned_creation(path, errors);
+            return Self::planned_creation(path, ctx);
         }
         // NOTE: never SQLITE_OPEN_CREATE and never SQLITE_OPEN_URI: a mistyped path must be an
         // error, not a new empty database, and `file:…?mode=` must not be interpreted.
         let flags = match access {
             Access::Init => {
-                database_created = create_private_file(path, &errors.location)?;
+                database_created = create_private_file(path, &ctx.location)?;
                 OpenFlags::SQLITE_OPEN_READ_WRITE
             }
             Access::InitDryRun | Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
@@ -108,31 +180,28 @@ impl SqliteStore {
         } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
 
         if access.needs_table() {
-            check_is_file(path, &errors.location)?;
+            check_is_file(path, &ctx.location)?;
         }
 
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| errors.classify(e))?;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| ctx.classify(e))?;
         // SQLite's busy handler is the lock wait: it retries until the timeout, then SQLITE_BUSY.
         conn.busy_timeout(options.lock_timeout)
-            .map_err(|e| errors.classify(e))?;
+            .map_err(|e| ctx.classify(e))?;
         if access.needs_table() {
-            let columns = table_columns(&conn).map_err(|e| errors.classify(e))?;
-            check_columns(&errors.location, &columns)?;
+            let tables = tables(&conn).map_err(|e| ctx.classify(e))?;
+            ctx.sql = Sql::new(shape::detect(&ctx.location, &tables, options.shape)?);
         }
         // SQLite opens a file this user cannot write read-only, and says so only at the first
         // write: refuse now, before anyone types a password.
         let read_only = conn
             .is_readonly(rusqlite::MAIN_DB)
-            .map_err(|e| errors.classify(e))?;
+            .map_err(|e| ctx.classify(e))?;
         if read_only && matches!(access, Access::ReadWrite | Access::Init) {
-            return Err(unusable(
-                &errors.location,
-                "is read-only; nothing was written",
-            ));
+            return Err(unusable(&ctx.location, "is read-only; nothing was written"));
         }
         Ok(SqliteStore {
             conn,
-            errors,
+            ctx,
             database_created,
             dry_run,
         })
@@ -142,18 +211,18 @@ impl SqliteStore {
 impl SqliteStore {
     /// `init-db --dry-run` where there is no file yet: nothing to look at, so the creation is
     /// planned on an empty in-memory database.
-    fn planned_creation(path: &Path, errors: Errors) -> Result<Self> {
+    fn planned_creation(path: &Path, ctx: Ctx) -> Result<Self> {
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
         if parent.is_some_and(|p| !p.is_dir()) {
             return Err(unusable(
-                &errors.location,
+                &ctx.location,
                 "cannot be created: its directory does not exist",
             ));
         }
-        let conn = Connection::open_in_memory().map_err(|e| errors.classify(e))?;
+        let conn = Connection::open_in_memory().map_err(|e| ctx.classify(e))?;
         Ok(SqliteStore {
             conn,
-            errors,
+            ctx,
             database_created: true,
             dry_run: true,
         })
@@ -193,18 +262,26 @@ fn create_private_file(path: &Path, location: &str) -> Result<bool> {
     }
 }
 
-fn table_columns(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('users')")?;
-    stmt.query_map([], |row| row.get(0))?.collect()
+fn table_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM pragma_table_info(?1)")?;
+    stmt.query_map([table], |row| row.get(0))?.collect()
 }
 
-/// Which of [`UNIQUE_COLUMNS`] lack a unique index of their own.
-fn missing_unique_indexes(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+/// The columns of the tables a shape may live in.
+fn tables(conn: &Connection) -> rusqlite::Result<Tables> {
+    Ok(Tables {
+        users: table_columns(conn, "users")?,
+        user: table_columns(conn, "user")?,
+    })
+}
+
+/// Which of the shape's unique columns lack a unique index of their own.
+fn missing_unique_indexes(conn: &Connection, shape: &Shape) -> rusqlite::Result<Vec<String>> {
     let mut unique_single_columns = Vec::new();
     let mut indexes =
-        conn.prepare("SELECT name FROM pragma_index_list('users') WHERE \"unique\" = 1")?;
+        conn.prepare("SELECT name FROM pragma_index_list(?1) WHERE \"unique\" = 1")?;
     let names: Vec<String> = indexes
-        .query_map([], |row| row.get(0))?
+        .query_map([shape.table], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut info = conn.prepare("SELECT name FROM pragma_index_info(?1)")?;
     for name in names {
@@ -215,7 +292,8 @@ fn missing_unique_indexes(conn: &Connection) -> rusqlite::Result<Vec<String>> {
             unique_single_columns.push(column.to_ascii_lowercase());
         }
     }
-    Ok(UNIQUE_COLUMNS
+    Ok(shape
+        .unique
         .iter()
         .filter(|c| !unique_single_columns.iter().any(|u| u == *c))
         .map(|c| (*c).to_owned())
@@ -240,10 +318,42 @@ fn read_disabled(value: ValueRef<'_>) -> (bool, Option<String>) {
     }
 }
 
-fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
-    let (disabled, odd_disabled) = read_disabled(row.get_ref(4)?);
+/// An id as stored: an integer, or text holding a UUID (any other value is shown as it is).
+fn read_id(value: ValueRef<'_>) -> UserId {
+    match value {
+        ValueRef::Integer(n) => UserId::Int(n),
+        ValueRef::Text(t) => UserId::parse(&String::from_utf8_lossy(t)),
+        ValueRef::Real(x) => UserId::Other(x.to_string()),
+        ValueRef::Blob(b) => UserId::Other(format!("a {}-byte blob", b.len())),
+        ValueRef::Null => UserId::Other("NULL".to_owned()),
+    }
+}
+
+/// The status and the flags of a row as the service reads them: (disabled, odd value,
+/// is_superuser, is_verified), the flags `None` where the shape has no such column.
+type Flags = (bool, Option<String>, Option<bool>, Option<bool>);
+
+fn read_flags(row: &Row<'_>, shape: &Shape) -> rusqlite::Result<Flags> {
+    let (status, odd) = read_disabled(row.get_ref(4)?);
+    let flag = |has: bool, i| -> rusqlite::Result<Option<bool>> {
+        Ok(if has {
+            Some(read_disabled(row.get_ref(i)?).0)
+        } else {
+            None
+        })
+    };
+    Ok((
+        shape.status_value(status),
+        odd,
+        flag(shape.superuser, 5)?,
+        flag(shape.verified, 6)?,
+    ))
+}
+
+fn user_from_row(row: &Row<'_>, shape: &'static Shape) -> rusqlite::Result<User> {
+    let (disabled, odd_disabled, superuser, verified) = read_flags(row, shape)?;
     Ok(User {
-        id: row.get(0)?,
+        id: read_id(row.get_ref(0)?),
         // The service's column allows NULL; such a row can never log in. Shown as an empty name
         // (which `check` reports) rather than stopping every listing.
         username: row.get::<_, Option<String>>(1)?.unwrap_or_default(),
@@ -251,13 +361,17 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
         full_name: row.get(3)?,
         disabled,
         odd_disabled,
+        superuser,
+        verified,
+        shape,
     })
 }
 
 fn user_ref_from_row<'r>(
     row: &'r Row<'_>,
-    disabled: bool,
-    odd_disabled: Option<&'r str>,
+    id: &'r UserId,
+    flags: &'r Flags,
+    shape: &'static Shape,
 ) -> rusqlite::Result<UserRef<'r>> {
     let text = |i| -> rusqlite::Result<Option<&'r str>> {
         row.get_ref(i)?
@@ -265,32 +379,39 @@ fn user_ref_from_row<'r>(
             .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
     };
     Ok(UserRef {
-        id: row.get(0)?,
+        id,
         username: text(1)?.unwrap_or_default(),
         email: text(2)?,
         full_name: text(3)?,
-        disabled,
-        odd_disabled,
+        disabled: flags.0,
+        odd_disabled: flags.1.as_deref(),
+        superuser: flags.2,
+        verified: flags.3,
+        shape,
     })
 }
 
-fn stored_user_from_row(row: &Row<'_>) -> rusqlite::Result<StoredUser> {
+fn stored_user_from_row(row: &Row<'_>, shape: &'static Shape) -> rusqlite::Result<StoredUser> {
     Ok(StoredUser {
-        user: user_from_row(row)?,
+        user: user_from_row(row, shape)?,
         // A NULL hash (hand-inserted rows) verifies nothing; the domain reports it as malformed.
-        hashed_password: row.get::<_, Option<String>>(5)?.unwrap_or_default(),
+        hashed_password: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
     })
 }
 
-fn find_user(conn: &Connection, username: &str) -> rusqlite::Result<Option<StoredUser>> {
+fn find_user(conn: &Connection, sql: &Sql, login: &str) -> rusqlite::Result<Option<StoredUser>> {
     conn.prepare_cached(&format!(
-        "SELECT {USER_COLUMNS}, hashed_password FROM users WHERE username = ?1"
+        "SELECT {}, hashed_password FROM {} WHERE {}",
+        sql.columns, sql.table, sql.login_is
     ))?
-    .query_row([username], stored_user_from_row)
+    .query_row([login], |row| stored_user_from_row(row, sql.shape))
     .optional()
 }
 
-fn email_owner(conn: &Connection, email: &str) -> rusqlite::Result<Option<String>> {
+fn email_owner(conn: &Connection, sql: &Sql, email: &str) -> rusqlite::Result<Option<String>> {
+    if !sql.shape.email {
+        return Ok(None);
+    }
     conn.prepare_cached("SELECT coalesce(username, '') FROM users WHERE email = ?1")?
         .query_row([email], |row| row.get(0))
         .optional()
@@ -300,16 +421,17 @@ fn email_owner(conn: &Connection, email: &str) -> rusqlite::Result<Option<String
 const BATCH: usize = 500;
 
 /// Runs `select` (ending in `IN (`) over `keys` in batches of [`BATCH`], one cached statement per
-/// batch size.
+/// batch size; `param` is each key's placeholder (`?`, `lower(?)`).
 fn batched<T>(
     conn: &Connection,
     select: &str,
+    param: &str,
     keys: &[&str],
     row: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
     let mut found = Vec::new();
     for chunk in keys.chunks(BATCH) {
-        let sql = format!("{select}{})", vec!["?"; chunk.len()].join(","));
+        let sql = format!("{select}{})", vec![param; chunk.len()].join(","));
         let mut stmt = conn.prepare_cached(&sql)?;
         for item in stmt.query_map(rusqlite::params_from_iter(chunk), &row)? {
             found.push(item?);
@@ -318,17 +440,35 @@ fn batched<T>(
     Ok(found)
 }
 
-fn find_users(conn: &Connection, usernames: &[&str]) -> rusqlite::Result<Vec<StoredUser>> {
-    let select = format!("SELECT {USER_COLUMNS}, hashed_password FROM users WHERE username IN (");
-    batched(conn, &select, usernames, stored_user_from_row)
+fn find_users(conn: &Connection, sql: &Sql, logins: &[&str]) -> rusqlite::Result<Vec<StoredUser>> {
+    let (login, param) = match sql.shape.login_folds_case {
+        true => (format!("lower({})", sql.shape.login), "lower(?)"),
+        false => (sql.shape.login.to_owned(), "?"),
+    };
+    let select = format!(
+        "SELECT {}, hashed_password FROM {} WHERE {login} IN (",
+        sql.columns, sql.table
+    );
+    batched(conn, &select, param, logins, |row| {
+        stored_user_from_row(row, sql.shape)
+    })
 }
 
-fn email_owners(conn: &Connection, emails: &[&str]) -> rusqlite::Result<Vec<(String, String)>> {
+fn email_owners(
+    conn: &Connection,
+    sql: &Sql,
+    emails: &[&str],
+) -> rusqlite::Result<Vec<(String, String)>> {
+    if !sql.shape.email {
+        return Ok(Vec::new());
+    }
     let select = "SELECT email, coalesce(username, '') FROM users WHERE email IN (";
-    batched(conn, select, emails, |row| Ok((row.get(0)?, row.get(1)?)))
+    batched(conn, select, "?", emails, |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })
 }
 
-fn hash_census(conn: &Connection) -> rusqlite::Result<HashCensus> {
+fn hash_census(conn: &Connection, sql: &Sql) -> rusqlite::Result<HashCensus> {
     // One pass in SQLite's C, by exact (case-sensitive) prefix, no hash parsed: the kinds
     // `password::inspect` knows, and bcrypt costs only within the bounds it verifies.
     const ARGON2: &str = "(hashed_password GLOB '$argon2id$*' OR hashed_password GLOB '$argon2i$*' \
@@ -338,7 +478,8 @@ fn hash_census(conn: &Connection) -> rusqlite::Result<HashCensus> {
     conn.prepare_cached(&format!(
         "SELECT count(*) FILTER (WHERE {ARGON2}), count(*) FILTER (WHERE {BCRYPT}), \
                 max(cost) FILTER (WHERE {BCRYPT} AND cost BETWEEN 4 AND {MAX_BCRYPT_COST}) \
-         FROM (SELECT hashed_password, CAST(substr(hashed_password, 5, 2) AS INTEGER) AS cost FROM users)"
+         FROM (SELECT hashed_password, CAST(substr(hashed_password, 5, 2) AS INTEGER) AS cost FROM {})",
+        sql.table
     ))?
     .query_row([], |row| {
         let count = |i| row.get::<_, i64>(i).map(|n| u64::try_from(n).unwrap_or(0));
@@ -352,8 +493,13 @@ fn hash_census(conn: &Connection) -> rusqlite::Result<HashCensus> {
     })
 }
 
-fn for_each_username(conn: &Connection, each: &mut dyn FnMut(&str)) -> rusqlite::Result<()> {
-    let mut statement = conn.prepare_cached("SELECT username FROM users")?;
+fn for_each_username(
+    conn: &Connection,
+    sql: &Sql,
+    each: &mut dyn FnMut(&str),
+) -> rusqlite::Result<()> {
+    let mut statement =
+        conn.prepare_cached(&format!("SELECT {} FROM {}", sql.shape.login, sql.table))?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
         // Borrowed from SQLite's buffer: no allocation per name.
@@ -369,33 +515,37 @@ fn for_each_username(conn: &Connection, each: &mut dyn FnMut(&str)) -> rusqlite:
 /// The connection a look-up runs on and how its failures are classified: a store's own, or its
 /// write transaction's. One implementation of [`Lookup`] serves both.
 trait Session {
-    fn session(&self) -> (&Connection, &Errors);
+    fn session(&self) -> (&Connection, &Ctx);
 
-    fn run<T>(&self, query: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let (conn, errors) = self.session();
-        query(conn).map_err(|e| errors.classify(e))
+    fn run<T>(&self, query: impl FnOnce(&Connection, &Sql) -> rusqlite::Result<T>) -> Result<T> {
+        let (conn, ctx) = self.session();
+        query(conn, &ctx.sql).map_err(|e| ctx.classify(e))
     }
 }
 
 impl Session for SqliteStore {
-    fn session(&self) -> (&Connection, &Errors) {
-        (&self.conn, &self.errors)
+    fn session(&self) -> (&Connection, &Ctx) {
+        (&self.conn, &self.ctx)
     }
 }
 
 impl Session for SqliteTx<'_> {
-    fn session(&self) -> (&Connection, &Errors) {
-        (&self.tx, self.errors)
+    fn session(&self) -> (&Connection, &Ctx) {
+        (&self.tx, self.ctx)
     }
 }
 
 impl<S: Session> Lookup for S {
+    fn shape(&self) -> &'static Shape {
+        self.session().1.sql.shape
+    }
+
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
-        self.run(|conn| find_user(conn, username))
+        self.run(|conn, sql| find_user(conn, sql, username))
     }
 
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
-        self.run(|conn| email_owner(conn, email))
+        self.run(|conn, sql| email_owner(conn, sql, email))
     }
 
     fn hash_census(&mut self) -> Result<HashCensus> {
@@ -403,35 +553,39 @@ impl<S: Session> Lookup for S {
     }
 
     fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
-        self.run(|conn| find_users(conn, usernames))
+        self.run(|conn, sql| find_users(conn, sql, usernames))
     }
 
     fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
-        self.run(|conn| email_owners(conn, emails))
+        self.run(|conn, sql| email_owners(conn, sql, emails))
     }
 
     fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
-        self.run(|conn| for_each_username(conn, each))
+        self.run(|conn, sql| for_each_username(conn, sql, each))
     }
 }
 
 /// At most this many lines of `integrity_check`: a badly damaged file can report thousands.
 const MAX_INTEGRITY_ERRORS: usize = 20;
 
-fn health(conn: &Connection) -> rusqlite::Result<Health> {
+fn health(conn: &Connection, sql: &Sql) -> rusqlite::Result<Health> {
     let mut integrity = conn.prepare(&format!("PRAGMA integrity_check({MAX_INTEGRITY_ERRORS})"))?;
     let rows = integrity
         .query_map([], |row| row.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let integrity_errors = integrity_errors(&rows);
-    let mut nulls = conn
-        .prepare("SELECT coalesce(username, '') FROM users WHERE disabled IS NULL ORDER BY id")?;
+    let mut nulls = conn.prepare(&format!(
+        "SELECT coalesce({}, '') FROM {} WHERE {} IS NULL ORDER BY id",
+        sql.shape.login,
+        sql.table,
+        sql.shape.status_column()
+    ))?;
     let null_disabled = nulls
         .query_map([], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(Health {
         integrity_errors,
-        missing_unique_indexes: missing_unique_indexes(conn)?,
+        missing_unique_indexes: missing_unique_indexes(conn, sql.shape)?,
         null_disabled,
     })
 }
@@ -454,32 +608,43 @@ impl Store for SqliteStore {
 
     fn init(&mut self) -> Result<InitReport> {
         let database_created = self.database_created;
-        let errors = &self.errors;
-        let err = |e| errors.classify(e);
+        let ctx = &self.ctx;
+        let err = |e| ctx.classify(e);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
-        let columns = table_columns(&tx).map_err(err)?;
-        if columns.is_empty() {
-            tx.execute_batch(SCHEMA).map_err(err)?;
+        let tables = tables(&tx).map_err(err)?;
+        let shape = shape::to_create(&ctx.location, &tables, ctx.forced)?;
+        if table_columns(&tx, shape.table).map_err(err)?.is_empty() {
+            tx.execute_batch(schema_of(shape.name)).map_err(err)?;
             // A dry run drops the transaction: rolled back.
             if !self.dry_run {
                 tx.commit().map_err(err)?;
             }
+            self.ctx.sql = Sql::new(shape);
             return Ok(InitReport::Created { database_created });
         }
-        check_columns(&errors.location, &columns)?;
+        let missing_unique_indexes = missing_unique_indexes(&tx, shape).map_err(err)?;
+        if shape.name != ShapeName::Tutorial {
+            self.ctx.sql = Sql::new(shape);
+            return Ok(if missing_unique_indexes.is_empty() {
+                InitReport::AlreadyInitialised
+            } else {
+                InitReport::Compatible {
+                    missing_unique_indexes,
+                }
+            });
+        }
         let version: i64 = tx
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .map_err(err)?;
         if version > SCHEMA_VERSION {
             return Err(unusable(
-                &errors.location,
+                &ctx.location,
                 format!("was made by a newer authctl (schema version {version}); upgrade authctl"),
             ));
         }
-        let missing_unique_indexes = missing_unique_indexes(&tx).map_err(err)?;
         if version == SCHEMA_VERSION && missing_unique_indexes.is_empty() {
             Ok(InitReport::AlreadyInitialised)
         } else {
@@ -495,17 +660,22 @@ impl Store for SqliteStore {
         each: &mut dyn FnMut(UserRef<'_>) -> Result<()>,
     ) -> Result<()> {
         // Without the hashes, and borrowed from each row: a listing copies nothing it need not.
-        let errors = &self.errors;
-        let err = |e| errors.classify(e);
+        let ctx = &self.ctx;
+        let err = |e| ctx.classify(e);
+        let sql = &ctx.sql;
         let mut stmt = self
             .conn
-            .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))
+            .prepare(&format!(
+                "SELECT {} FROM {} {}",
+                sql.columns, sql.table, sql.order
+            ))
             .map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         while let Some(row) = rows.next().map_err(err)? {
-            let (disabled, odd) = read_disabled(row.get_ref(4).map_err(err)?);
-            if filter.keeps(disabled) {
-                let user = user_ref_from_row(row, disabled, odd.as_deref()).map_err(err)?;
+            let flags = read_flags(row, sql.shape).map_err(err)?;
+            if filter.keeps(flags.0) {
+                let id = read_id(row.get_ref(0).map_err(err)?);
+                let user = user_ref_from_row(row, &id, &flags, sql.shape).map_err(err)?;
                 each(user)?;
             }
         }
@@ -517,17 +687,19 @@ impl Store for SqliteStore {
         filter: StatusFilter,
         each: &mut dyn FnMut(StoredUser) -> Result<()>,
     ) -> Result<()> {
-        let errors = &self.errors;
-        let err = |e| errors.classify(e);
+        let ctx = &self.ctx;
+        let err = |e| ctx.classify(e);
+        let sql = &ctx.sql;
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {USER_COLUMNS}, hashed_password FROM users ORDER BY id"
+                "SELECT {}, hashed_password FROM {} {}",
+                sql.columns, sql.table, sql.order
             ))
             .map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         while let Some(row) = rows.next().map_err(err)? {
-            let stored = stored_user_from_row(row).map_err(err)?;
+            let stored = stored_user_from_row(row, sql.shape).map_err(err)?;
             if filter.keeps(stored.user.disabled) {
                 each(stored)?;
             }
@@ -536,27 +708,27 @@ impl Store for SqliteStore {
     }
 
     fn write(&mut self) -> Result<Box<dyn Transaction + '_>> {
-        let errors = &self.errors;
+        let ctx = &self.ctx;
         // A bulk write touches every index page; SQLite's default 2 MiB page cache re-reads
         // them. Reads keep the default, so a listing's memory stays small.
         self.conn
             .pragma_update(None, "cache_size", -32_768)
-            .map_err(|e| errors.classify(e))?;
+            .map_err(|e| ctx.classify(e))?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| errors.classify(e))?;
-        Ok(Box::new(SqliteTx { tx, errors }))
+            .map_err(|e| ctx.classify(e))?;
+        Ok(Box::new(SqliteTx { tx, ctx }))
     }
 }
 
 struct SqliteTx<'a> {
     tx: rusqlite::Transaction<'a>,
-    errors: &'a Errors,
+    ctx: &'a Ctx,
 }
 
 impl SqliteTx<'_> {
-    /// A write's failure as the domain's conflict when a unique index refused `user`'s username
+    /// A write's failure as the domain's conflict when a unique index refused `user`'s login
     /// or email, else classified.
     ///
     /// NOTE: SQLite names the violated column only in the message text ("UNIQUE constraint
@@ -565,8 +737,12 @@ impl SqliteTx<'_> {
         let unique = matches!(&e, rusqlite::Error::SqliteFailure(f, _)
             if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE);
         let message = e.to_string();
-        if unique && message.contains("users.username") {
-            return Error::UsernameTaken(user.username.clone());
+        let shape = self.ctx.sql.shape;
+        if unique && message.contains(&format!("{}.{}", shape.table, shape.login)) {
+            return match self.find_user(&user.username) {
+                Ok(stored) => crate::users::taken(shape, &user.username, stored.as_ref()),
+                Err(e) => e,
+            };
         }
         if let (true, Some(email)) = (unique && message.contains("users.email"), &user.email) {
             return match self.email_owner(email) {
@@ -584,88 +760,193 @@ impl SqliteTx<'_> {
                 index: index.trim_matches('\'').to_owned(),
             };
         }
-        self.errors.classify(e)
+        self.ctx.classify(e)
+    }
+
+    fn execute(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(params))
+            .map_err(|e| self.ctx.classify(e))
+    }
+
+    /// The foreign keys of other tables that refer to the user table.
+    fn foreign_keys(&self) -> Result<Vec<ForeignKey>> {
+        let table = self.ctx.sql.shape.table;
+        self.tx
+            .prepare_cached(
+                "SELECT m.name, f.\"from\", upper(f.on_delete) FROM sqlite_schema m, \
+                 pragma_foreign_key_list(m.name) f \
+                 WHERE m.type = 'table' AND lower(f.\"table\") = lower(?1) ORDER BY m.name",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([table], |row| {
+                    Ok(ForeignKey {
+                        table: row.get(0)?,
+                        column: row.get(1)?,
+                        on_delete: row.get(2)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(|e| self.ctx.classify(e))
+    }
+
+    /// The values an insert or update binds, by name, for the columns the shape has.
+    fn values(&self, user: &NewUser) -> Vec<(&'static str, rusqlite::types::Value)> {
+        use rusqlite::types::Value;
+        let shape = self.ctx.sql.shape;
+        let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Text);
+        // NOTE: integer 0/1, never text: SQLAlchemy reads 'false' as True.
+        let flag = |b: bool| Value::Integer(i64::from(b));
+        let mut values = vec![
+            (
+                shape.status_column(),
+                flag(shape.status_value(user.disabled)),
+            ),
+            ("hashed_password", Value::Text(user.hashed_password.clone())),
+        ];
+        if shape.email {
+            values.push(("email", text(&user.email)));
+        }
+        if shape.full_name {
+            values.push(("full_name", text(&user.full_name)));
+        }
+        if shape.superuser {
+            values.push(("is_superuser", flag(user.superuser)));
+        }
+        if shape.verified {
+            values.push(("is_verified", flag(user.verified)));
+        }
+        values
     }
 }
 
+/// `UTC now` as SQLAlchemy writes a naive `DATETIME` to SQLite: `2026-11-27 06:38:01.707249`.
+fn sqlite_now() -> String {
+    let text = humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string();
+    text.trim_end_matches('Z').replacen('T', " ", 1)
+}
+
 impl WriteTx for SqliteTx<'_> {
-    fn id_owner(&mut self, id: i64) -> Result<Option<String>> {
+    fn id_owner(&mut self, id: &UserId) -> Result<Option<String>> {
+        let sql = &self.ctx.sql;
         self.tx
-            .prepare_cached("SELECT coalesce(username, '') FROM users WHERE id = ?1")
-            .and_then(|mut stmt| stmt.query_row([id], |row| row.get(0)).optional())
-            .map_err(|e| self.errors.classify(e))
+            .prepare_cached(&format!(
+                "SELECT coalesce({}, '') FROM {} WHERE id = ?1",
+                sql.shape.login, sql.table
+            ))
+            .and_then(|mut stmt| stmt.query_row([sql.id(id)], |row| row.get(0)).optional())
+            .map_err(|e| self.ctx.classify(e))
     }
 
-    fn insert_user(&mut self, user: &NewUser) -> Result<i64> {
+    fn insert_user(&mut self, user: &NewUser) -> Result<UserId> {
+        let sql = &self.ctx.sql;
+        let shape = sql.shape;
+        let id = match (&user.id, shape.id) {
+            (Some(id), _) => Some(id.clone()),
+            (None, IdKind::Uuid { .. }) => Some(UserId::random_uuid()?),
+            (None, IdKind::Serial) => None,
+        };
+        let mut values = self.values(user);
+        values.push((
+            shape.login,
+            rusqlite::types::Value::Text(user.username.clone()),
+        ));
+        values.push((
+            "id",
+            id.as_ref()
+                .map_or(rusqlite::types::Value::Null, |id| sql.id(id)),
+        ));
+        if shape.created_at {
+            values.push(("created_at", rusqlite::types::Value::Text(sqlite_now())));
+        }
+        let columns: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
+        let statement = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            sql.table,
+            columns.join(", "),
+            vec!["?"; columns.len()].join(", ")
+        );
+        let params = rusqlite::params_from_iter(values.into_iter().map(|(_, v)| v));
         let inserted = self
             .tx
-            .prepare_cached(
-                "INSERT INTO users (id, username, email, full_name, disabled, hashed_password) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(rusqlite::params![
-                    user.id,
-                    user.username,
-                    user.email,
-                    user.full_name,
-                    // NOTE: integer 0/1, never text: SQLAlchemy reads 'false' as True.
-                    i64::from(user.disabled),
-                    user.hashed_password,
-                ])
-            });
+            .prepare_cached(&statement)
+            .and_then(|mut stmt| stmt.execute(params));
         match inserted {
-            Ok(_) => Ok(self.tx.last_insert_rowid()),
+            Ok(_) => Ok(id.unwrap_or_else(|| UserId::Int(self.tx.last_insert_rowid()))),
             Err(e) => Err(self.conflict_or(e, user)),
         }
     }
 
-    fn update_user(&mut self, id: i64, user: &NewUser) -> Result<()> {
+    fn update_user(&mut self, id: &UserId, user: &NewUser) -> Result<()> {
+        let sql = &self.ctx.sql;
+        let values = self.values(user);
+        let sets: Vec<String> = values.iter().map(|(c, _)| format!("{c} = ?")).collect();
+        let statement = format!("UPDATE {} SET {} WHERE id = ?", sql.table, sets.join(", "));
+        let params = values.into_iter().map(|(_, v)| v).chain([sql.id(id)]);
         let updated = self
             .tx
-            .prepare_cached(
-                "UPDATE users SET email = ?2, full_name = ?3, disabled = ?4, hashed_password = ?5 \
-                 WHERE id = ?1",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(rusqlite::params![
-                    id,
-                    user.email,
-                    user.full_name,
-                    i64::from(user.disabled),
-                    user.hashed_password,
-                ])
-            });
+            .prepare_cached(&statement)
+            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(params)));
         updated.map(drop).map_err(|e| self.conflict_or(e, user))
     }
 
-    fn delete_user(&mut self, id: i64) -> Result<()> {
-        self.tx
-            .prepare_cached("DELETE FROM users WHERE id = ?1")
-            .and_then(|mut stmt| stmt.execute([id]))
-            .map(drop)
-            .map_err(|e| self.errors.classify(e))
+    fn delete_user(&mut self, id: &UserId) -> Result<Vec<Dependents>> {
+        let key = self.ctx.sql.id(id);
+        let mut removed = Vec::new();
+        for fk in self.foreign_keys()? {
+            let (table, column) = (&fk.table, &fk.column);
+            let rows = match super::on_delete(&fk) {
+                super::OnDelete::Delete => self.execute(
+                    &format!("DELETE FROM \"{table}\" WHERE \"{column}\" = ?1"),
+                    [&key],
+                )?,
+                super::OnDelete::Clear => self.execute(
+                    &format!("UPDATE \"{table}\" SET \"{column}\" = NULL WHERE \"{column}\" = ?1"),
+                    [&key],
+                )?,
+                super::OnDelete::Refuse => self
+                    .tx
+                    .query_row(
+                        &format!("SELECT count(*) FROM \"{table}\" WHERE \"{column}\" = ?1"),
+                        [&key],
+                        |row| row.get::<_, i64>(0),
+                    )
+                    .map(|n| usize::try_from(n).unwrap_or(0))
+                    .map_err(|e| self.ctx.classify(e))?,
+            };
+            removed.push(super::dependents(&fk, rows)?);
+        }
+        let sql = &self.ctx.sql;
+        self.execute(&format!("DELETE FROM {} WHERE id = ?1", sql.table), [&key])?;
+        Ok(removed.into_iter().filter(|d| d.rows > 0).collect())
     }
 
-    fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()> {
-        self.tx
-            .prepare_cached("UPDATE users SET disabled = ?1 WHERE id = ?2")
-            .and_then(|mut stmt| stmt.execute(rusqlite::params![i64::from(disabled), id]))
-            .map(drop)
-            .map_err(|e| self.errors.classify(e))
+    fn set_flag(&mut self, id: &UserId, flag: Flag, value: bool) -> Result<()> {
+        let sql = &self.ctx.sql;
+        let (column, stored) = match flag {
+            Flag::Disabled => (sql.shape.status_column(), sql.shape.status_value(value)),
+            other => (other.name(), value),
+        };
+        self.execute(
+            &format!("UPDATE {} SET {column} = ?1 WHERE id = ?2", sql.table),
+            rusqlite::params![i64::from(stored), sql.id(id)],
+        )
+        .map(drop)
     }
 }
 
 impl Transaction for SqliteTx<'_> {
     fn commit(self: Box<Self>) -> Result<()> {
-        let errors = self.errors;
-        self.tx.commit().map_err(|e| errors.classify(e))
+        let ctx = self.ctx;
+        self.tx.commit().map_err(|e| ctx.classify(e))
     }
 
     /// Every write was checked as it was made.
     fn rollback(self: Box<Self>) -> Result<()> {
-        let errors = self.errors;
-        self.tx.rollback().map_err(|e| errors.classify(e))
+        let ctx = self.ctx;
+        self.tx.rollback().map_err(|e| ctx.classify(e))
     }
 }
 
@@ -677,7 +958,11 @@ mod tests {
     fn schema_declares_the_service_unique_indexes() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(SCHEMA).unwrap();
-        assert!(missing_unique_indexes(&conn).unwrap().is_empty());
+        assert!(
+            missing_unique_indexes(&conn, &shape::TUTORIAL)
+                .unwrap()
+                .is_empty()
+        );
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
@@ -688,9 +973,9 @@ mod tests {
     fn service_table_passes_the_column_check() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(SERVICE_DDL).unwrap();
-        let columns = table_columns(&conn).unwrap();
-        check_columns("x", &columns).unwrap();
-        assert!(missing_unique_indexes(&conn).unwrap().is_empty());
+        let found = shape::detect("x", &tables(&conn).unwrap(), None).unwrap();
+        assert_eq!(found.name, ShapeName::Tutorial);
+        assert!(missing_unique_indexes(&conn, found).unwrap().is_empty());
     }
 
     #[test]
@@ -727,6 +1012,7 @@ mod tests {
         setup.execute_batch("DROP INDEX ix_users_email").unwrap();
         let options = OpenOptions {
             lock_timeout: Duration::from_secs(1),
+            shape: None,
         };
         let mut store = SqliteStore::open(&path, Access::ReadWrite, options).unwrap();
         let email = Some(Some("same@example.com".to_owned()));
@@ -768,6 +1054,7 @@ mod tests {
             .unwrap();
         let options = OpenOptions {
             lock_timeout: Duration::from_secs(1),
+            shape: None,
         };
         let mut store = SqliteStore::open(&path, Access::ReadWrite, options).unwrap();
         let spec = UserSpec::new("alice".into(), None, Some(Some("Alice".into())), None).unwrap();
@@ -825,6 +1112,7 @@ mod tests {
         fn store(path: &std::path::Path) -> Box<dyn Store> {
             let options = OpenOptions {
                 lock_timeout: Duration::from_secs(1),
+                shape: None,
             };
             crate::db::open(&Location::file(path.to_owned()), Access::Init, options)
                 .and_then(|mut store| store.init().map(|_| store))

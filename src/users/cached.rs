@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::db::{Lookup, NewUser, StoredUser, WriteTx};
+use crate::db::{Dependents, Flag, Lookup, NewUser, Shape, StoredUser, UserId, WriteTx};
 use crate::error::Result;
 use crate::password::HashCensus;
 
@@ -13,6 +13,7 @@ use super::write::user_of;
 
 pub(crate) struct Cached<'a, L: ?Sized> {
     inner: &'a mut L,
+    /// By the login's key (the shape's case folding).
     users: HashMap<String, StoredUser>,
     /// Email to the username that has it.
     owners: HashMap<String, String>,
@@ -33,10 +34,11 @@ impl<'a, L: Lookup + ?Sized> Cached<'a, L> {
                 emails.push(email.as_str());
             }
         }
+        let shape = inner.shape();
         let users = inner
             .find_users(&usernames)?
             .into_iter()
-            .map(|stored| (stored.user.username.clone(), stored))
+            .map(|stored| (shape.login_key(&stored.user.username), stored))
             .collect();
         let owners = inner.email_owners(&emails)?.into_iter().collect();
         Ok(Cached {
@@ -48,8 +50,10 @@ impl<'a, L: Lookup + ?Sized> Cached<'a, L> {
     }
 
     /// Notes a user as it now is in the table.
-    fn record(&mut self, id: i64, user: &NewUser) {
-        if let Some(old) = self.users.get(&user.username)
+    fn record(&mut self, id: UserId, user: &NewUser) {
+        let shape = self.inner.shape();
+        let key = shape.login_key(&user.username);
+        if let Some(old) = self.users.get(&key)
             && let Some(email) = &old.user.email
         {
             self.owners.remove(email);
@@ -58,22 +62,27 @@ impl<'a, L: Lookup + ?Sized> Cached<'a, L> {
             self.owners.insert(email.clone(), user.username.clone());
         }
         let stored = StoredUser {
-            user: user_of(id, user),
+            user: user_of(id, user, shape),
             hashed_password: user.hashed_password.clone(),
         };
-        self.users.insert(user.username.clone(), stored);
+        self.users.insert(key, stored);
     }
 
-    fn forget(&mut self, id: i64) {
-        self.users.retain(|_, stored| stored.user.id != id);
+    fn forget(&mut self, id: &UserId) {
+        self.users.retain(|_, stored| stored.user.id != *id);
         let users = &self.users;
-        self.owners.retain(|_, owner| users.contains_key(owner));
+        self.owners
+            .retain(|_, owner| users.values().any(|u| u.user.username == *owner));
     }
 }
 
 impl<L: Lookup + ?Sized> Lookup for Cached<'_, L> {
+    fn shape(&self) -> &'static Shape {
+        self.inner.shape()
+    }
+
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
-        Ok(self.users.get(username).cloned())
+        Ok(self.users.get(&self.shape().login_key(username)).cloned())
     }
 
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
@@ -83,7 +92,7 @@ impl<L: Lookup + ?Sized> Lookup for Cached<'_, L> {
     fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
         Ok(usernames
             .iter()
-            .filter_map(|name| self.users.get(*name).cloned())
+            .filter_map(|name| self.users.get(&self.shape().login_key(name)).cloned())
             .collect())
     }
 
@@ -127,34 +136,38 @@ impl<L: Lookup + ?Sized> Lookup for Cached<'_, L> {
 }
 
 impl<L: WriteTx + ?Sized> WriteTx for Cached<'_, L> {
-    fn id_owner(&mut self, id: i64) -> Result<Option<String>> {
+    fn id_owner(&mut self, id: &UserId) -> Result<Option<String>> {
         self.inner.id_owner(id)
     }
 
-    fn insert_user(&mut self, user: &NewUser) -> Result<i64> {
+    fn insert_user(&mut self, user: &NewUser) -> Result<UserId> {
         let id = self.inner.insert_user(user)?;
-        self.record(id, user);
+        self.record(id.clone(), user);
         Ok(id)
     }
 
-    fn update_user(&mut self, id: i64, user: &NewUser) -> Result<()> {
+    fn update_user(&mut self, id: &UserId, user: &NewUser) -> Result<()> {
         self.inner.update_user(id, user)?;
-        self.record(id, user);
+        self.record(id.clone(), user);
         Ok(())
     }
 
-    fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()> {
-        self.inner.set_disabled(id, disabled)?;
-        for stored in self.users.values_mut().filter(|s| s.user.id == id) {
-            stored.user.disabled = disabled;
-            stored.user.odd_disabled = None;
+    fn set_flag(&mut self, id: &UserId, flag: Flag, value: bool) -> Result<()> {
+        self.inner.set_flag(id, flag, value)?;
+        for stored in self.users.values_mut().filter(|s| s.user.id == *id) {
+            let user = &mut stored.user;
+            match flag {
+                Flag::Disabled => (user.disabled, user.odd_disabled) = (value, None),
+                Flag::Superuser => user.superuser = Some(value),
+                Flag::Verified => user.verified = Some(value),
+            }
         }
         Ok(())
     }
 
-    fn delete_user(&mut self, id: i64) -> Result<()> {
-        self.inner.delete_user(id)?;
+    fn delete_user(&mut self, id: &UserId) -> Result<Vec<Dependents>> {
+        let removed = self.inner.delete_user(id)?;
         self.forget(id);
-        Ok(())
+        Ok(removed)
     }
 }

@@ -20,7 +20,9 @@ pub use spec::{
 pub use write::OnExisting;
 pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};
 
-use crate::db::{Lookup, StatusFilter, Store, StoredUser, User, UserRef, WriteTx};
+use crate::db::{
+    Dependents, Flag, Lookup, Shape, StatusFilter, Store, StoredUser, User, UserRef, WriteTx,
+};
 use crate::error::{Error, Result};
 use crate::password::{
     self, HashInfo, HashProfile, Hasher, Policy, ProfileMatch, Resolved, Scheme, SchemeChoice,
@@ -41,6 +43,10 @@ pub enum Action {
     Deleted,
     /// Asked to delete a user that does not exist, and told that is fine.
     Absent,
+    /// A right (`is_superuser`, `is_verified`) given.
+    Granted,
+    /// A right taken away.
+    Revoked,
 }
 
 impl Action {
@@ -55,6 +61,8 @@ impl Action {
             Action::PasswordChanged => "password_changed",
             Action::Deleted => "deleted",
             Action::Absent => "absent",
+            Action::Granted => "granted",
+            Action::Revoked => "revoked",
         }
     }
 
@@ -78,6 +86,8 @@ pub struct Outcome {
     pub hashed_for: Option<Resolved>,
     /// What was done as asked but deserves a second look.
     pub warnings: Vec<Warning>,
+    /// For [`Action::Deleted`]: the rows of other tables that went with the user.
+    pub dependents: Vec<Dependents>,
 }
 
 /// Something done as asked that the operator should know about.
@@ -104,6 +114,18 @@ impl std::fmt::Display for Warning {
             ),
         }
     }
+}
+
+/// The conflict of a login already taken: the username, or (where the login is the email) the
+/// email with the user who has it, whose case may differ where the service folds case.
+pub(crate) fn taken(shape: &Shape, login: &str, stored: Option<&StoredUser>) -> Error {
+    if shape.login_is_email {
+        return Error::EmailTaken {
+            email: login.to_owned(),
+            owner: stored.map_or(login, |s| &s.user.username).to_owned(),
+        };
+    }
+    Error::UsernameTaken(login.to_owned())
 }
 
 /// What new users and new passwords must pass.
@@ -150,6 +172,7 @@ impl Outcome {
             fields: Vec::new(),
             hashed_for: None,
             warnings: Vec::new(),
+            dependents: Vec::new(),
         }
     }
 
@@ -340,7 +363,7 @@ fn store_hash(store: &mut dyn Store, username: &str, hash: String, dry_run: bool
         username: username.to_owned(),
         ..UserSpec::default()
     };
-    tx.update_user(current.user.id, &spec.apply_to(Some(&current), hash))?;
+    tx.update_user(&current.user.id, &spec.apply_to(Some(&current), hash))?;
     finish(tx, dry_run)?;
     Ok(current.user)
 }
@@ -367,30 +390,73 @@ fn for_each_named(
 }
 
 /// Sets `disabled` for every named user in one transaction: all of them or, when one does
-/// not exist, none.
+/// not exist, none. On the shapes with `is_active`, that is its opposite.
 pub fn set_disabled(
     store: &mut dyn Store,
     usernames: &[String],
     disabled: bool,
     dry_run: bool,
 ) -> Result<Vec<Outcome>> {
+    set_flag(store, usernames, Flag::Disabled, disabled, dry_run)
+}
+
+/// Sets a flag for every named user in one transaction, all or none: `disabled`, or a right the
+/// shape has (`is_superuser`, `is_verified`; refused on a shape without it).
+pub fn set_flag(
+    store: &mut dyn Store,
+    usernames: &[String],
+    flag: Flag,
+    value: bool,
+    dry_run: bool,
+) -> Result<Vec<Outcome>> {
+    let shape = store.shape();
+    let has = match flag {
+        Flag::Disabled => true,
+        Flag::Superuser => shape.superuser,
+        Flag::Verified => shape.verified,
+    };
+    if !has {
+        return Err(Error::invalid(format!(
+            "the {} table \"{}\" has no {} column",
+            shape.name,
+            shape.table,
+            flag.name()
+        )));
+    }
     for_each_named(store, usernames, dry_run, |tx, username, stored| {
         let mut user = stored
             .ok_or_else(|| Error::UserNotFound(username.to_owned()))?
             .user;
-        let differs = user.disabled != disabled;
-        // An odd stored value (NULL aside) is rewritten as the value the service expects.
-        if differs || user.odd_disabled.is_some() {
-            tx.set_disabled(user.id, disabled)?;
-        }
-        user.disabled = disabled;
-        user.odd_disabled = None;
-        let action = match (differs, disabled) {
-            (false, _) => Action::Unchanged,
-            (true, true) => Action::Disabled,
-            (true, false) => Action::Enabled,
+        let (current, odd) = match flag {
+            Flag::Disabled => (user.disabled, user.odd_disabled.is_some()),
+            Flag::Superuser => (user.superuser.unwrap_or(false), false),
+            Flag::Verified => (user.verified.unwrap_or(false), false),
         };
-        Ok(Outcome::of(action, user))
+        let differs = current != value;
+        // An odd stored value (NULL aside) is rewritten as the value the service expects.
+        if differs || odd {
+            tx.set_flag(&user.id, flag, value)?;
+        }
+        match flag {
+            Flag::Disabled => (user.disabled, user.odd_disabled) = (value, None),
+            Flag::Superuser => user.superuser = Some(value),
+            Flag::Verified => user.verified = Some(value),
+        }
+        let action = match (differs, flag, value) {
+            (false, _, _) => Action::Unchanged,
+            (true, Flag::Disabled, true) => Action::Disabled,
+            (true, Flag::Disabled, false) => Action::Enabled,
+            (true, _, true) => Action::Granted,
+            (true, _, false) => Action::Revoked,
+        };
+        Ok(Outcome {
+            fields: if differs {
+                vec![flag.name()]
+            } else {
+                Vec::new()
+            },
+            ..Outcome::of(action, user)
+        })
     })
 }
 
@@ -408,8 +474,11 @@ pub fn delete(
         dry_run,
         |tx, username, stored| match stored {
             Some(stored) => {
-                tx.delete_user(stored.user.id)?;
-                Ok(Outcome::of(Action::Deleted, stored.user))
+                let dependents = tx.delete_user(&stored.user.id)?;
+                Ok(Outcome {
+                    dependents,
+                    ..Outcome::of(Action::Deleted, stored.user)
+                })
             }
             None if if_exists => Ok(Outcome::new(Action::Absent, username, None)),
             None => Err(Error::UserNotFound(username.to_owned())),
@@ -425,8 +494,12 @@ pub enum Login {
     },
     /// Unknown username or wrong password: the service does not say which.
     IncorrectCredentials,
-    /// Right password, but `disabled` is set.
+    /// Right password, but `disabled` is set (`is_active` is false).
     Inactive {
+        hash: HashInfo,
+    },
+    /// Right password, active, but not verified, for a service that requires verification.
+    Unverified {
         hash: HashInfo,
     },
     /// The service cannot check this login: its library fails on the stored hash (or on this
@@ -441,6 +514,7 @@ pub enum Login {
 pub fn verify_login(
     store: &mut dyn Store,
     scheme: SchemeChoice,
+    require_verified: bool,
     username: &str,
     password: &mut dyn FnMut(&Resolved) -> Result<SecretString>,
 ) -> Result<(Login, Resolved)> {
@@ -459,6 +533,10 @@ pub fn verify_login(
         Login::IncorrectCredentials
     } else if stored.user.disabled {
         Login::Inactive {
+            hash: verification.info,
+        }
+    } else if require_verified && stored.user.verified == Some(false) {
+        Login::Unverified {
             hash: verification.info,
         }
     } else {
@@ -524,21 +602,31 @@ pub fn list(
     Ok(Some(resolved))
 }
 
-/// Issues an access token for an existing, active user.
+/// Issues an access token for an existing, active user, with the claims the table's service
+/// puts in its own: `sub` the login or the id, `aud` where it wants one, and (unless given) its
+/// default lifetime.
 pub fn issue_token(
     store: &mut dyn Store,
     username: &str,
     key: &SigningKey,
-    lifetime: Duration,
+    lifetime: Option<Duration>,
     now: SystemTime,
-) -> Result<Token> {
+) -> Result<(Token, Duration)> {
     let stored = store
         .find_user(username)?
         .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
     if stored.user.disabled {
         return Err(Error::UserDisabled(username.to_owned()));
     }
-    token::issue(key, username, lifetime, now)
+    let rules = store.shape().token;
+    let subject = if rules.sub_is_id {
+        stored.user.id.to_string()
+    } else {
+        username.to_owned()
+    };
+    let lifetime = lifetime.unwrap_or(rules.lifetime);
+    let token = token::issue(key, &subject, rules.audience, lifetime, now)?;
+    Ok((token, lifetime))
 }
 
 #[cfg(test)]
@@ -551,6 +639,7 @@ mod tests {
         let location = Location::file(dir.path().join("users.db"));
         let options = OpenOptions {
             lock_timeout: Duration::from_secs(1),
+            shape: None,
         };
         crate::db::open(&location, Access::Init, options)
             .and_then(|mut store| store.init().map(|_| store))
@@ -598,9 +687,13 @@ mod tests {
         ];
         for (username, password, expected) in cases {
             let ((login, _), runs) = counted::verifications(|| {
-                verify_login(&mut *store, SchemeChoice::default(), username, &mut |_| {
-                    Ok(password.to_owned().into())
-                })
+                verify_login(
+                    &mut *store,
+                    SchemeChoice::default(),
+                    false,
+                    username,
+                    &mut |_| Ok(password.to_owned().into()),
+                )
                 .unwrap()
             });
             assert!(format!("{login:?}").starts_with(expected), "{login:?}");

@@ -1,7 +1,7 @@
 //! A user as a command describes it, and the checks on its values: usernames, emails and full
 //! names are stored exactly as given, so what a person could never type back is refused.
 
-use crate::db::{NewUser, StoredUser};
+use crate::db::{NewUser, Shape, StoredUser, UserId};
 use crate::error::{Error, Result};
 
 /// A user as a command describes it. `None` fields are not given: an update leaves them alone,
@@ -9,11 +9,15 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UserSpec {
     /// Only from an import that carries ids.
-    pub id: Option<i64>,
+    pub id: Option<UserId>,
     pub username: String,
     pub email: Option<Option<String>>,
     pub full_name: Option<Option<String>>,
     pub disabled: Option<bool>,
+    /// `is_superuser`, on the shapes that have it.
+    pub superuser: Option<bool>,
+    /// `is_verified`, on the shapes that have it.
+    pub verified: Option<bool>,
 }
 
 impl UserSpec {
@@ -37,6 +41,8 @@ impl UserSpec {
             email,
             full_name,
             disabled,
+            superuser: None,
+            verified: None,
         })
     }
 
@@ -51,14 +57,62 @@ impl UserSpec {
             None => old.cloned().flatten(),
         };
         NewUser {
-            id: self.id,
+            id: self.id.clone(),
             username: self.username.clone(),
             email: keep(&self.email, current.map(|c| &c.user.email)),
             full_name: keep(&self.full_name, current.map(|c| &c.user.full_name)),
             disabled: self
                 .disabled
                 .unwrap_or_else(|| current.is_some_and(|c| c.user.disabled)),
+            superuser: self
+                .superuser
+                .unwrap_or_else(|| current.and_then(|c| c.user.superuser).unwrap_or(false)),
+            verified: self
+                .verified
+                .unwrap_or_else(|| current.and_then(|c| c.user.verified).unwrap_or(false)),
             hashed_password,
+        }
+    }
+
+    /// Refuses what the table's shape cannot hold: a login that is not an email where the login
+    /// is one, and fields (an email beside the login, a full name, a flag) it has no column for.
+    pub fn check_shape(&self, shape: &Shape) -> Result<()> {
+        if shape.login_is_email {
+            check_email(&self.username)?;
+        }
+        let table = format!("the {} table \"{}\"", shape.name, shape.table);
+        let refuse = |what: &str| {
+            let hint = if what == "email" {
+                "; its login is the email"
+            } else {
+                ""
+            };
+            Err(Error::invalid(format!(
+                "{table} has no {what} column{hint}"
+            )))
+        };
+        if !shape.email && matches!(self.email, Some(Some(_))) {
+            return refuse("email");
+        }
+        if !shape.full_name && matches!(self.full_name, Some(Some(_))) {
+            return refuse("full_name");
+        }
+        if !shape.superuser && self.superuser == Some(true) {
+            return refuse("is_superuser");
+        }
+        if !shape.verified && self.verified == Some(true) {
+            return refuse("is_verified");
+        }
+        match (&self.id, shape.id) {
+            (Some(id @ (UserId::Int(_) | UserId::Other(_))), crate::db::IdKind::Uuid { .. }) => {
+                Err(Error::invalid(format!(
+                    "id {id} is not a UUID; {table} has UUID ids"
+                )))
+            }
+            (Some(id @ (UserId::Uuid(_) | UserId::Other(_))), crate::db::IdKind::Serial) => {
+                Err(Error::invalid(format!("id {id} is not an integer")))
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -197,12 +251,15 @@ mod tests {
         let spec = UserSpec::new("a".into(), None, Some(Some("A".into())), None).unwrap();
         let current = StoredUser {
             user: User {
-                id: 7,
+                id: UserId::Int(7),
                 username: "a".into(),
                 email: Some("a@x".into()),
                 full_name: None,
                 disabled: true,
                 odd_disabled: None,
+                superuser: None,
+                verified: None,
+                shape: &crate::db::TUTORIAL,
             },
             hashed_password: "h".into(),
         };

@@ -2,7 +2,7 @@
 //! the table before anything is asked or hashed, settle the password change outside the lock,
 //! then apply under the write lock, re-checking what the plan saw.
 
-use crate::db::{Lookup, NewUser, StoredUser, Transaction, User, WriteTx};
+use crate::db::{Lookup, NewUser, Shape, StoredUser, Transaction, User, UserId, WriteTx};
 use crate::error::{Error, Result};
 use crate::password::Hasher;
 
@@ -51,6 +51,7 @@ pub fn plan(
     on_existing: OnExisting,
     allow_look_alike: bool,
 ) -> Result<Plan> {
+    spec.check_shape(lookup.shape())?;
     let existing = lookup.find_user(&spec.username)?;
     let look_alike = match existing {
         None => look_alike(lookup, &spec.username, allow_look_alike)?,
@@ -58,7 +59,9 @@ pub fn plan(
     };
     let needs_password = match (&existing, on_existing) {
         (None, _) => true,
-        (Some(_), OnExisting::Fail) => return Err(Error::UsernameTaken(spec.username.clone())),
+        (Some(existing), OnExisting::Fail) => {
+            return Err(super::taken(lookup.shape(), &spec.username, Some(existing)));
+        }
         (Some(_), OnExisting::Skip) => false,
         (Some(_), OnExisting::Update { password }) => password,
     };
@@ -124,7 +127,7 @@ pub fn apply(
         return create(tx, spec, password);
     };
     match on_existing {
-        OnExisting::Fail => Err(Error::UsernameTaken(spec.username.clone())),
+        OnExisting::Fail => Err(super::taken(tx.shape(), &spec.username, Some(&existing))),
         OnExisting::Skip => Ok(Outcome::of(Action::Unchanged, existing.user)),
         OnExisting::Update { .. } => update(tx, spec, password, existing),
     }
@@ -138,7 +141,7 @@ fn create(tx: &mut dyn WriteTx, spec: &UserSpec, password: &PasswordChange) -> R
         )));
     };
     check_email_free(tx, spec)?;
-    if let Some(id) = spec.id
+    if let Some(id) = &spec.id
         && let Some(owner) = tx.id_owner(id)?
     {
         return Err(Error::invalid(format!(
@@ -147,7 +150,7 @@ fn create(tx: &mut dyn WriteTx, spec: &UserSpec, password: &PasswordChange) -> R
     }
     let new = spec.apply_to(None, hash.clone());
     let id = tx.insert_user(&new)?;
-    Ok(Outcome::of(Action::Created, user_of(id, &new)))
+    Ok(Outcome::of(Action::Created, user_of(id, &new, tx.shape())))
 }
 
 fn update(
@@ -173,11 +176,11 @@ fn update(
     if fields.is_empty() {
         return Ok(Outcome::of(Action::Unchanged, existing.user));
     }
-    let id = existing.user.id;
-    tx.update_user(id, &target)?;
+    let id = existing.user.id.clone();
+    tx.update_user(&id, &target)?;
     Ok(Outcome {
         fields,
-        ..Outcome::of(Action::Updated, user_of(id, &target))
+        ..Outcome::of(Action::Updated, user_of(id, &target, tx.shape()))
     })
 }
 
@@ -195,13 +198,20 @@ fn changed_fields(existing: &StoredUser, target: &NewUser) -> Vec<&'static str> 
     if target.disabled != current.disabled || current.odd_disabled.is_some() {
         fields.push("disabled");
     }
+    if current.superuser.is_some_and(|s| s != target.superuser) {
+        fields.push("is_superuser");
+    }
+    if current.verified.is_some_and(|v| v != target.verified) {
+        fields.push("is_verified");
+    }
     if target.hashed_password != existing.hashed_password {
         fields.push("password");
     }
     fields
 }
 
-pub(super) fn user_of(id: i64, user: &NewUser) -> User {
+/// The user a write made, as the table now holds it (`shape` says which flags it has).
+pub(super) fn user_of(id: UserId, user: &NewUser, shape: &'static Shape) -> User {
     User {
         id,
         username: user.username.clone(),
@@ -209,6 +219,9 @@ pub(super) fn user_of(id: i64, user: &NewUser) -> User {
         full_name: user.full_name.clone(),
         disabled: user.disabled,
         odd_disabled: None,
+        superuser: shape.superuser.then_some(user.superuser),
+        verified: shape.verified.then_some(user.verified),
+        shape,
     }
 }
 

@@ -16,9 +16,10 @@ use postgres::error::SqlState;
 use postgres::{Client, GenericClient, Row};
 
 use self::target::{Resolved, SslMode};
+use super::shape::{self, IdKind, Shape, ShapeName, Tables};
 use super::{
     Access, Health, InitReport, Lookup, OpenOptions, StatusFilter, Store, StoredUser, Transaction,
-    User, UserRef, check_columns, unusable,
+    User, UserId, UserRef, unusable,
 };
 use crate::error::{Error, Result};
 use crate::password::{HashCensus, MAX_BCRYPT_COST};
@@ -28,9 +29,27 @@ const SCHEMA: &str = include_str!("schema.sql");
 const SCHEMA_VERSION: i64 = 1;
 const VERSION_COMMENT: &str = "authctl schema ";
 
-type PgResult<T> = std::result::Result<T, postgres::Error>;
+/// The full-stack template's `user` as SQLModel's `create_all` makes it on PostgreSQL.
+const TEMPLATE_DDL: &str = "CREATE TABLE \"user\" (email VARCHAR(255) NOT NULL, \
+    is_active BOOLEAN NOT NULL, is_superuser BOOLEAN NOT NULL, full_name VARCHAR(255), \
+    id UUID NOT NULL, hashed_password VARCHAR NOT NULL, created_at TIMESTAMP WITH TIME ZONE, \
+    PRIMARY KEY (id)); CREATE UNIQUE INDEX ix_user_email ON \"user\" (email);";
 
-const USER_COLUMNS: &str = "id::int8, username, email, full_name, disabled";
+/// fastapi-users' `SQLAlchemyBaseUserTableUUID` with `create_all` on PostgreSQL.
+const FASTAPI_USERS_DDL: &str = "CREATE TABLE \"user\" (id UUID NOT NULL, \
+    email VARCHAR(320) NOT NULL, hashed_password VARCHAR(1024) NOT NULL, \
+    is_active BOOLEAN NOT NULL, is_superuser BOOLEAN NOT NULL, is_verified BOOLEAN NOT NULL, \
+    PRIMARY KEY (id)); CREATE UNIQUE INDEX ix_user_email ON \"user\" (email);";
+
+fn schema_of(shape: ShapeName) -> &'static str {
+    match shape {
+        ShapeName::Tutorial => SCHEMA,
+        ShapeName::FastapiTemplate => TEMPLATE_DDL,
+        ShapeName::FastapiUsers => FASTAPI_USERS_DDL,
+    }
+}
+
+type PgResult<T> = std::result::Result<T, postgres::Error>;
 
 /// Rows fetched per round trip by a listing's cursor: memory stays flat in the table's size.
 const CURSOR_ROWS: i32 = 1000;
@@ -41,10 +60,42 @@ pub struct PgStore {
     dry_run: bool,
 }
 
-/// What turning a PostgreSQL failure into a domain error needs.
+/// What turning a PostgreSQL failure into a domain error needs, and the table's shape that the
+/// statements are built from.
 pub(super) struct Errors {
     location: String,
     lock_timeout: Duration,
+    /// Forced by `--table-shape`, for `init-db`.
+    forced: Option<ShapeName>,
+    shape: &'static Shape,
+}
+
+impl Errors {
+    fn table(&self) -> String {
+        self.shape.quoted_table()
+    }
+
+    /// id (as text), login, email, full_name, status, is_superuser, is_verified.
+    fn columns(&self) -> String {
+        self.shape
+            .select_list("id::text", "NULL::text", "NULL::bool")
+    }
+
+    /// The id column's type, to cast a text id to.
+    fn id_type(&self) -> &'static str {
+        match self.shape.id {
+            IdKind::Serial => "int8",
+            IdKind::Uuid { .. } => "uuid",
+        }
+    }
+
+    /// A listing's order: by id, or by creation time where ids are random and the shape keeps it.
+    fn order(&self) -> &'static str {
+        match (self.shape.id, self.shape.created_at) {
+            (IdKind::Serial, _) | (_, false) => "ORDER BY id",
+            (_, true) => "ORDER BY created_at, id",
+        }
+    }
 }
 
 impl Errors {
@@ -135,6 +186,8 @@ impl PgStore {
         let errors = Errors {
             location: target.to_string(),
             lock_timeout: options.lock_timeout,
+            forced: options.shape,
+            shape: options.shape.map_or(&shape::TUTORIAL, ShapeName::shape),
         };
         let resolved = target.resolve()?;
         let client = connect(resolved, &errors)?;
@@ -148,6 +201,10 @@ impl PgStore {
     }
 
     fn check_access(&mut self, access: Access) -> Result<()> {
+        if access.needs_table() {
+            let tables = tables(&mut self.client).map_err(|e| self.errors.classify(e))?;
+            self.errors.shape = shape::detect(&self.errors.location, &tables, self.errors.forced)?;
+        }
         let errors = &self.errors;
         let err = |e| errors.classify(e);
         if access == Access::ReadOnly {
@@ -155,10 +212,6 @@ impl PgStore {
             self.client
                 .batch_execute("SET default_transaction_read_only = on")
                 .map_err(err)?;
-        }
-        if access.needs_table() {
-            let columns = table_columns(&mut self.client).map_err(err)?;
-            check_columns(&errors.location, &columns)?;
         }
         if matches!(access, Access::ReadWrite | Access::Init) {
             let read_only: bool = self
@@ -205,66 +258,105 @@ fn connect(resolved: Resolved, errors: &Errors) -> Result<Client> {
         .map_err(|e| errors.classify(e))
 }
 
-fn table_columns(client: &mut impl GenericClient) -> PgResult<Vec<String>> {
+fn table_columns(client: &mut impl GenericClient, table: &str) -> PgResult<Vec<String>> {
     client
         .query(
             "SELECT attname::text FROM pg_attribute \
-             WHERE attrelid = to_regclass('users') AND attnum > 0 AND NOT attisdropped \
+             WHERE attrelid = to_regclass(quote_ident($1)) AND attnum > 0 AND NOT attisdropped \
              ORDER BY attnum",
-            &[],
+            &[&table],
         )?
         .iter()
         .map(|row| row.try_get(0))
         .collect()
 }
 
-/// Which of the service's unique columns lack a unique index of their own.
-fn missing_unique_indexes(client: &mut impl GenericClient) -> PgResult<Vec<String>> {
+/// The columns of the tables a shape may live in (on the search path).
+fn tables(client: &mut impl GenericClient) -> PgResult<Tables> {
+    Ok(Tables {
+        users: table_columns(client, "users")?,
+        user: table_columns(client, "user")?,
+    })
+}
+
+/// Which of the shape's unique columns lack a unique index of their own.
+fn missing_unique_indexes(client: &mut impl GenericClient, shape: &Shape) -> PgResult<Vec<String>> {
     let unique: Vec<String> = client
         .query(
             "SELECT lower(a.attname::text) FROM pg_index i \
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
-             WHERE i.indrelid = to_regclass('users') AND i.indisunique AND i.indnkeyatts = 1 \
-               AND i.indpred IS NULL AND i.indexprs IS NULL",
-            &[],
+             WHERE i.indrelid = to_regclass(quote_ident($1)) AND i.indisunique \
+               AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL",
+            &[&shape.table],
         )?
         .iter()
         .map(|row| row.try_get(0))
         .collect::<PgResult<_>>()?;
-    Ok(super::UNIQUE_COLUMNS
+    Ok(shape
+        .unique
         .iter()
         .filter(|c| !unique.iter().any(|u| u == *c))
         .map(|c| (*c).to_owned())
         .collect())
 }
 
-fn user_from_row(row: &Row) -> PgResult<User> {
+/// The status and the flags of a row: (disabled, is_superuser, is_verified).
+fn read_flags(row: &Row, shape: &Shape) -> PgResult<(bool, Option<bool>, Option<bool>)> {
+    // A boolean column: NULL (hand-inserted rows) is false, as the service reads it.
+    let flag = |i| -> PgResult<bool> { Ok(row.try_get::<_, Option<bool>>(i)?.unwrap_or(false)) };
+    Ok((
+        shape.status_value(flag(4)?),
+        if shape.superuser {
+            Some(flag(5)?)
+        } else {
+            None
+        },
+        if shape.verified { Some(flag(6)?) } else { None },
+    ))
+}
+
+fn read_id(row: &Row) -> PgResult<UserId> {
+    Ok(UserId::parse(row.try_get(0)?))
+}
+
+fn user_from_row(row: &Row, shape: &'static Shape) -> PgResult<User> {
+    let (disabled, superuser, verified) = read_flags(row, shape)?;
     Ok(User {
-        id: row.try_get(0)?,
+        id: read_id(row)?,
         username: row.try_get::<_, Option<String>>(1)?.unwrap_or_default(),
         email: row.try_get(2)?,
         full_name: row.try_get(3)?,
-        // A boolean column: NULL (hand-inserted rows) is active, as the service reads it.
-        disabled: row.try_get::<_, Option<bool>>(4)?.unwrap_or(false),
+        disabled,
         odd_disabled: None,
+        superuser,
+        verified,
+        shape,
     })
 }
 
-fn user_ref_from_row(row: &Row) -> PgResult<UserRef<'_>> {
+fn user_ref_from_row<'r>(
+    row: &'r Row,
+    id: &'r UserId,
+    shape: &'static Shape,
+) -> PgResult<UserRef<'r>> {
+    let (disabled, superuser, verified) = read_flags(row, shape)?;
     Ok(UserRef {
-        id: row.try_get(0)?,
+        id,
         username: row.try_get::<_, Option<&str>>(1)?.unwrap_or_default(),
         email: row.try_get(2)?,
         full_name: row.try_get(3)?,
-        disabled: row.try_get::<_, Option<bool>>(4)?.unwrap_or(false),
+        disabled,
         odd_disabled: None,
+        superuser,
+        verified,
+        shape,
     })
 }
 
-fn stored_user_from_row(row: &Row) -> PgResult<StoredUser> {
+fn stored_user_from_row(row: &Row, shape: &'static Shape) -> PgResult<StoredUser> {
     Ok(StoredUser {
-        user: user_from_row(row)?,
-        hashed_password: row.try_get::<_, Option<String>>(5)?.unwrap_or_default(),
+        user: user_from_row(row, shape)?,
+        hashed_password: row.try_get::<_, Option<String>>(7)?.unwrap_or_default(),
     })
 }
 
@@ -323,14 +415,28 @@ impl<C: GenericClient> Conn<'_, C> {
     }
 
     pub(super) fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
+        let errors = self.errors;
+        let (shape, login) = (errors.shape, errors.shape.login);
+        let matching = if shape.login_folds_case {
+            format!("lower({login}) = ANY(SELECT lower(l) FROM unnest($1::text[]) l)")
+        } else {
+            format!("{login} = ANY($1)")
+        };
         let rows = self.rows(
-            &format!("SELECT {USER_COLUMNS}, hashed_password FROM users WHERE username = ANY($1)"),
+            &format!(
+                "SELECT {}, hashed_password FROM {} WHERE {matching}",
+                errors.columns(),
+                errors.table()
+            ),
             &[&usernames],
         )?;
-        self.read(&rows, stored_user_from_row)
+        self.read(&rows, |row| stored_user_from_row(row, shape))
     }
 
     pub(super) fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
+        if !self.errors.shape.email {
+            return Ok(Vec::new());
+        }
         let rows = self.rows(
             "SELECT email::text, coalesce(username, '')::text FROM users WHERE email = ANY($1)",
             &[&emails],
@@ -349,7 +455,8 @@ impl<C: GenericClient> Conn<'_, C> {
             &format!(
                 "SELECT count(*) FILTER (WHERE {ARGON2}), count(*) FILTER (WHERE {BCRYPT}), \
                  max(CASE WHEN {BCRYPT} THEN substr(hashed_password, 5, 2)::int8 END) \
-                   FILTER (WHERE {BCRYPT}) FROM users"
+                   FILTER (WHERE {BCRYPT}) FROM {}",
+                self.errors.table()
             ),
             &[],
         )?;
@@ -372,9 +479,10 @@ impl<C: GenericClient> Conn<'_, C> {
 
     pub(super) fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
         let errors = self.errors;
+        let (login, table) = (errors.shape.login, errors.table());
         for_each_row(
             self.client,
-            "SELECT username FROM users WHERE username IS NOT NULL",
+            &format!("SELECT {login}::text FROM {table} WHERE {login} IS NOT NULL"),
             &mut |row| {
                 each(row.try_get(0).map_err(|e| errors.classify(e))?);
                 Ok(())
@@ -388,6 +496,9 @@ impl<C: GenericClient> Conn<'_, C> {
 macro_rules! lookup_through_conn {
     ($type:ty) => {
         impl Lookup for $type {
+            fn shape(&self) -> &'static Shape {
+                self.errors.shape
+            }
             fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
                 self.conn()?.find_user(username)
             }
@@ -437,44 +548,15 @@ impl Store for PgStore {
             &[],
         )
         .map_err(err)?;
-        let columns = table_columns(&mut tx).map_err(err)?;
-        if columns.is_empty() {
-            tx.batch_execute(SCHEMA).map_err(err)?;
-            // A dry run drops the transaction: rolled back.
-            if !self.dry_run {
-                tx.commit().map_err(err)?;
-            }
-            return Ok(InitReport::Created {
-                database_created: false,
-            });
+        let tables = tables(&mut tx).map_err(err)?;
+        let shape = shape::to_create(&errors.location, &tables, errors.forced)?;
+        let report = init_table(&mut tx, shape, errors)?;
+        // A dry run drops the transaction: rolled back.
+        if !self.dry_run && matches!(report, InitReport::Created { .. }) {
+            tx.commit().map_err(err)?;
         }
-        check_columns(&errors.location, &columns)?;
-        let comment: Option<String> = tx
-            .query_one(
-                "SELECT obj_description(to_regclass('users'), 'pg_class')",
-                &[],
-            )
-            .and_then(|row| row.try_get(0))
-            .map_err(err)?;
-        let version = comment
-            .as_deref()
-            .and_then(|c| c.strip_prefix(VERSION_COMMENT))
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0);
-        if version > SCHEMA_VERSION {
-            return Err(unusable(
-                &errors.location,
-                format!("was made by a newer authctl (schema version {version}); upgrade authctl"),
-            ));
-        }
-        let missing_unique_indexes = missing_unique_indexes(&mut tx).map_err(err)?;
-        if version == SCHEMA_VERSION && missing_unique_indexes.is_empty() {
-            Ok(InitReport::AlreadyInitialised)
-        } else {
-            Ok(InitReport::Compatible {
-                missing_unique_indexes,
-            })
-        }
+        self.errors.shape = shape;
+        Ok(report)
     }
 
     fn health(&mut self) -> Result<Health> {
@@ -483,7 +565,12 @@ impl Store for PgStore {
         let null_disabled = self
             .client
             .query(
-                "SELECT coalesce(username, '')::text FROM users WHERE disabled IS NULL ORDER BY id",
+                &format!(
+                    "SELECT coalesce({}, '')::text FROM {} WHERE {} IS NULL ORDER BY id",
+                    errors.shape.login,
+                    errors.table(),
+                    errors.shape.status_column()
+                ),
                 &[],
             )
             .map_err(err)?
@@ -494,7 +581,8 @@ impl Store for PgStore {
         Ok(Health {
             // The server checks its own pages (and has no cheap whole-database check to ask).
             integrity_errors: Vec::new(),
-            missing_unique_indexes: missing_unique_indexes(&mut self.client).map_err(err)?,
+            missing_unique_indexes: missing_unique_indexes(&mut self.client, errors.shape)
+                .map_err(err)?,
             null_disabled,
         })
     }
@@ -505,12 +593,19 @@ impl Store for PgStore {
         each: &mut dyn FnMut(UserRef<'_>) -> Result<()>,
     ) -> Result<()> {
         let errors = &self.errors;
-        let select = format!("SELECT {USER_COLUMNS} FROM users ORDER BY id");
+        let select = format!(
+            "SELECT {} FROM {} {}",
+            errors.columns(),
+            errors.table(),
+            errors.order()
+        );
         for_each_row(
             &mut self.client,
             &select,
             &mut |row| {
-                let user = user_ref_from_row(row).map_err(|e| errors.classify(e))?;
+                let err = |e| errors.classify(e);
+                let id = read_id(row).map_err(err)?;
+                let user = user_ref_from_row(row, &id, errors.shape).map_err(err)?;
                 if filter.keeps(user.disabled) {
                     each(user)?;
                 }
@@ -526,12 +621,18 @@ impl Store for PgStore {
         each: &mut dyn FnMut(StoredUser) -> Result<()>,
     ) -> Result<()> {
         let errors = &self.errors;
-        let select = format!("SELECT {USER_COLUMNS}, hashed_password FROM users ORDER BY id");
+        let select = format!(
+            "SELECT {}, hashed_password FROM {} {}",
+            errors.columns(),
+            errors.table(),
+            errors.order()
+        );
         for_each_row(
             &mut self.client,
             &select,
             &mut |row| {
-                let stored = stored_user_from_row(row).map_err(|e| errors.classify(e))?;
+                let stored =
+                    stored_user_from_row(row, errors.shape).map_err(|e| errors.classify(e))?;
                 if filter.keeps(stored.user.disabled) {
                     each(stored)?;
                 }
@@ -548,11 +649,58 @@ impl Store for PgStore {
         let err = |e| errors.classify(e);
         let mut tx = self.client.transaction().map_err(err)?;
         tx.batch_execute(&format!(
-            "{}; LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE",
-            lock_timeout(errors.lock_timeout)
+            "{}; LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+            lock_timeout(errors.lock_timeout),
+            errors.table()
         ))
         .map_err(err)?;
         Ok(Box::new(tx::PgTx::new(tx, errors)))
+    }
+}
+
+/// Creates the shape's table when missing, else reports how it compares with the shape.
+fn init_table(
+    tx: &mut postgres::Transaction<'_>,
+    shape: &'static Shape,
+    errors: &Errors,
+) -> Result<InitReport> {
+    let err = |e| errors.classify(e);
+    if table_columns(tx, shape.table).map_err(err)?.is_empty() {
+        tx.batch_execute(schema_of(shape.name)).map_err(err)?;
+        return Ok(InitReport::Created {
+            database_created: false,
+        });
+    }
+    let missing_unique_indexes = missing_unique_indexes(tx, shape).map_err(err)?;
+    let version = if shape.name == ShapeName::Tutorial {
+        let comment: Option<String> = tx
+            .query_one(
+                "SELECT obj_description(to_regclass('users'), 'pg_class')",
+                &[],
+            )
+            .and_then(|row| row.try_get(0))
+            .map_err(err)?;
+        comment
+            .as_deref()
+            .and_then(|c| c.strip_prefix(VERSION_COMMENT))
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+    } else {
+        // The other shapes are the applications' own tables: no version of authctl's.
+        SCHEMA_VERSION
+    };
+    if version > SCHEMA_VERSION {
+        return Err(unusable(
+            &errors.location,
+            format!("was made by a newer authctl (schema version {version}); upgrade authctl"),
+        ));
+    }
+    if version == SCHEMA_VERSION && missing_unique_indexes.is_empty() {
+        Ok(InitReport::AlreadyInitialised)
+    } else {
+        Ok(InitReport::Compatible {
+            missing_unique_indexes,
+        })
     }
 }
 

@@ -7,7 +7,10 @@ use std::collections::VecDeque;
 use postgres::Statement;
 
 use super::{Conn, Errors, PgResult, lookup_through_conn};
-use crate::db::{Lookup, NewUser, StoredUser, Transaction, WriteTx};
+use crate::db::{
+    Dependents, Flag, ForeignKey, IdKind, Lookup, NewUser, Shape, StoredUser, Transaction, UserId,
+    WriteTx,
+};
 use crate::error::{Error, Result};
 use crate::password::HashCensus;
 
@@ -79,35 +82,51 @@ impl<'a> PgTx<'a> {
         }
         let rows = std::mem::take(&mut self.pending);
         let column = |f: fn(&NewUser) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
-        let ids: Vec<i64> = rows.iter().filter_map(|u| u.id).collect();
-        let usernames = column(|u| Some(&u.username));
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|u| u.id.as_ref().map(ToString::to_string).unwrap_or_default())
+            .collect();
+        let logins = column(|u| Some(&u.username));
         let emails = column(|u| u.email.as_deref());
         let full_names = column(|u| u.full_name.as_deref());
         let hashes = column(|u| Some(&u.hashed_password));
-        let disabled: Vec<bool> = rows.iter().map(|u| u.disabled).collect();
+        let shape = self.errors.shape;
+        let flag = |f: fn(&NewUser) -> bool| rows.iter().map(f).collect::<Vec<bool>>();
+        let status: Vec<bool> = rows
+            .iter()
+            .map(|u| shape.status_value(u.disabled))
+            .collect();
+        let (superuser, verified) = (flag(|u| u.superuser), flag(|u| u.verified));
         // A row a unique index refuses is left out (the transaction lives on), then explained.
         let inserted = self
             .tx
             .query(
-                "INSERT INTO users (id, username, email, full_name, disabled, hashed_password) \
-                 SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[]) \
-                 ON CONFLICT DO NOTHING RETURNING id::int8",
-                &[&ids, &usernames, &emails, &full_names, &disabled, &hashes],
+                &insert_statement(shape, self.errors.id_type()),
+                &[
+                    &ids,
+                    &logins,
+                    &emails,
+                    &full_names,
+                    &status,
+                    &superuser,
+                    &verified,
+                    &hashes,
+                ],
             )
             .map_err(self.err())?;
         if inserted.len() == rows.len() {
             return Ok(());
         }
-        let written: Vec<i64> = inserted
+        let written: Vec<UserId> = inserted
             .iter()
-            .map(|row| row.try_get(0))
+            .map(|row| row.try_get(0).map(UserId::parse))
             .collect::<PgResult<_>>()
             .map_err(self.err())?;
         match rows
             .iter()
-            .find(|u| u.id.is_some_and(|id| !written.contains(&id)))
+            .find(|u| u.id.as_ref().is_some_and(|id| !written.contains(id)))
         {
-            // Not for its id, username or email: the domain checked those under this
+            // Not for its id, login or email: the domain checked those under this
             // transaction's lock, which keeps every other writer out. So an index of the table's own.
             Some(refused) => Err(unique_index(
                 &mut Conn {
@@ -120,8 +139,42 @@ impl<'a> PgTx<'a> {
         }
     }
 
+    /// The foreign keys of other tables that refer to the user table.
+    fn foreign_keys(&mut self) -> Result<Vec<ForeignKey>> {
+        self.flush()?;
+        let rows = self
+            .tx
+            .query(
+                "SELECT c.conrelid::regclass::text, a.attname::text, CASE c.confdeltype \
+                   WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'r' THEN 'RESTRICT' \
+                   WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END \
+                 FROM pg_constraint c \
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+                 WHERE c.contype = 'f' AND c.confrelid = to_regclass(quote_ident($1)) ORDER BY 1",
+                &[&self.errors.shape.table],
+            )
+            .map_err(self.err())?;
+        rows.iter()
+            .map(|row| {
+                Ok(ForeignKey {
+                    table: row.try_get(0)?,
+                    column: row.try_get(1)?,
+                    on_delete: row.try_get(2)?,
+                })
+            })
+            .collect::<PgResult<_>>()
+            .map_err(self.err())
+    }
+
     /// The next id for a row without one: from the sequence, as the service's inserts get theirs.
-    fn next_id(&mut self) -> Result<i64> {
+    fn next_id(&mut self) -> Result<UserId> {
+        if let IdKind::Uuid { .. } = self.errors.shape.id {
+            return UserId::random_uuid();
+        }
+        self.next_serial().map(UserId::Int)
+    }
+
+    fn next_serial(&mut self) -> Result<i64> {
         if let Some(id) = self.ids.reserved.pop_front() {
             return Ok(id);
         }
@@ -158,6 +211,9 @@ impl<'a> PgTx<'a> {
     }
 
     fn sequence(&mut self) -> Result<Option<String>> {
+        if let IdKind::Uuid { .. } = self.errors.shape.id {
+            return Ok(None);
+        }
         if let Sequence::Unknown = self.ids.sequence {
             let name: Option<String> = self
                 .tx
@@ -226,6 +282,40 @@ impl<'a> PgTx<'a> {
 
 lookup_through_conn!(PgTx<'_>);
 
+/// The multi-row insert for the shape: every column it has, from eight arrays (id as text,
+/// login, email, full_name, status, is_superuser, is_verified, hash); `created_at` is the
+/// server's `now()`, as the application's default would be.
+fn insert_statement(shape: &Shape, id_type: &str) -> String {
+    let mut columns = vec![
+        ("id", format!("u.id::{id_type}")),
+        (shape.login, "u.login".into()),
+    ];
+    let optional = [
+        (shape.email, "email", "u.email"),
+        (shape.full_name, "full_name", "u.full_name"),
+        (true, shape.status_column(), "u.status"),
+        (shape.superuser, "is_superuser", "u.superuser"),
+        (shape.verified, "is_verified", "u.verified"),
+        (shape.created_at, "created_at", "now()"),
+        (true, "hashed_password", "u.hash"),
+    ];
+    for (has, column, value) in optional {
+        if has {
+            columns.push((column, value.to_owned()));
+        }
+    }
+    let (names, values): (Vec<&str>, Vec<String>) = columns.into_iter().unzip();
+    format!(
+        "INSERT INTO {} ({}) SELECT {} FROM unnest($1::text[], $2::text[], $3::text[], \
+         $4::text[], $5::bool[], $6::bool[], $7::bool[], $8::text[]) \
+         AS u(id, login, email, full_name, status, superuser, verified, hash) \
+         ON CONFLICT DO NOTHING RETURNING id::text",
+        shape.quoted_table(),
+        names.join(", "),
+        values.join(", ")
+    )
+}
+
 /// An update refused by a unique index: one of the table's own (the domain checked the email
 /// under the lock). The transaction is aborted, so the index is named from the error.
 fn unique_violation(e: &postgres::Error, user: &NewUser) -> Error {
@@ -242,13 +332,14 @@ fn unique_violation(e: &postgres::Error, user: &NewUser) -> Error {
 /// A row refused by a unique index that is not on `username`, `email` or `id` alone: the
 /// table's own, named (all of them, when it has several).
 fn unique_index(conn: &mut Conn<'_, postgres::Transaction<'_>>, user: &NewUser) -> Error {
+    let shape = conn.errors.shape;
     let names = conn.rows(
         "SELECT coalesce(string_agg(c.relname::text, ', ' ORDER BY c.relname), '?') \
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
-         WHERE i.indrelid = to_regclass('users') AND i.indisunique AND NOT (i.indnkeyatts = 1 \
+         WHERE i.indrelid = to_regclass(quote_ident($1)) AND i.indisunique AND NOT (i.indnkeyatts = 1 \
            AND i.indexprs IS NULL AND i.indpred IS NULL AND (SELECT attname::text FROM pg_attribute \
-             WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) IN ('id', 'username', 'email'))",
-        &[],
+             WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) IN ('id', $2, 'email'))",
+        &[&shape.table, &shape.login],
     );
     match names.and_then(|rows| conn.read(&rows, |row| row.try_get::<_, String>(0))) {
         Ok(names) => Error::UniqueIndex {
@@ -259,37 +350,80 @@ fn unique_index(conn: &mut Conn<'_, postgres::Transaction<'_>>, user: &NewUser) 
     }
 }
 
+impl PgTx<'_> {
+    /// The values an update sets, by column, for the columns the shape has.
+    fn values(
+        &self,
+        user: &NewUser,
+    ) -> Vec<(&'static str, Box<dyn postgres::types::ToSql + Sync>)> {
+        let shape = self.errors.shape;
+        let mut values: Vec<(&'static str, Box<dyn postgres::types::ToSql + Sync>)> = vec![
+            (
+                shape.status_column(),
+                Box::new(shape.status_value(user.disabled)),
+            ),
+            ("hashed_password", Box::new(user.hashed_password.clone())),
+        ];
+        if shape.email {
+            values.push(("email", Box::new(user.email.clone())));
+        }
+        if shape.full_name {
+            values.push(("full_name", Box::new(user.full_name.clone())));
+        }
+        if shape.superuser {
+            values.push(("is_superuser", Box::new(user.superuser)));
+        }
+        if shape.verified {
+            values.push(("is_verified", Box::new(user.verified)));
+        }
+        values
+    }
+
+    /// Runs `sql` on the rows of `fk` that refer to the user: returns how many.
+    fn on_dependents(&mut self, sql: &str, id: &str) -> Result<usize> {
+        self.flush()?;
+        let rows = self.tx.execute(sql, &[&id]).map_err(self.err())?;
+        Ok(usize::try_from(rows).unwrap_or(usize::MAX))
+    }
+}
+
 impl WriteTx for PgTx<'_> {
-    fn id_owner(&mut self, id: i64) -> Result<Option<String>> {
-        if let Some(user) = self.pending.iter().find(|u| u.id == Some(id)) {
+    fn id_owner(&mut self, id: &UserId) -> Result<Option<String>> {
+        if let Some(user) = self.pending.iter().find(|u| u.id.as_ref() == Some(id)) {
             return Ok(Some(user.username.clone()));
         }
         // Buffered rows cannot hold it (just checked): no need to send them first.
         let statement = if let Some(statement) = &self.id_owner {
             statement.clone()
         } else {
-            let statement = self
-                .tx
-                .prepare("SELECT coalesce(username, '')::text FROM users WHERE id = $1::int8")
-                .map_err(self.err())?;
+            let sql = format!(
+                "SELECT coalesce({}, '')::text FROM {} WHERE id = $1::text::{}",
+                self.errors.shape.login,
+                self.errors.table(),
+                self.errors.id_type()
+            );
+            let statement = self.tx.prepare(&sql).map_err(self.err())?;
             self.id_owner.insert(statement).clone()
         };
-        let row = self.tx.query_opt(&statement, &[&id]).map_err(self.err())?;
+        let row = self
+            .tx
+            .query_opt(&statement, &[&id.to_string()])
+            .map_err(self.err())?;
         row.map(|row| row.try_get(0))
             .transpose()
             .map_err(self.err())
     }
 
-    fn insert_user(&mut self, user: &NewUser) -> Result<i64> {
-        let id = match user.id {
+    fn insert_user(&mut self, user: &NewUser) -> Result<UserId> {
+        let id = match &user.id {
             Some(id) => {
                 self.ids.explicit = true;
-                id
+                id.clone()
             }
             None => self.next_id()?,
         };
         self.pending.push(NewUser {
-            id: Some(id),
+            id: Some(id.clone()),
             ..user.clone()
         });
         if self.pending.len() >= FLUSH_AT {
@@ -298,31 +432,63 @@ impl WriteTx for PgTx<'_> {
         Ok(id)
     }
 
-    fn update_user(&mut self, id: i64, user: &NewUser) -> Result<()> {
-        self.change(
-            "UPDATE users SET email = $2, full_name = $3, disabled = $4, hashed_password = $5 \
-             WHERE id = $1::int8",
-            &[
-                &id,
-                &user.email,
-                &user.full_name,
-                &user.disabled,
-                &user.hashed_password,
-            ],
-            Some(user),
-        )
+    fn update_user(&mut self, id: &UserId, user: &NewUser) -> Result<()> {
+        let values = self.values(user);
+        let sets: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, (column, _))| format!("{column} = ${}", i + 2))
+            .collect();
+        let sql = format!(
+            "UPDATE {} SET {} WHERE id = $1::text::{}",
+            self.errors.table(),
+            sets.join(", "),
+            self.errors.id_type()
+        );
+        let id = id.to_string();
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&id];
+        params.extend(values.iter().map(|(_, v)| &**v));
+        self.change(&sql, &params, Some(user))
     }
 
-    fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<()> {
-        self.change(
-            "UPDATE users SET disabled = $2 WHERE id = $1::int8",
-            &[&id, &disabled],
-            None,
-        )
+    fn set_flag(&mut self, id: &UserId, flag: Flag, value: bool) -> Result<()> {
+        let shape = self.errors.shape;
+        let (column, stored) = match flag {
+            Flag::Disabled => (shape.status_column(), shape.status_value(value)),
+            other => (other.name(), value),
+        };
+        let sql = format!(
+            "UPDATE {} SET {column} = $2 WHERE id = $1::text::{}",
+            self.errors.table(),
+            self.errors.id_type()
+        );
+        self.change(&sql, &[&id.to_string(), &stored], None)
     }
 
-    fn delete_user(&mut self, id: i64) -> Result<()> {
-        self.change("DELETE FROM users WHERE id = $1::int8", &[&id], None)
+    fn delete_user(&mut self, id: &UserId) -> Result<Vec<Dependents>> {
+        let (key, id_type) = (id.to_string(), self.errors.id_type());
+        let mut removed = Vec::new();
+        for fk in self.foreign_keys()? {
+            let (table, column) = (&fk.table, &fk.column);
+            let refers = format!("\"{column}\" = $1::text::{id_type}");
+            let sql = match crate::db::on_delete(&fk) {
+                crate::db::OnDelete::Delete => format!("DELETE FROM {table} WHERE {refers}"),
+                crate::db::OnDelete::Clear => {
+                    format!("UPDATE {table} SET \"{column}\" = NULL WHERE {refers}")
+                }
+                crate::db::OnDelete::Refuse => {
+                    format!("SELECT FROM {table} WHERE {refers}")
+                }
+            };
+            let rows = self.on_dependents(&sql, &key)?;
+            removed.push(crate::db::dependents(&fk, rows)?);
+        }
+        let sql = format!(
+            "DELETE FROM {} WHERE id = $1::text::{id_type}",
+            self.errors.table()
+        );
+        self.change(&sql, &[&key], None)?;
+        Ok(removed.into_iter().filter(|d| d.rows > 0).collect())
     }
 }
 

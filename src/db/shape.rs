@@ -1,0 +1,499 @@
+//! The user tables authctl knows, each described once: the tutorial's `users`, FastAPI's
+//! full-stack template's `user` and fastapi-users' `user` (`shared/docs/table-shapes.md`). The
+//! engines build their SQL from this description; the domain asks it what a login, an id and a
+//! flag are. Detection from a database's columns lives here too.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// A built-in table shape, by the name `--table-shape` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ShapeName {
+    Tutorial,
+    FastapiTemplate,
+    FastapiUsers,
+}
+
+impl ShapeName {
+    pub const ALL: [ShapeName; 3] = [
+        ShapeName::Tutorial,
+        ShapeName::FastapiTemplate,
+        ShapeName::FastapiUsers,
+    ];
+
+    pub fn shape(self) -> &'static Shape {
+        match self {
+            ShapeName::Tutorial => &TUTORIAL,
+            ShapeName::FastapiTemplate => &FASTAPI_TEMPLATE,
+            ShapeName::FastapiUsers => &FASTAPI_USERS,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShapeName::Tutorial => "tutorial",
+            ShapeName::FastapiTemplate => "fastapi-template",
+            ShapeName::FastapiUsers => "fastapi-users",
+        }
+    }
+}
+
+impl fmt::Display for ShapeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a shape's ids are made and stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    /// An integer the database assigns (SQLite's rowid, a PostgreSQL sequence).
+    Serial,
+    /// A random (version 4) UUID the tool generates, as the application does. On PostgreSQL a
+    /// native `uuid`; on SQLite text, dashed or as 32 hex digits: the one form the application
+    /// looks up (`session.get` finds no other).
+    Uuid { sqlite_dashed: bool },
+}
+
+/// Which column says a user may log in, and which way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// `disabled`: true locks the user out; NULL is active (the tutorial).
+    Disabled,
+    /// `is_active`: false locks the user out.
+    IsActive,
+}
+
+/// What the service's access tokens hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRules {
+    /// `sub` is the user's id (as text) rather than the login.
+    pub sub_is_id: bool,
+    /// The `aud` claim, a one-element list, when the service requires one.
+    pub audience: Option<&'static str>,
+    /// The service's default lifetime.
+    pub lifetime: Duration,
+}
+
+/// How the service words a refused login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusals {
+    pub bad_credentials: &'static str,
+    pub inactive: &'static str,
+    pub unverified: &'static str,
+}
+
+/// One user table: enough for the engines to build their SQL and for the domain to speak in the
+/// service's terms.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub name: ShapeName,
+    pub table: &'static str,
+    /// The column a login names (`username`, `email`).
+    pub login: &'static str,
+    /// The login is an email address, matched case-insensitively by the service
+    /// (`lower(email) = lower(?)`) when `login_folds_case`.
+    pub login_is_email: bool,
+    pub login_folds_case: bool,
+    pub id: IdKind,
+    /// An `email` column beside the login (the tutorial's).
+    pub email: bool,
+    pub full_name: bool,
+    pub status: Status,
+    pub superuser: bool,
+    pub verified: bool,
+    /// A `created_at` column with no SQL default: the application fills it, so the tool does.
+    pub created_at: bool,
+    /// The columns a table must have to be taken for this shape.
+    pub columns: &'static [&'static str],
+    /// The columns the application's model declares unique.
+    pub unique: &'static [&'static str],
+    pub token: TokenRules,
+    pub refusals: Refusals,
+}
+
+/// The FastAPI security tutorial's `users` table (`service-contract.md`).
+pub static TUTORIAL: Shape = Shape {
+    name: ShapeName::Tutorial,
+    table: "users",
+    login: "username",
+    login_is_email: false,
+    login_folds_case: false,
+    id: IdKind::Serial,
+    email: true,
+    full_name: true,
+    status: Status::Disabled,
+    superuser: false,
+    verified: false,
+    created_at: false,
+    columns: &[
+        "id",
+        "username",
+        "email",
+        "full_name",
+        "disabled",
+        "hashed_password",
+    ],
+    unique: &["username", "email"],
+    token: TokenRules {
+        sub_is_id: false,
+        audience: None,
+        lifetime: crate::token::DEFAULT_LIFETIME,
+    },
+    refusals: Refusals {
+        bad_credentials: "incorrect username or password",
+        inactive: "inactive user",
+        unverified: "user not verified",
+    },
+};
+
+/// FastAPI's full-stack template (`backend/app/models.py`, `core/security.py` at 68adb40).
+pub static FASTAPI_TEMPLATE: Shape = Shape {
+    name: ShapeName::FastapiTemplate,
+    table: "user",
+    login: "email",
+    login_is_email: true,
+    login_folds_case: false,
+    id: IdKind::Uuid {
+        sqlite_dashed: false,
+    },
+    email: false,
+    full_name: true,
+    status: Status::IsActive,
+    superuser: true,
+    verified: false,
+    created_at: true,
+    columns: &[
+        "id",
+        "email",
+        "full_name",
+        "is_active",
+        "is_superuser",
+        "hashed_password",
+    ],
+    unique: &["email"],
+    token: TokenRules {
+        sub_is_id: true,
+        audience: None,
+        lifetime: Duration::from_secs(8 * 24 * 60 * 60),
+    },
+    refusals: Refusals {
+        bad_credentials: "incorrect email or password",
+        inactive: "inactive user",
+        unverified: "user not verified",
+    },
+};
+
+/// fastapi-users' `SQLAlchemyBaseUserTableUUID` (fastapi-users 15.0.5, -db-sqlalchemy 7.0.0).
+pub static FASTAPI_USERS: Shape = Shape {
+    name: ShapeName::FastapiUsers,
+    table: "user",
+    login: "email",
+    login_is_email: true,
+    login_folds_case: true,
+    id: IdKind::Uuid {
+        sqlite_dashed: true,
+    },
+    email: false,
+    full_name: false,
+    status: Status::IsActive,
+    superuser: true,
+    verified: true,
+    created_at: false,
+    columns: &[
+        "id",
+        "email",
+        "hashed_password",
+        "is_active",
+        "is_superuser",
+        "is_verified",
+    ],
+    unique: &["email"],
+    token: TokenRules {
+        sub_is_id: true,
+        audience: Some("fastapi-users:auth"),
+        // The lifetime the documented example gives its JWT strategy.
+        lifetime: Duration::from_secs(60 * 60),
+    },
+    // Its login route answers an inactive user as a wrong password.
+    refusals: Refusals {
+        bad_credentials: "bad credentials (LOGIN_BAD_CREDENTIALS)",
+        inactive: "inactive user (the service answers LOGIN_BAD_CREDENTIALS)",
+        unverified: "user not verified (LOGIN_USER_NOT_VERIFIED)",
+    },
+};
+
+impl Shape {
+    /// The table name quoted for SQL (`user` is a reserved word in PostgreSQL).
+    pub fn quoted_table(&self) -> String {
+        format!("\"{}\"", self.table)
+    }
+
+    /// The key the service finds a login by: folded as `lower()` folds it when the service
+    /// matches case-insensitively (ASCII: SQLite's `lower()`; see the README on PostgreSQL).
+    pub fn login_key(&self, login: &str) -> String {
+        if self.login_folds_case {
+            login.to_ascii_lowercase()
+        } else {
+            login.to_owned()
+        }
+    }
+
+    /// The status column's name.
+    pub fn status_column(&self) -> &'static str {
+        match self.status {
+            Status::Disabled => "disabled",
+            Status::IsActive => "is_active",
+        }
+    }
+
+    /// The stored value of the status column for a user who is (or is not) disabled.
+    pub fn status_value(&self, disabled: bool) -> bool {
+        match self.status {
+            Status::Disabled => disabled,
+            Status::IsActive => !disabled,
+        }
+    }
+
+    /// What a user is called in messages: "username", "email".
+    pub fn login_noun(&self) -> &'static str {
+        self.login
+    }
+
+    /// The select list the engines read users with, in this order: id, login, email, full_name,
+    /// status, is_superuser, is_verified; `text_null`/`bool_null` where the shape has no such
+    /// column, so one row reader serves every shape.
+    pub(super) fn select_list(&self, id: &str, text_null: &str, bool_null: &str) -> String {
+        let or = |has: bool, column: &'static str, null: &str| {
+            if has {
+                column.to_owned()
+            } else {
+                null.to_owned()
+            }
+        };
+        format!(
+            "{id}, {}, {}, {}, {}, {}, {}",
+            self.login,
+            or(self.email, "email", text_null),
+            or(self.full_name, "full_name", text_null),
+            self.status_column(),
+            or(self.superuser, "is_superuser", bool_null),
+            or(self.verified, "is_verified", bool_null),
+        )
+    }
+
+    fn has_columns(&self, columns: &[String]) -> bool {
+        self.columns
+            .iter()
+            .all(|wanted| columns.iter().any(|c| c.eq_ignore_ascii_case(wanted)))
+    }
+}
+
+/// The columns of the tables a shape may live in, as the engine read them (empty: no table).
+pub struct Tables {
+    /// `users`.
+    pub users: Vec<String>,
+    /// `user`.
+    pub user: Vec<String>,
+}
+
+impl Tables {
+    fn of(&self, shape: &Shape) -> &[String] {
+        if shape.table == "users" {
+            &self.users
+        } else {
+            &self.user
+        }
+    }
+}
+
+/// The shape of the database's user table: the one forced, checked; else the one its columns
+/// say. A table authctl does not recognise is refused, never guessed at.
+pub fn detect(
+    location: &str,
+    tables: &Tables,
+    forced: Option<ShapeName>,
+) -> Result<&'static Shape> {
+    if let Some(name) = forced {
+        let shape = name.shape();
+        return check_shape(location, shape, tables.of(shape)).map(|()| shape);
+    }
+    let found: Vec<&'static Shape> = ShapeName::ALL
+        .iter()
+        .map(|name| name.shape())
+        .filter(|shape| matches_shape(shape, tables.of(shape)))
+        .collect();
+    match found.as_slice() {
+        [shape] => Ok(shape),
+        [] if tables.user.is_empty() => {
+            check_shape(location, &TUTORIAL, &tables.users).map(|()| &TUTORIAL)
+        }
+        [] if tables.users.is_empty() => Err(unusable(
+            location,
+            format!(
+                "has a table \"user\" that is neither FastAPI's full-stack template's nor \
+                 fastapi-users' user table (its columns: {}); name its shape with --table-shape \
+                 if it is one of them",
+                tables.user.join(", ")
+            ),
+        )),
+        _ => Err(unusable(
+            location,
+            "has both a \"users\" and a \"user\" table; say which to administer with \
+             --table-shape (tutorial, fastapi-template, fastapi-users)",
+        )),
+    }
+}
+
+/// The shape `init-db` works on: the one forced; else the one found; else, with no user table
+/// yet, the tutorial's.
+pub fn to_create(
+    location: &str,
+    tables: &Tables,
+    forced: Option<ShapeName>,
+) -> Result<&'static Shape> {
+    match forced {
+        Some(name) if tables.of(name.shape()).is_empty() => Ok(name.shape()),
+        None if tables.users.is_empty() && tables.user.is_empty() => Ok(&TUTORIAL),
+        forced => detect(location, tables, forced),
+    }
+}
+
+/// Whether a table is a shape's: its columns, and for the template no `is_verified` (which
+/// would make it fastapi-users').
+fn matches_shape(shape: &Shape, columns: &[String]) -> bool {
+    let verified = columns
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case("is_verified"));
+    shape.has_columns(columns) && (shape.name != ShapeName::FastapiTemplate || !verified)
+}
+
+fn check_shape(location: &str, shape: &Shape, columns: &[String]) -> Result<()> {
+    if columns.is_empty() {
+        let init = match shape.name {
+            ShapeName::Tutorial => "`authctl init-db`".to_owned(),
+            name => format!("`authctl init-db --table-shape {name}` or the application itself"),
+        };
+        let table = match shape.name {
+            ShapeName::Tutorial => "users table".to_owned(),
+            _ => format!("table \"{}\"", shape.table),
+        };
+        return Err(unusable(
+            location,
+            format!("has no {table}; create it with {init}"),
+        ));
+    }
+    if let Some(missing) = shape
+        .columns
+        .iter()
+        .find(|wanted| !columns.iter().any(|c| c.eq_ignore_ascii_case(wanted)))
+    {
+        let whose = match shape.name {
+            ShapeName::Tutorial => "the login service's users table".to_owned(),
+            name => format!("a {name} user table"),
+        };
+        return Err(unusable(
+            location,
+            format!(
+                "table {} has no column '{missing}'; it is not {whose} (expected columns: {})",
+                shape.table,
+                shape.columns.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn unusable(location: &str, reason: impl Into<String>) -> Error {
+    Error::Unusable {
+        location: location.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns(names: &[&str]) -> Vec<String> {
+        names.iter().map(|&n| n.to_owned()).collect()
+    }
+
+    fn tables(users: &[&str], user: &[&str]) -> Tables {
+        Tables {
+            users: columns(users),
+            user: columns(user),
+        }
+    }
+
+    #[test]
+    fn each_shape_is_detected_by_its_columns() {
+        let template = [
+            "email",
+            "is_active",
+            "is_superuser",
+            "full_name",
+            "id",
+            "hashed_password",
+            "created_at",
+        ];
+        let fastapi_users = [
+            "id",
+            "email",
+            "hashed_password",
+            "is_active",
+            "is_superuser",
+            "is_verified",
+        ];
+        let found = |t: Tables| detect("x", &t, None).map(|s| s.name);
+        assert_eq!(
+            found(tables(TUTORIAL.columns, &[])).unwrap(),
+            ShapeName::Tutorial
+        );
+        assert_eq!(
+            found(tables(&[], &template)).unwrap(),
+            ShapeName::FastapiTemplate
+        );
+        assert_eq!(
+            found(tables(&[], &fastapi_users)).unwrap(),
+            ShapeName::FastapiUsers
+        );
+        // fastapi-users with a full_name added by the application is still fastapi-users.
+        let mut more = fastapi_users.to_vec();
+        more.push("full_name");
+        assert_eq!(found(tables(&[], &more)).unwrap(), ShapeName::FastapiUsers);
+    }
+
+    #[test]
+    fn unknown_and_ambiguous_tables_are_refused() {
+        let message = |t: Tables| detect("x", &t, None).unwrap_err().to_string();
+        assert!(message(tables(&[], &[])).contains("has no users table"));
+        assert!(message(tables(&[], &["id", "name"])).contains("neither"));
+        assert!(message(tables(TUTORIAL.columns, FASTAPI_USERS.columns)).contains("--table-shape"));
+        assert!(message(tables(&["id", "username"], &[])).contains("no column 'email'"));
+    }
+
+    #[test]
+    fn a_forced_shape_is_checked() {
+        let t = tables(TUTORIAL.columns, FASTAPI_USERS.columns);
+        let forced = detect("x", &t, Some(ShapeName::FastapiUsers)).unwrap();
+        assert_eq!(forced.name, ShapeName::FastapiUsers);
+        let err = detect("x", &t, Some(ShapeName::FastapiTemplate)).unwrap_err();
+        assert!(err.to_string().contains("no column 'full_name'"), "{err}");
+        let err = detect("x", &tables(&[], &[]), Some(ShapeName::FastapiUsers)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("init-db --table-shape fastapi-users"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn logins_fold_case_only_where_the_service_does() {
+        assert_eq!(FASTAPI_USERS.login_key("Ann@X.org"), "ann@x.org");
+        assert_eq!(FASTAPI_TEMPLATE.login_key("Ann@X.org"), "Ann@X.org");
+        assert_eq!(TUTORIAL.login_key("Ann"), "Ann");
+    }
+}
