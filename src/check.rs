@@ -115,13 +115,37 @@ fn health_findings(health: Health, findings: &mut Vec<Finding>) {
     }
     for column in health.missing_unique_indexes {
         let message = format!(
-            "the users table has no unique index on {column}; the service's model declares \
-             one, so duplicates are possible"
+            "the {} table has no unique index on {column}; the service's model declares \
+             one, so duplicates are possible",
+            health.table
         );
         findings.push(finding(
             Severity::Warning,
             "missing_unique_index",
             None,
+            message,
+        ));
+    }
+    for username in health.misformed_ids {
+        let message = "the id is not in the form the application stores (lowercase, and dashed \
+                       or 32 hex digits as its model writes), so it never finds this user by id: \
+                       every request with the user's token fails"
+            .to_owned();
+        findings.push(finding(
+            Severity::Problem,
+            "misformed_id",
+            Some(&username),
+            message,
+        ));
+    }
+    for login in health.login_duplicates {
+        let message = "several users have this email as the service matches it (ignoring \
+                       case); its login fails with a server error for them"
+            .to_owned();
+        findings.push(finding(
+            Severity::Problem,
+            "duplicate_login",
+            Some(&login),
             message,
         ));
     }

@@ -252,7 +252,12 @@ fn secret(password: Option<String>, hash: Option<String>, problems: &mut Problem
 
 /// A new username that looks like an earlier new one of the input is refused at its place, unless
 /// `allow` (then it is a warning). `new` holds only the records that create a user.
-pub(super) fn check_look_alikes(mut new: Vec<&mut Row>, allow: bool, errors: &mut Vec<RowError>) {
+pub(super) fn check_look_alikes(
+    mut new: Vec<&mut Row>,
+    login: &'static str,
+    allow: bool,
+    errors: &mut Vec<RowError>,
+) {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for i in 0..new.len() {
         let keys = users::look_alike_keys(&new[i].spec.username);
@@ -276,7 +281,7 @@ pub(super) fn check_look_alikes(mut new: Vec<&mut Row>, allow: bool, errors: &mu
         );
         errors.push(RowError {
             cause: RowCause::LookAlike,
-            ..RowError::new(&*new[i].location, Some("username"), message)
+            ..RowError::new(&*new[i].location, Some(login), message)
         });
     }
 }

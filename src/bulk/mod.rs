@@ -104,7 +104,8 @@ pub fn import(
     let mut planned = plan_all(store, rows, options, &mut errors)?;
     let new = planned.iter_mut().filter(|p| p.plan.existing.is_none());
     let new_rows = new.map(|p| &mut p.row).collect();
-    check::check_look_alikes(new_rows, options.rules.allow_look_alike, &mut errors);
+    let login = store.shape().login;
+    check::check_look_alikes(new_rows, login, options.rules.allow_look_alike, &mut errors);
     if !errors.is_empty() {
         errors.sort_by_key(|e| location_order(&e.location));
         return Err(Error::Rows(errors));

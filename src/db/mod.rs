@@ -358,12 +358,20 @@ pub enum InitReport {
 /// What the engine itself can tell of the database's health, for `check`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Health {
+    /// The user table's name.
+    pub table: &'static str,
     /// The engine's own consistency check: empty when sound (SQLite's `integrity_check`).
     pub integrity_errors: Vec<String>,
     /// Unique indexes the service's model declares but the table lacks.
     pub missing_unique_indexes: Vec<String>,
     /// Users whose `disabled` is NULL (the service reads it as "active").
     pub null_disabled: Vec<String>,
+    /// Users whose id is not in the form the application looks ids up by (a UUID stored with
+    /// dashes where it wants 32 hex digits, or in upper case): it never finds them by id.
+    pub misformed_ids: Vec<String>,
+    /// Logins held by several users as the service matches them (case-insensitively): its
+    /// login fails with a server error for them.
+    pub login_duplicates: Vec<String>,
 }
 
 /// Look-ups shared by a store and its write transaction.

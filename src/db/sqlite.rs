@@ -584,10 +584,44 @@ fn health(conn: &Connection, sql: &Sql) -> rusqlite::Result<Health> {
         .query_map([], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(Health {
+        table: sql.shape.table,
         integrity_errors,
         missing_unique_indexes: missing_unique_indexes(conn, sql.shape)?,
         null_disabled,
+        misformed_ids: misformed_ids(conn, sql)?,
+        login_duplicates: login_duplicates(conn, sql)?,
     })
+}
+
+/// The logins of rows whose id is not text in the shape's one form.
+fn misformed_ids(conn: &Connection, sql: &Sql) -> rusqlite::Result<Vec<String>> {
+    let IdKind::Uuid { sqlite_dashed } = sql.shape.id else {
+        return Ok(Vec::new());
+    };
+    let form = if sqlite_dashed {
+        "length(id) = 36 AND NOT id GLOB '*[^0-9a-f-]*' AND substr(id, 9, 1) = '-' \
+         AND substr(id, 14, 1) = '-' AND substr(id, 19, 1) = '-' AND substr(id, 24, 1) = '-'"
+    } else {
+        "length(id) = 32 AND NOT id GLOB '*[^0-9a-f]*'"
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT coalesce({}, '') FROM {} WHERE NOT (typeof(id) = 'text' AND {form}) ORDER BY rowid",
+        sql.shape.login, sql.table
+    ))?;
+    stmt.query_map([], |row| row.get(0))?.collect()
+}
+
+/// Logins that several rows share as a case-folding service matches them.
+fn login_duplicates(conn: &Connection, sql: &Sql) -> rusqlite::Result<Vec<String>> {
+    if !sql.shape.login_folds_case {
+        return Ok(Vec::new());
+    }
+    let login = sql.shape.login;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT lower({login}) FROM {} GROUP BY lower({login}) HAVING count(*) > 1 ORDER BY 1",
+        sql.table
+    ))?;
+    stmt.query_map([], |row| row.get(0))?.collect()
 }
 
 /// The problems in `integrity_check`'s rows: "ok" means none; a row may hold several lines,

@@ -58,6 +58,8 @@ pub struct LookAlike {
     pub username: String,
     pub existing: String,
     pub likeness: Likeness,
+    /// What the login is called: "username", or "email" on the shapes that log in by email.
+    pub noun: &'static str,
 }
 
 impl LookAlike {
@@ -75,7 +77,14 @@ impl LookAlike {
             username: username.to_owned(),
             existing: existing.to_owned(),
             likeness,
+            noun: "username",
         })
+    }
+
+    /// The same, for a login called `noun`.
+    #[must_use]
+    pub fn named(self, noun: &'static str) -> Self {
+        LookAlike { noun, ..self }
     }
 }
 
@@ -90,7 +99,8 @@ impl fmt::Display for LookAlike {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "username '{}' looks like existing user '{}': {}",
+            "{} '{}' looks like existing user '{}': {}",
+            self.noun,
             self.username,
             self.existing,
             self.why()

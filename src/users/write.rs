@@ -79,7 +79,8 @@ pub fn plan(
 fn look_alike(lookup: &mut dyn Lookup, username: &str, allow: bool) -> Result<Option<LookAlike>> {
     let found = lookup
         .username_with_key(username, lookalike::keys)?
-        .and_then(|existing| LookAlike::of(username, &existing));
+        .and_then(|existing| LookAlike::of(username, &existing))
+        .map(|found| found.named(lookup.shape().login));
     match found {
         Some(found) if !allow => Err(Error::LookAlike(found)),
         found => Ok(found),

@@ -189,12 +189,12 @@ fn a_lock_released_within_the_timeout_is_waited_for() {
 sqlite_only! {
     #[test]
     fn an_unexpected_database_failure_is_internal() {
-        // A users table whose id column holds text: no shape the service makes, so nothing
-        // authctl classifies; it must still end in a clear message and exit 70, not a panic.
+        // A username stored as a blob: nothing the service writes, so nothing authctl
+        // classifies; it must still end in a clear message and exit 70, not a panic.
         let env = TestEnv::empty();
         env.insert_raw(
-            "CREATE TABLE users (id TEXT, username VARCHAR, email VARCHAR, full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR);
-             INSERT INTO users VALUES ('one', 'alice', NULL, NULL, 0, 'x');",
+            "CREATE TABLE users (id INTEGER, username VARCHAR, email VARCHAR, full_name VARCHAR, disabled BOOLEAN, hashed_password VARCHAR);
+             INSERT INTO users VALUES (1, X'616c696365', NULL, NULL, 0, 'x');",
         );
         let assert = env.run(&["list-users"], "").code(70).stdout("");
         let stderr = crate::support::stderr(&assert);

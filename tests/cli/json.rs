@@ -184,6 +184,7 @@ fn reads_have_their_documented_shapes() {
         changed: bool,
         database: String,
         table: String,
+        table_shape: String,
         missing_unique_indexes: Vec<String>,
         dry_run: bool,
     }

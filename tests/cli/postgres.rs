@@ -39,6 +39,9 @@ mod init_db;
 /// The proof against a real FastAPI login service (Python venv built on first use).
 #[path = "interop.rs"]
 mod interop;
+/// The proof for the other shapes: real fastapi-users and full-stack template applications.
+#[path = "interop_shapes.rs"]
+mod interop_shapes;
 /// `issue-token`.
 #[path = "issue_token.rs"]
 mod issue_token;
@@ -58,6 +61,9 @@ mod secrets;
 /// `set-password`.
 #[path = "set_password.rs"]
 mod set_password;
+/// The three table shapes: every shape-independent body on each, and each shape's own.
+#[path = "shapes.rs"]
+pub mod shapes;
 /// `show-user`.
 #[path = "show_user.rs"]
 mod show_user;

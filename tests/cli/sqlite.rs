@@ -47,6 +47,9 @@ mod interop;
 /// The same proof against the passlib-era service and an Argon2-only one (hash schemes).
 #[path = "interop_schemes.rs"]
 mod interop_schemes;
+/// The proof for the other shapes: real fastapi-users and full-stack template applications.
+#[path = "interop_shapes.rs"]
+mod interop_shapes;
 /// `issue-token`.
 #[path = "issue_token.rs"]
 mod issue_token;
@@ -66,6 +69,9 @@ mod secrets;
 /// `set-password`.
 #[path = "set_password.rs"]
 mod set_password;
+/// The three table shapes: every shape-independent body on each, and each shape's own.
+#[path = "shapes.rs"]
+pub mod shapes;
 /// `show-user`.
 #[path = "show_user.rs"]
 mod show_user;

@@ -90,10 +90,12 @@ impl Errors {
     }
 
     /// A listing's order: by id, or by creation time where ids are random and the shape keeps it.
-    fn order(&self) -> &'static str {
+    fn order(&self) -> String {
+        // Qualified: the select list's `id::text` is also called id, and would sort as text.
+        let table = self.table();
         match (self.shape.id, self.shape.created_at) {
-            (IdKind::Serial, _) | (_, false) => "ORDER BY id",
-            (_, true) => "ORDER BY created_at, id",
+            (IdKind::Serial, _) | (_, false) => format!("ORDER BY {table}.id"),
+            (_, true) => format!("ORDER BY {table}.created_at, {table}.id"),
         }
     }
 }
@@ -535,6 +537,29 @@ impl PgStore {
 
 lookup_through_conn!(PgStore);
 
+impl PgStore {
+    /// Logins that several rows share as a case-folding service matches them.
+    fn login_duplicates(&mut self) -> Result<Vec<String>> {
+        let errors = &self.errors;
+        if !errors.shape.login_folds_case {
+            return Ok(Vec::new());
+        }
+        let login = errors.shape.login;
+        let sql = format!(
+            "SELECT lower({login})::text FROM {} GROUP BY 1 HAVING count(*) > 1 ORDER BY 1",
+            errors.table()
+        );
+        let rows = self
+            .client
+            .query(&sql, &[])
+            .map_err(|e| errors.classify(e))?;
+        rows.iter()
+            .map(|row| row.try_get(0))
+            .collect::<PgResult<_>>()
+            .map_err(|e| errors.classify(e))
+    }
+}
+
 impl Store for PgStore {
     fn init(&mut self) -> Result<InitReport> {
         let errors = &self.errors;
@@ -579,11 +604,15 @@ impl Store for PgStore {
             .collect::<PgResult<_>>()
             .map_err(err)?;
         Ok(Health {
+            table: errors.shape.table,
             // The server checks its own pages (and has no cheap whole-database check to ask).
             integrity_errors: Vec::new(),
             missing_unique_indexes: missing_unique_indexes(&mut self.client, errors.shape)
                 .map_err(err)?,
             null_disabled,
+            // A native uuid column holds no other form.
+            misformed_ids: Vec::new(),
+            login_duplicates: self.login_duplicates()?,
         })
     }
 

@@ -284,7 +284,7 @@ lookup_through_conn!(PgTx<'_>);
 
 /// The multi-row insert for the shape: every column it has, from eight arrays (id as text,
 /// login, email, full_name, status, is_superuser, is_verified, hash); `created_at` is the
-/// server's `now()`, as the application's default would be.
+/// server's clock, as the application's default would be.
 fn insert_statement(shape: &Shape, id_type: &str) -> String {
     let mut columns = vec![
         ("id", format!("u.id::{id_type}")),
@@ -296,7 +296,8 @@ fn insert_statement(shape: &Shape, id_type: &str) -> String {
         (true, shape.status_column(), "u.status"),
         (shape.superuser, "is_superuser", "u.superuser"),
         (shape.verified, "is_verified", "u.verified"),
-        (shape.created_at, "created_at", "now()"),
+        // Per row, as the application's Python-side default: listings keep the import's order.
+        (shape.created_at, "created_at", "clock_timestamp()"),
         (true, "hashed_password", "u.hash"),
     ];
     for (has, column, value) in optional {

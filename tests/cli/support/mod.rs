@@ -222,6 +222,7 @@ impl TestEnv {
             .env_remove("DATABASE_URL")
             .env_remove("SECRET_KEY")
             .env_remove("AUTHCTL_HASH_SCHEME")
+            .env_remove("AUTHCTL_TABLE_SHAPE")
             .env_remove("RUST_BACKTRACE");
         for var in [
             "PGHOST",

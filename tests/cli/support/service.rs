@@ -28,6 +28,10 @@ pub enum App {
     Argon2Only,
     /// passlib's bcrypt-only CryptContext and python-jose (the 2020 tutorial and the blog).
     Passlib,
+    /// fastapi-users as its SQLAlchemy example sets it up (`tests/interop/fastapi_users`).
+    FastapiUsers,
+    /// The full-stack template's backend (`tests/interop/fastapi_template`), on PostgreSQL.
+    FastapiTemplate,
 }
 
 impl App {
@@ -36,15 +40,30 @@ impl App {
         match self {
             App::Pwdlib | App::Argon2Only => interop_dir(),
             App::Passlib => interop_dir().join("passlib"),
+            App::FastapiUsers => interop_dir().join("fastapi_users"),
+            App::FastapiTemplate => interop_dir().join("fastapi_template"),
+        }
+    }
+
+    /// Where it logs in (the OAuth2 password form) and where it answers for the current user.
+    pub fn routes(self) -> (&'static str, &'static str) {
+        match self {
+            App::FastapiUsers => ("/auth/jwt/login", "/users/me"),
+            App::FastapiTemplate => ("/api/v1/login/access-token", "/api/v1/users/me"),
+            _ => ("/token", "/users/me"),
         }
     }
 
     fn python(self) -> &'static Path {
         static PWDLIB: OnceLock<Result<PathBuf, String>> = OnceLock::new();
         static PASSLIB: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+        static FASTAPI_USERS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+        static TEMPLATE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
         let (cell, name) = match self {
             App::Pwdlib | App::Argon2Only => (&PWDLIB, "interop-venv"),
             App::Passlib => (&PASSLIB, "interop-venv-passlib"),
+            App::FastapiUsers => (&FASTAPI_USERS, "interop-venv-fastapi-users"),
+            App::FastapiTemplate => (&TEMPLATE, "interop-venv-fastapi-template"),
         };
         match cell.get_or_init(|| build_venv(&self.dir().join("requirements.txt"), name)) {
             Ok(python) => python,
@@ -154,6 +173,7 @@ pub struct Service {
     pub url: String,
     log: Arc<Mutex<String>>,
     agent: ureq::Agent,
+    app: App,
 }
 
 impl Service {
@@ -165,6 +185,17 @@ impl Service {
     /// Starts uvicorn on a free loopback port, with `dir` as working directory (relative
     /// SQLite URLs resolve there), and waits until it answers.
     pub fn start_app(app: App, dir: &Path, database_url: &str, secret_key: &str) -> Service {
+        Service::start_with(app, dir, database_url, secret_key, &[])
+    }
+
+    /// [`Service::start_app`] with more environment (`REQUIRE_VERIFIED=1`).
+    pub fn start_with(
+        app: App,
+        dir: &Path,
+        database_url: &str,
+        secret_key: &str,
+        env: &[(&str, &str)],
+    ) -> Service {
         let hashers = if app == App::Argon2Only {
             "recommended"
         } else {
@@ -178,6 +209,7 @@ impl Service {
             .env("DATABASE_URL", database_url)
             .env("SECRET_KEY", secret_key)
             .env("PASSWORD_HASHERS", hashers)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -208,6 +240,7 @@ impl Service {
             url: String::new(),
             log,
             agent,
+            app,
         };
         let deadline = Instant::now() + START_TIMEOUT;
         let port = loop {
@@ -227,13 +260,14 @@ impl Service {
             );
         };
         service.url = format!("http://127.0.0.1:{port}");
-        // Answering is the readiness test; no token is the contract's "Not authenticated".
+        // Answering is the readiness test; no token is the app's own 401.
         let reply = service.get_me(None);
         assert_eq!(reply.status, 401, "{reply:?}\n{}", service.log());
-        assert_eq!(
-            reply.body,
-            serde_json::json!({"detail": "Not authenticated"})
-        );
+        let detail = match app {
+            App::FastapiUsers => "Unauthorized",
+            _ => "Not authenticated",
+        };
+        assert_eq!(reply.body, serde_json::json!({"detail": detail}));
         service
     }
 
@@ -259,11 +293,11 @@ impl Service {
         }
     }
 
-    /// `POST /token` with the OAuth2 password form.
+    /// The app's login route with the OAuth2 password form.
     pub fn login(&self, username: &str, password: &str) -> Reply {
         let response = self
             .agent
-            .post(format!("{}/token", self.url))
+            .post(format!("{}{}", self.url, self.app.routes().0))
             // NOTE: after an unhandled exception (the service's 500) uvicorn resets a kept-alive
             // connection before ureq reads the reply; on a connection of its own the 500 arrives.
             .header("Connection", "close")
@@ -271,13 +305,33 @@ impl Service {
         self.reply(response)
     }
 
-    /// `GET /users/me` with a bearer token, or none.
+    /// The app's current-user route with a bearer token, or none.
     pub fn get_me(&self, token: Option<&str>) -> Reply {
-        let mut request = self.agent.get(format!("{}/users/me", self.url));
+        self.get(self.app.routes().1, token)
+    }
+
+    /// `GET path` with a bearer token, or none.
+    pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = self
+            .agent
+            .get(format!("{}{path}", self.url))
+            .header("Connection", "close");
         if let Some(token) = token {
             request = request.header("Authorization", format!("Bearer {token}"));
         }
         self.reply(request.call())
+    }
+
+    /// `POST path` with a JSON body and a bearer token.
+    pub fn post_json(&self, path: &str, token: &str, body: &Value) -> Reply {
+        let response = self
+            .agent
+            .post(format!("{}{path}", self.url))
+            .header("Connection", "close")
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .send(body.to_string());
+        self.reply(response)
     }
 
     /// Logs in and reads `/users/me`: the whole service verdict on a login.

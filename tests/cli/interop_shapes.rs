@@ -1,0 +1,193 @@
+//! The proof for the other two shapes: a real fastapi-users application (its SQLAlchemy
+//! example, `tests/interop/fastapi_users`) on both engines, and the full-stack template's
+//! backend (`tests/interop/fastapi_template`) on PostgreSQL, its engine, log in the users
+//! authctl adds and imports, accept its tokens, refuse the users it disables, and show the
+//! rights it grants.
+
+use serde_json::{Value, json};
+
+use super::shapes::{FASTAPI_USERS, Shape};
+use crate::support::service::{App, Reply, Service};
+use crate::support::{self, Engine, KEY, TestEnv};
+
+/// The application's `DATABASE_URL`: the plain URL (each app names its own driver).
+fn app_url(env: &TestEnv) -> String {
+    match env.engine() {
+        Engine::Postgres => env.url(),
+        Engine::Sqlite => format!("sqlite:///{}", env.db.display()),
+    }
+}
+
+fn issue_token(env: &TestEnv, login: &str) -> String {
+    let assert = env
+        .cmd()
+        .env("SECRET_KEY", KEY)
+        .args(["issue-token", login])
+        .assert()
+        .code(0);
+    support::stdout(&assert).trim_end().to_owned()
+}
+
+fn token_of(reply: &Reply) -> String {
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.body["token_type"], "bearer");
+    reply.body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The users of one test: `ann` added, `bob` imported, their ids as authctl lists them.
+fn users(env: &TestEnv, shape: Shape) -> (String, String) {
+    env.add_user(&shape.login("ann"), "ann's long password");
+    let csv = format!(
+        "email,password\n{},bob's long password\n",
+        shape.login("bob")
+    );
+    env.run(&["import", "-", "--input-format", "csv"], &csv)
+        .code(0);
+    let assert = env.run(&["list-users", "--format", "json"], "").code(0);
+    let users: Vec<Value> = serde_json::from_str(&support::stdout(&assert)).unwrap();
+    let id = |i: usize| users[i]["id"].as_str().unwrap().to_owned();
+    (id(0), id(1))
+}
+
+#[test]
+fn fastapi_users_accepts_what_authctl_writes() {
+    let env = FASTAPI_USERS.env();
+    let (ann_id, bob_id) = users(&env, FASTAPI_USERS);
+    let service = Service::start_app(App::FastapiUsers, env.dir(), &app_url(&env), KEY);
+    // Its login matches the email ignoring case, as authctl's look-ups do.
+    let token = token_of(&service.login("ANN@example.com", "ann's long password"));
+    let me = service.get_me(Some(&token));
+    assert_eq!(me.status, 200, "{me:?}");
+    assert_eq!(
+        me.body,
+        json!({"id": ann_id, "email": "ann@example.com", "is_active": true,
+               "is_superuser": false, "is_verified": false})
+    );
+    let bob_token = token_of(&service.login("bob@example.com", "bob's long password"));
+    let wrong = service.login("bob@example.com", "not bob's password");
+    assert_eq!(
+        (wrong.status, wrong.body),
+        (400, json!({"detail": "LOGIN_BAD_CREDENTIALS"}))
+    );
+    // A token from issue-token is one it issued itself: sub, aud, signature.
+    let issued = issue_token(&env, "bob@example.com");
+    let me = service.get_me(Some(&issued));
+    assert_eq!((me.status, me.body["id"].clone()), (200, json!(bob_id)));
+    // Rights: the superuser-only route refuses ann until authctl grants it.
+    let route = format!("/users/{bob_id}");
+    let refused = service.get(&route, Some(&token));
+    assert_eq!(
+        (refused.status, refused.body),
+        (403, json!({"detail": "Forbidden"}))
+    );
+    env.run(&["grant", "superuser", "ann@example.com"], "")
+        .code(0);
+    let allowed = service.get(&route, Some(&token));
+    assert_eq!(allowed.status, 200, "{allowed:?}");
+    assert_eq!(allowed.body["email"], "bob@example.com");
+    // Disabled: no login, and tokens already out stop working.
+    env.run(&["disable-user", "bob@example.com"], "").code(0);
+    let login = service.login("bob@example.com", "bob's long password");
+    assert_eq!(
+        (login.status, login.body),
+        (400, json!({"detail": "LOGIN_BAD_CREDENTIALS"}))
+    );
+    for token in [&bob_token, &issued] {
+        let me = service.get_me(Some(token));
+        assert_eq!(
+            (me.status, me.body),
+            (401, json!({"detail": "Unauthorized"}))
+        );
+    }
+    // An application that requires verification refuses ann until authctl verifies her.
+    drop(service);
+    let strict = Service::start_with(
+        App::FastapiUsers,
+        env.dir(),
+        &app_url(&env),
+        KEY,
+        &[("REQUIRE_VERIFIED", "1")],
+    );
+    let login = strict.login("ann@example.com", "ann's long password");
+    assert_eq!(
+        (login.status, login.body),
+        (400, json!({"detail": "LOGIN_USER_NOT_VERIFIED"}))
+    );
+    env.run(
+        &[
+            "verify-login",
+            "ann@example.com",
+            "--password-stdin",
+            "--require-verified",
+        ],
+        "ann's long password\n",
+    )
+    .code(1);
+    env.run(&["grant", "verified", "ann@example.com"], "")
+        .code(0);
+    token_of(&strict.login("ann@example.com", "ann's long password"));
+}
+
+postgres_only! {
+    use super::shapes::TEMPLATE;
+
+    /// The template's backend on PostgreSQL (its settings take no other engine).
+    #[test]
+    fn the_full_stack_template_accepts_what_authctl_writes() {
+        let env = TEMPLATE.env();
+        env.add_user_with(
+            "admin@example.com",
+            &["--superuser", "--full-name", "Ada Admin"],
+            "the admin's long password",
+        );
+        let (admin_id, ann_id) = users(&env, TEMPLATE);
+        let service = Service::start_app(App::FastapiTemplate, env.dir(), &app_url(&env), KEY);
+        let admin = token_of(&service.login("admin@example.com", "the admin's long password"));
+        let me = service.get_me(Some(&admin));
+        assert_eq!(me.status, 200, "{me:?}");
+        assert_eq!(me.body["id"], json!(admin_id));
+        assert_eq!(me.body["full_name"], "Ada Admin");
+        assert_eq!(me.body["is_superuser"], true);
+        // created_at, which has no SQL default, was filled as the application fills it.
+        assert!(me.body["created_at"].as_str().is_some_and(|t| t.starts_with("20")), "{me:?}");
+        // The superuser route: the admin sees the three users, ann is refused.
+        let all = service.get("/api/v1/users/", Some(&admin));
+        assert_eq!((all.status, all.body["count"].clone()), (200, json!(3)), "{all:?}");
+        let ann = token_of(&service.login("ann@example.com", "ann's long password"));
+        let refused = service.get("/api/v1/users/", Some(&ann));
+        assert_eq!(
+            (refused.status, refused.body),
+            (403, json!({"detail": "The user doesn't have enough privileges"}))
+        );
+        // Its login matches the email exactly.
+        let login = service.login("ANN@example.com", "ann's long password");
+        assert_eq!(
+            (login.status, login.body),
+            (400, json!({"detail": "Incorrect email or password"}))
+        );
+        // A token from issue-token: sub is the id, 8 days.
+        let issued = issue_token(&env, "ann@example.com");
+        let me = service.get_me(Some(&issued));
+        assert_eq!((me.status, me.body["id"].clone()), (200, json!(ann_id)));
+        // Ann's items go with her.
+        let item = service.post_json("/api/v1/items/", &ann, &json!({"title": "ann's"}));
+        assert_eq!(item.status, 200, "{item:?}");
+        let deleted = env
+            .run(&["delete-user", "ann@example.com", "--yes"], "")
+            .code(0);
+        assert_eq!(
+            support::stderr(&deleted),
+            "deleted user 'ann@example.com' (1 row(s) of item with it)\n"
+        );
+        let items = service.get("/api/v1/items/", Some(&admin));
+        assert_eq!((items.status, items.body["count"].clone()), (200, json!(0)), "{items:?}");
+        let gone = service.get_me(Some(&issued));
+        assert_eq!((gone.status, gone.body), (404, json!({"detail": "User not found"})));
+        // Disabled: the template's own words, at login and for tokens already out.
+        env.run(&["disable-user", "admin@example.com"], "").code(0);
+        let login = service.login("admin@example.com", "the admin's long password");
+        assert_eq!((login.status, login.body), (400, json!({"detail": "Inactive user"})));
+        let me = service.get_me(Some(&admin));
+        assert_eq!((me.status, me.body), (400, json!({"detail": "Inactive user"})));
+    }
+}

@@ -1,0 +1,622 @@
+//! The three table shapes: the tutorial's `users`, the full-stack template's and fastapi-users'
+//! `user`. The shape-independent bodies run on every shape (and, like every subject, on both
+//! engines); what only one shape has is tested on it.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Value, json};
+
+use crate::support::{self, KEY, TestEnv};
+
+/// What a test needs to know of a shape: its name, its login and its record's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub name: &'static str,
+    pub table: &'static str,
+    /// The login is an email (the template, fastapi-users).
+    pub email_login: bool,
+    /// The fields of its records, in order.
+    pub fields: &'static [&'static str],
+    /// Its rights: `superuser`, `verified`.
+    pub rights: &'static [&'static str],
+    /// `sub` is the id; `aud` when required; the default lifetime in seconds.
+    pub sub_is_id: bool,
+    pub aud: Option<&'static str>,
+    pub lifetime: i64,
+}
+
+pub const TUTORIAL: Shape = Shape {
+    name: "tutorial",
+    table: "users",
+    email_login: false,
+    fields: &["id", "username", "email", "full_name", "disabled"],
+    rights: &[],
+    sub_is_id: false,
+    aud: None,
+    lifetime: 30 * 60,
+};
+
+pub const TEMPLATE: Shape = Shape {
+    name: "fastapi-template",
+    table: "user",
+    email_login: true,
+    fields: &["id", "email", "full_name", "disabled", "is_superuser"],
+    rights: &["superuser"],
+    sub_is_id: true,
+    aud: None,
+    lifetime: 8 * 24 * 60 * 60,
+};
+
+pub const FASTAPI_USERS: Shape = Shape {
+    name: "fastapi-users",
+    table: "user",
+    email_login: true,
+    fields: &["id", "email", "disabled", "is_superuser", "is_verified"],
+    rights: &["superuser", "verified"],
+    sub_is_id: true,
+    aud: Some("fastapi-users:auth"),
+    lifetime: 60 * 60,
+};
+
+impl Shape {
+    /// The login of a person called `name` on this shape.
+    pub fn login(self, name: &str) -> String {
+        if self.email_login {
+            format!("{name}@example.com")
+        } else {
+            name.to_owned()
+        }
+    }
+
+    /// A new database with this shape's table, made by `init-db --table-shape`.
+    pub fn env(self) -> TestEnv {
+        let env = TestEnv::empty();
+        env.run(&["init-db", "--table-shape", self.name], "")
+            .code(0);
+        env
+    }
+
+    /// The quoted table, for raw SQL.
+    fn table(self) -> String {
+        format!("\"{}\"", self.table)
+    }
+}
+
+/// A test per shape for each body: `mod body { fn tutorial; fn fastapi_template; fn fastapi_users }`.
+macro_rules! on_every_shape {
+    ($($body:ident),* $(,)?) => {$(
+        mod $body {
+            #[test]
+            fn tutorial() {
+                super::$body(super::TUTORIAL);
+            }
+            #[test]
+            fn fastapi_template() {
+                super::$body(super::TEMPLATE);
+            }
+            #[test]
+            fn fastapi_users() {
+                super::$body(super::FASTAPI_USERS);
+            }
+        }
+    )*};
+}
+
+on_every_shape!(
+    a_user_is_added_listed_disabled_and_deleted,
+    tokens_carry_the_shape_claims,
+    an_export_imports_back_as_it_was,
+    rights_are_granted_and_revoked,
+    the_shape_is_detected_without_being_named,
+);
+
+fn listed(env: &TestEnv) -> Vec<Value> {
+    let assert = env.run(&["list-users", "--format", "json"], "").code(0);
+    serde_json::from_str(&support::stdout(&assert)).unwrap()
+}
+
+/// The listed record of one login (on PostgreSQL, UUID ids do not keep the order of creation).
+fn listed_user(env: &TestEnv, shape: Shape, login: &str) -> Value {
+    listed(env)
+        .into_iter()
+        .find(|user| user[shape.fields[1]] == json!(login))
+        .unwrap_or_else(|| panic!("{login} is not listed"))
+}
+
+fn a_user_is_added_listed_disabled_and_deleted(shape: Shape) {
+    let env = shape.env();
+    let ann = shape.login("ann");
+    let assert = env
+        .run(
+            &["add-user", &ann, "--password-stdin"],
+            "ann's long password\n",
+        )
+        .code(0);
+    let users = listed(&env);
+    let [user] = users.as_slice() else {
+        panic!("{users:?}")
+    };
+    let keys: Vec<&str> = user
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, shape.fields);
+    assert_eq!(user[shape.fields[1]], json!(ann));
+    assert_eq!(user["disabled"], json!(false));
+    let id = user["id"].clone();
+    if shape.sub_is_id {
+        let text = id.as_str().unwrap();
+        assert_eq!(text.len(), 36, "{text}");
+        assert_eq!(text.as_bytes()[14], b'4', "a version 4 UUID: {text}");
+    } else {
+        assert_eq!(id, json!(1));
+    }
+    let shown = id.as_str().map_or_else(|| id.to_string(), str::to_owned);
+    assert_eq!(
+        support::stderr(&assert).lines().last().unwrap(),
+        format!("created user '{ann}' (id {shown})")
+    );
+    // The same login again is a conflict, worded in the shape's terms.
+    let again = env
+        .run(
+            &["add-user", &ann, "--password-stdin"],
+            "another long password\n",
+        )
+        .code(4);
+    let expected = if shape.email_login {
+        format!("error: email '{ann}' is already used by user '{ann}'\n")
+    } else {
+        format!("error: username '{ann}' already exists\n")
+    };
+    again.stderr(expected);
+    env.run(&["disable-user", &ann], "").code(0);
+    assert_eq!(listed(&env)[0]["disabled"], json!(true));
+    env.run(
+        &["verify-login", &ann, "--password-stdin"],
+        "ann's long password\n",
+    )
+    .code(1);
+    env.run(&["enable-user", &ann], "").code(0);
+    env.run(
+        &["verify-login", &ann, "--password-stdin"],
+        "ann's long password\n",
+    )
+    .code(0);
+    env.run(
+        &["verify-login", &ann, "--password-stdin"],
+        "a wrong password\n",
+    )
+    .code(1);
+    env.run(&["delete-user", &ann, "--yes"], "")
+        .code(0)
+        .stderr(format!("deleted user '{ann}'\n"));
+    assert!(listed(&env).is_empty());
+}
+
+/// Decodes as the service does: its key, HS256, its audience when it has one.
+fn claims(token: &str, shape: Shape) -> serde_json::Map<String, Value> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    match shape.aud {
+        Some(aud) => validation.set_audience(&[aud]),
+        None => validation.validate_aud = false,
+    }
+    jsonwebtoken::decode(
+        token,
+        &DecodingKey::from_secret(KEY.as_bytes()),
+        &validation,
+    )
+    .unwrap()
+    .claims
+}
+
+fn tokens_carry_the_shape_claims(shape: Shape) {
+    let env = shape.env();
+    let ann = shape.login("ann");
+    env.add_user(&ann, "ann's long password");
+    let id = listed(&env)[0]["id"].clone();
+    let before = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let assert = env
+        .cmd()
+        .env("SECRET_KEY", KEY)
+        .args(["issue-token", &ann])
+        .assert()
+        .code(0);
+    let claims = claims(support::stdout(&assert).trim_end(), shape);
+    let sub = if shape.sub_is_id {
+        id.as_str().unwrap().to_owned()
+    } else {
+        ann.clone()
+    };
+    let exp = claims["exp"].as_i64().unwrap();
+    let lifetime = exp - i64::try_from(before).unwrap();
+    assert!(
+        (shape.lifetime..=shape.lifetime + 2).contains(&lifetime),
+        "{lifetime}"
+    );
+    let mut expected = json!({"sub": sub, "exp": exp});
+    if let Some(aud) = shape.aud {
+        expected["aud"] = json!([aud]);
+    }
+    assert_eq!(Value::Object(claims), expected);
+    // A lifetime given overrides the shape's.
+    let assert = env
+        .cmd()
+        .env("SECRET_KEY", KEY)
+        .args(["issue-token", &ann, "--expires-in", "2h"])
+        .assert()
+        .code(0);
+    let claims = self::claims(support::stdout(&assert).trim_end(), shape);
+    let lifetime = claims["exp"].as_i64().unwrap() - i64::try_from(before).unwrap();
+    assert!((7200..=7202).contains(&lifetime), "{lifetime}");
+}
+
+fn an_export_imports_back_as_it_was(shape: Shape) {
+    let env = shape.env();
+    let mut csv = format!("{},password", shape.fields[1]);
+    let rights: Vec<&str> = shape
+        .fields
+        .iter()
+        .copied()
+        .filter(|f| f.starts_with("is_"))
+        .collect();
+    for right in &rights {
+        csv.push(',');
+        csv.push_str(right);
+    }
+    csv.push('\n');
+    for (i, name) in ["ann", "bob"].into_iter().enumerate() {
+        csv.push_str(&format!("{},{name}'s long password", shape.login(name)));
+        for _ in &rights {
+            csv.push_str(if i == 0 { ",true" } else { ",false" });
+        }
+        csv.push('\n');
+    }
+    env.run(&["import", "-", "--input-format", "csv"], &csv)
+        .code(0);
+    let exported = env
+        .run(&["export", "--format", "json", "--include-hashes", "-"], "")
+        .code(0);
+    let exported = support::stdout(&exported);
+    let records: Vec<Value> = serde_json::from_str(&exported).unwrap();
+    assert_eq!(records.len(), 2);
+    let record = |name: &str| {
+        let login = json!(shape.login(name));
+        records
+            .iter()
+            .find(|r| r[shape.fields[1]] == login)
+            .unwrap()
+    };
+    for right in &rights {
+        assert_eq!(record("ann")[right], json!(true), "{right}");
+        assert_eq!(record("bob")[right], json!(false), "{right}");
+    }
+    // Into a new database of the same shape: the same records, ids and hashes included.
+    let copy = shape.env();
+    copy.run(&["import", "-", "--input-format", "json"], &exported)
+        .code(0);
+    let again = copy
+        .run(&["export", "--format", "json", "--include-hashes", "-"], "")
+        .code(0);
+    assert_eq!(support::stdout(&again), exported);
+    copy.run(
+        &["verify-login", &shape.login("bob"), "--password-stdin"],
+        "bob's long password\n",
+    )
+    .code(0);
+}
+
+fn rights_are_granted_and_revoked(shape: Shape) {
+    let env = shape.env();
+    let ann = shape.login("ann");
+    env.add_user(&ann, "ann's long password");
+    for right in ["superuser", "verified"] {
+        let column = format!("is_{right}");
+        if !shape.rights.contains(&right) {
+            env.run(&["grant", right, &ann], "").code(5).stderr(format!(
+                "error: the {} table \"{}\" has no {column} column\n",
+                shape.name, shape.table
+            ));
+            let flag = format!("--{right}");
+            env.run(
+                &["add-user", "x@example.com", &flag, "--random-password"],
+                "",
+            )
+            .code(5);
+            continue;
+        }
+        assert_eq!(listed_user(&env, shape, &ann)[&column], json!(false));
+        env.run(&["grant", right, &ann], "")
+            .code(0)
+            .stderr(format!("granted {column} to user '{ann}'\n"));
+        assert_eq!(listed_user(&env, shape, &ann)[&column], json!(true));
+        env.run(&["grant", right, &ann], "").code(0);
+        env.run(&["revoke", right, &ann, "--dry-run"], "")
+            .code(0)
+            .stderr(format!("would revoke {column} from user '{ann}'\n"));
+        assert_eq!(listed_user(&env, shape, &ann)[&column], json!(true));
+        env.run(&["revoke", right, &ann], "").code(0);
+        assert_eq!(listed_user(&env, shape, &ann)[&column], json!(false));
+        let flag = format!("--{right}");
+        let bob = shape.login(&format!("bob-{right}"));
+        env.run(&["add-user", &bob, &flag, "--random-password"], "")
+            .code(0);
+        assert_eq!(listed_user(&env, shape, &bob)[&column], json!(true));
+        env.run(&["grant", right, &ann, "nobody@example.com"], "")
+            .code(3);
+        assert_eq!(
+            listed_user(&env, shape, &ann)[&column],
+            json!(false),
+            "all or none"
+        );
+    }
+}
+
+fn the_shape_is_detected_without_being_named(shape: Shape) {
+    let env = shape.env();
+    let assert = env.run(&["init-db", "--format", "json"], "").code(0);
+    let report: Value = serde_json::from_str(&support::stdout(&assert)).unwrap();
+    assert_eq!(report["table_shape"], json!(shape.name));
+    assert_eq!(report["action"], json!("unchanged"));
+    env.add_user(&shape.login("ann"), "ann's long password");
+    // Another shape named is refused, not guessed at.
+    let other = if shape.name == "fastapi-users" {
+        "fastapi-template"
+    } else {
+        "fastapi-users"
+    };
+    let assert = env.run(&["--table-shape", other, "list-users"], "").code(7);
+    assert!(
+        support::stderr(&assert).contains("no "),
+        "{}",
+        support::stderr(&assert)
+    );
+    // A second user table makes detection ambiguous.
+    let second = if shape.table == "users" {
+        "CREATE TABLE \"user\" (id CHAR(36) NOT NULL, email VARCHAR(320) NOT NULL, \
+         hashed_password VARCHAR(1024) NOT NULL, is_active BOOLEAN NOT NULL, \
+         is_superuser BOOLEAN NOT NULL, is_verified BOOLEAN NOT NULL, PRIMARY KEY (id))"
+    } else {
+        support::SERVICE_DDL
+    };
+    env.insert_raw(second);
+    env.run(&["list-users"], "").code(7).stderr(format!(
+        "error: database {}: has both a \"users\" and a \"user\" table; say which to \
+         administer with --table-shape (tutorial, fastapi-template, fastapi-users)\n",
+        env.location()
+    ));
+    let assert = env
+        .run(
+            &[
+                "--table-shape",
+                shape.name,
+                "list-users",
+                "--format",
+                "json",
+            ],
+            "",
+        )
+        .code(0);
+    let users: Vec<Value> = serde_json::from_str(&support::stdout(&assert)).unwrap();
+    assert_eq!(users.len(), 1);
+}
+
+/// fastapi-users looks a login up with `lower(email) = lower(?)`: authctl finds, refuses and
+/// imports by the same rule.
+#[test]
+fn fastapi_users_logins_match_ignoring_case() {
+    let shape = FASTAPI_USERS;
+    let env = shape.env();
+    env.add_user("Ann@Example.com", "ann's long password");
+    env.run(
+        &["verify-login", "ann@EXAMPLE.com", "--password-stdin"],
+        "ann's long password\n",
+    )
+    .code(0);
+    env.run(&["add-user", "ann@example.com", "--random-password"], "")
+        .code(4)
+        .stderr("error: email 'ann@example.com' is already used by user 'Ann@Example.com'\n");
+    let csv =
+        "email,password\nbob@example.com,bob's long password\nBOB@example.com,pw long enough\n";
+    let assert = env
+        .run(&["import", "-", "--input-format", "csv"], csv)
+        .code(5);
+    assert!(
+        support::stderr(&assert)
+            .contains("line 3, field email: 'BOB@example.com' is also at line 2"),
+        "{}",
+        support::stderr(&assert)
+    );
+    let csv = "email,password\nANN@example.com,ann's long password\n";
+    env.run(&["import", "-", "--input-format", "csv"], csv)
+        .code(4);
+    assert_eq!(listed(&env).len(), 1);
+}
+
+/// The template's login is the email, matched exactly as its `crud.get_user_by_email` does;
+/// a login that is not an email is refused before anything is read.
+#[test]
+fn template_logins_are_emails_matched_exactly() {
+    let shape = TEMPLATE;
+    let env = shape.env();
+    env.add_user("ann@example.com", "ann's long password");
+    env.run(
+        &["verify-login", "ANN@example.com", "--password-stdin"],
+        "ann's long password\n",
+    )
+    .code(1)
+    .stderr("incorrect email or password\n");
+    env.run(&["add-user", "ann", "--random-password"], "")
+        .code(5)
+        .stderr("error: email \"ann\" is not an address of the form name@domain\n");
+    env.run(
+        &[
+            "add-user",
+            "bob@example.com",
+            "--email",
+            "b@example.com",
+            "--random-password",
+        ],
+        "",
+    )
+    .code(5)
+    .stderr(
+        "error: the fastapi-template table \"user\" has no email column; its login is the email\n",
+    );
+}
+
+/// `verify-login --require-verified` answers as a fastapi-users application built with
+/// `requires_verification=True`.
+#[test]
+fn fastapi_users_unverified_users_are_refused_when_verification_is_required() {
+    let env = FASTAPI_USERS.env();
+    env.add_user("ann@example.com", "ann's long password");
+    let login = |extra: &[&str]| {
+        let mut args = vec!["verify-login", "ann@example.com", "--password-stdin"];
+        args.extend(extra);
+        env.run(&args, "ann's long password\n")
+    };
+    login(&[]).code(0);
+    login(&["--require-verified"])
+        .code(1)
+        .stderr("user not verified (LOGIN_USER_NOT_VERIFIED)\n");
+    env.run(&["grant", "verified", "ann@example.com"], "")
+        .code(0);
+    login(&["--require-verified"]).code(0);
+    env.run(&["disable-user", "ann@example.com"], "").code(0);
+    login(&[])
+        .code(1)
+        .stderr("inactive user (the service answers LOGIN_BAD_CREDENTIALS)\n");
+}
+
+/// The template's `item.owner_id` references the user ON DELETE CASCADE: deleting the user
+/// deletes their items, counted, also in a dry run (SQLite enforces the key only with
+/// `PRAGMA foreign_keys`, which SQLAlchemy leaves off: authctl deletes them itself).
+#[test]
+fn deleting_a_template_user_deletes_their_items() {
+    let shape = TEMPLATE;
+    let env = shape.env();
+    env.add_user("ann@example.com", "ann's long password");
+    env.add_user("bob@example.com", "bob's long password");
+    let id_type = match env.engine() {
+        support::Engine::Sqlite => "CHAR(32)",
+        support::Engine::Postgres => "UUID",
+    };
+    env.insert_raw(&format!(
+        "CREATE TABLE item (title VARCHAR(255) NOT NULL, id {id_type} NOT NULL, \
+         owner_id {id_type} NOT NULL, PRIMARY KEY (id), \
+         FOREIGN KEY(owner_id) REFERENCES {} (id) ON DELETE CASCADE)",
+        shape.table()
+    ));
+    let (ann, bob) = {
+        let users = listed(&env);
+        let id = |i: usize| users[i]["id"].as_str().unwrap().to_owned();
+        (id(0), id(1))
+    };
+    let stored = |id: &str| match env.engine() {
+        support::Engine::Sqlite => id.replace('-', ""),
+        support::Engine::Postgres => id.to_owned(),
+    };
+    for (n, owner) in [(1, &ann), (2, &ann), (3, &bob)] {
+        let item = stored(&format!("00000000-0000-4000-8000-00000000000{n}"));
+        env.insert_raw(&format!(
+            "INSERT INTO item VALUES ('item {n}', '{item}', '{}')",
+            stored(owner)
+        ));
+    }
+    let dry = env
+        .run(
+            &[
+                "delete-user",
+                "ann@example.com",
+                "--yes",
+                "--dry-run",
+                "--format",
+                "json",
+            ],
+            "",
+        )
+        .code(0);
+    let report: Value = serde_json::from_str(&support::stdout(&dry)).unwrap();
+    assert_eq!(
+        report["dependents"],
+        json!([{"table": "item", "column": "owner_id", "rows": 2, "action": "deleted"}])
+    );
+    assert_eq!(
+        env.query_text("SELECT count(*) FROM item").as_deref(),
+        Some("3")
+    );
+    env.run(&["delete-user", "ann@example.com", "--yes"], "")
+        .code(0)
+        .stderr("deleted user 'ann@example.com' (2 row(s) of item with it)\n");
+    assert_eq!(
+        env.query_text("SELECT count(*) FROM item").as_deref(),
+        Some("1")
+    );
+    // A key that does not cascade protects its rows: the deletion is a conflict.
+    env.insert_raw(&format!(
+        "CREATE TABLE note (id INTEGER PRIMARY KEY, author_id {id_type} REFERENCES {} (id))",
+        shape.table()
+    ));
+    env.insert_raw(&format!("INSERT INTO note VALUES (1, '{}')", stored(&bob)));
+    env.run(&["delete-user", "bob@example.com", "--yes"], "")
+        .code(4)
+        .stderr(
+            "error: 1 row(s) of table note refer to the user (author_id, ON DELETE NO ACTION); \
+             delete or reassign them first\n",
+        );
+    assert_eq!(listed(&env).len(), 1);
+}
+
+sqlite_only! {
+    /// Rows hand-inserted with the id in another form than the application's (fastapi-users
+    /// #375), and logins that collide ignoring case, are what `check` reports.
+    #[test]
+    fn check_finds_ids_the_application_cannot_find_and_logins_it_cannot_tell_apart() {
+        let env = FASTAPI_USERS.env();
+        env.add_user("ann@example.com", "ann's long password");
+        env.insert_raw(
+            "INSERT INTO \"user\" VALUES ('0B4A3D5E8C2F4A1B9C7D6E5F4A3B2C1D', 'bob@example.com', 'h', 1, 0, 0);
+             INSERT INTO \"user\" VALUES ('5b0e1f7c-3f0e-4b8e-9f3c-7f2d1a0b9c8d', 'ANN@example.com', 'h', 1, 0, 0);",
+        );
+        let assert = env.run(&["check", "--format", "json"], "").code(1);
+        let report: Value = serde_json::from_str(&support::stdout(&assert)).unwrap();
+        let codes: Vec<(&str, &str)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == "problem")
+            .map(|f| (f["code"].as_str().unwrap(), f["username"].as_str().unwrap()))
+            .collect();
+        assert!(codes.contains(&("misformed_id", "bob@example.com")), "{codes:?}");
+        assert!(codes.contains(&("duplicate_login", "ann@example.com")), "{codes:?}");
+        assert!(!codes.iter().any(|(code, user)| *code == "misformed_id" && *user != "bob@example.com"), "{codes:?}");
+    }
+
+    /// On SQLite the template stores its uuid as 32 hex digits, fastapi-users with dashes: the
+    /// one form each application finds.
+    #[test]
+    fn sqlite_ids_are_stored_in_the_application_form() {
+        for (shape, length) in [(TEMPLATE, 32), (FASTAPI_USERS, 36)] {
+            let env = shape.env();
+            env.add_user("ann@example.com", "ann's long password");
+            let id = env.query_text("SELECT id FROM \"user\"").unwrap();
+            assert_eq!(id.len(), length, "{}: {id}", shape.name);
+            assert_eq!(id, id.to_lowercase());
+            let listed = listed(&env)[0]["id"].as_str().unwrap().replace('-', "");
+            assert_eq!(id.replace('-', ""), listed);
+        }
+        // The template's created_at, which has no SQL default, as SQLAlchemy writes it.
+        let env = TEMPLATE.env();
+        env.add_user("ann@example.com", "ann's long password");
+        let created = env.query_text("SELECT created_at FROM \"user\"").unwrap();
+        assert_eq!(created.len(), "2026-11-27 06:38:01.707249".len(), "{created}");
+        assert_eq!(created.as_bytes()[10], b' ', "{created}");
+    }
+}
