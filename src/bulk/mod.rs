@@ -310,7 +310,8 @@ fn refused_under_lock(row: &Row, e: &Error) -> RowError {
 /// The service's hash scheme: given, else read from the table's hashes, else (an empty table,
 /// as when moving users to a new database) from the hashes being imported.
 fn resolve_scheme(store: &mut dyn Store, rows: &[Row], choice: SchemeChoice) -> Result<Resolved> {
-    choice.resolve(|| {
+    let shape = store.shape();
+    let resolved = choice.resolve(|| {
         let stored = store.hash_census()?;
         if !stored.is_empty() {
             return Ok((stored, "stored"));
@@ -329,7 +330,8 @@ fn resolve_scheme(store: &mut dyn Store, rows: &[Row], choice: SchemeChoice) -> 
             "imported"
         };
         Ok((imported, whose))
-    })
+    })?;
+    Ok(crate::users::for_shape(resolved, shape))
 }
 
 /// Sorts "line 10" after "line 9".

@@ -112,6 +112,9 @@ pub struct Shape {
     pub unique: &'static [&'static str],
     pub token: TokenRules,
     pub refusals: Refusals,
+    /// The application hashes with pwdlib's Argon2 and bcrypt hashers (the template since 0.10.0,
+    /// fastapi-users since v13), so it verifies both whatever the table holds yet.
+    pub verifies_bcrypt_too: bool,
 }
 
 /// The FastAPI security tutorial's `users` table (`service-contract.md`).
@@ -147,6 +150,7 @@ pub static TUTORIAL: Shape = Shape {
         inactive: "inactive user",
         unverified: "user not verified",
     },
+    verifies_bcrypt_too: false,
 };
 
 /// FastAPI's full-stack template (`backend/app/models.py`, `core/security.py` at 68adb40).
@@ -184,6 +188,7 @@ pub static FASTAPI_TEMPLATE: Shape = Shape {
         inactive: "inactive user",
         unverified: "user not verified",
     },
+    verifies_bcrypt_too: true,
 };
 
 /// fastapi-users' `SQLAlchemyBaseUserTableUUID` (fastapi-users 15.0.5, -db-sqlalchemy 7.0.0).
@@ -223,6 +228,7 @@ pub static FASTAPI_USERS: Shape = Shape {
         inactive: "inactive user (the service answers LOGIN_BAD_CREDENTIALS)",
         unverified: "user not verified (LOGIN_USER_NOT_VERIFIED)",
     },
+    verifies_bcrypt_too: true,
 };
 
 impl Shape {

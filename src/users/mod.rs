@@ -199,7 +199,28 @@ pub struct Hashing {
 
 /// The service's hash scheme: given, else read from the table's hashes.
 pub fn resolve_scheme(choice: SchemeChoice, lookup: &mut dyn Lookup) -> Result<Resolved> {
-    choice.resolve(|| Ok((lookup.hash_census()?, "stored")))
+    let resolved = choice.resolve(|| Ok((lookup.hash_census()?, "stored")))?;
+    Ok(for_shape(resolved, lookup.shape()))
+}
+
+/// A detected scheme as the shape's application has it: where it is known to verify bcrypt
+/// too (pwdlib with both hashers), hashes that show Argon2 (or none) mean Argon2 and bcrypt. Only
+/// bcrypt hashes still mean a passlib-era deployment, bcrypt only.
+pub(crate) fn for_shape(mut resolved: Resolved, shape: &Shape) -> Resolved {
+    if let (true, Scheme::Argon2, Some(detection)) = (
+        shape.verifies_bcrypt_too,
+        resolved.scheme,
+        &mut resolved.detection,
+    ) {
+        resolved.scheme = Scheme::Argon2Bcrypt;
+        detection.scheme = Scheme::Argon2Bcrypt;
+        detection.reason = format!(
+            "{}'s pwdlib verifies Argon2 and bcrypt, and {}",
+            shape.name, detection.reason
+        );
+        detection.worth_a_note = false;
+    }
+    resolved
 }
 
 impl Hashing {
