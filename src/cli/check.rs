@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::check::{self, Finding, Report, Severity};
-use crate::db::Access;
+use crate::db::{Access, ShapeName};
 use crate::exit;
 
 use super::Context;
@@ -43,6 +43,8 @@ pub struct Args {
 #[derive(Serialize)]
 struct CheckRecord<'a> {
     database: String,
+    /// The table's shape: tutorial, fastapi-template, fastapi-users.
+    table_shape: &'static str,
     users: u64,
     hash_scheme: &'static str,
     problems: usize,
@@ -80,6 +82,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             &mut ctx.out.stdout(),
             &CheckRecord {
                 database: location.to_string(),
+                table_shape: store.shape().name.as_str(),
                 users: report.users,
                 hash_scheme: report.scheme.scheme.name(),
                 problems,
@@ -89,7 +92,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         )?,
         Format::Text => {
             write_table(&mut ctx.out.stdout(), &report)?;
-            ctx.out.status(summary(&report, &location.to_string()));
+            let database = match store.shape().name {
+                ShapeName::Tutorial => location.to_string(),
+                name => format!("{location} (table shape {name})"),
+            };
+            ctx.out.status(summary(&report, &database));
         }
     }
     let clean = problems == 0 && (warnings == 0 || !args.strict);

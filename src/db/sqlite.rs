@@ -441,9 +441,10 @@ fn batched<T>(
 }
 
 fn find_users(conn: &Connection, sql: &Sql, logins: &[&str]) -> rusqlite::Result<Vec<StoredUser>> {
-    let (login, param) = match sql.shape.login_folds_case {
-        true => (format!("lower({})", sql.shape.login), "lower(?)"),
-        false => (sql.shape.login.to_owned(), "?"),
+    let (login, param) = if sql.shape.login_folds_case {
+        (format!("lower({})", sql.shape.login), "lower(?)")
+    } else {
+        (sql.shape.login.to_owned(), "?")
     };
     let select = format!(
         "SELECT {}, hashed_password FROM {} WHERE {login} IN (",

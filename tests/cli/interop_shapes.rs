@@ -43,10 +43,18 @@ fn users(env: &TestEnv, shape: Shape) -> (String, String) {
     );
     env.run(&["import", "-", "--input-format", "csv"], &csv)
         .code(0);
+    (
+        id_of(env, &shape.login("ann")),
+        id_of(env, &shape.login("bob")),
+    )
+}
+
+/// The id authctl lists for a login.
+fn id_of(env: &TestEnv, login: &str) -> String {
     let assert = env.run(&["list-users", "--format", "json"], "").code(0);
     let users: Vec<Value> = serde_json::from_str(&support::stdout(&assert)).unwrap();
-    let id = |i: usize| users[i]["id"].as_str().unwrap().to_owned();
-    (id(0), id(1))
+    let user = users.iter().find(|u| u["email"] == login).unwrap();
+    user["id"].as_str().unwrap().to_owned()
 }
 
 #[test]
@@ -140,7 +148,8 @@ postgres_only! {
             &["--superuser", "--full-name", "Ada Admin"],
             "the admin's long password",
         );
-        let (admin_id, ann_id) = users(&env, TEMPLATE);
+        let admin_id = id_of(&env, "admin@example.com");
+        let (ann_id, _) = users(&env, TEMPLATE);
         let service = Service::start_app(App::FastapiTemplate, env.dir(), &app_url(&env), KEY);
         let admin = token_of(&service.login("admin@example.com", "the admin's long password"));
         let me = service.get_me(Some(&admin));

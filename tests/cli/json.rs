@@ -435,6 +435,7 @@ fn a_hash_the_service_cannot_verify_is_a_json_error_with_exit_9() {
 #[serde(deny_unknown_fields)]
 struct CheckReport {
     database: String,
+    table_shape: String,
     users: u64,
     hash_scheme: String,
     problems: usize,
@@ -460,6 +461,7 @@ fn check_reports_one_object_with_every_finding() {
     let assert = env.run(&["check", "--format", "json"], "").code(1);
     let report: CheckReport = serde_json::from_str(&support::stdout(&assert)).unwrap();
     assert_eq!(report.database, env.location());
+    assert_eq!(report.table_shape, "tutorial");
     assert_eq!((report.users, report.problems, report.warnings), (1, 1, 0));
     assert_eq!(report.hash_scheme, "argon2");
     assert_eq!(

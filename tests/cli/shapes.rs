@@ -272,7 +272,10 @@ fn an_export_imports_back_as_it_was(shape: Shape) {
     }
     csv.push('\n');
     for (i, name) in ["ann", "bob"].into_iter().enumerate() {
-        csv.push_str(&format!("{},{name}'s long password", shape.login(name)));
+        csv += &shape.login(name);
+        csv += ",";
+        csv += name;
+        csv += "'s long password";
         for _ in &rights {
             csv.push_str(if i == 0 { ",true" } else { ",false" });
         }
