@@ -86,7 +86,8 @@ pub fn check(store: &mut dyn Store, scheme: SchemeChoice) -> Result<Report> {
         let user = &stored.user;
         if let Some(odd) = &user.odd_disabled {
             let message = format!(
-                "disabled holds {odd}, which the service reads as {}",
+                "{} holds {odd}, which the service reads as {}",
+                user.shape.status_column(),
                 if user.disabled { "disabled" } else { "active" }
             );
             findings.push(finding(
@@ -117,7 +118,7 @@ fn health_findings(health: Health, findings: &mut Vec<Finding>) {
         let message = format!(
             "the {} table has no unique index on {column}; the service's model declares \
              one, so duplicates are possible",
-            health.table
+            health.shape.table
         );
         findings.push(finding(
             Severity::Warning,
@@ -149,8 +150,19 @@ fn health_findings(health: Health, findings: &mut Vec<Finding>) {
             message,
         ));
     }
+    let shape = health.shape;
     for username in health.null_disabled {
-        let message = "disabled is NULL, which the service reads as active".to_owned();
+        // NULL is false to SQLAlchemy: active where the column is `disabled`, not where it is
+        // `is_active`.
+        let reads_as = if shape.status_value(false) {
+            "disabled"
+        } else {
+            "active"
+        };
+        let message = format!(
+            "{} is NULL, which the service reads as {reads_as}",
+            shape.status_column()
+        );
         findings.push(finding(
             Severity::Warning,
             "odd_disabled",
@@ -163,7 +175,7 @@ fn health_findings(health: Health, findings: &mut Vec<Finding>) {
 /// Names the service stores but a person could misread.
 fn names(user: &crate::db::User, findings: &mut Vec<Finding>) {
     let checks = [
-        users::check_username(&user.username),
+        users::check_login(user.shape.login, &user.username),
         user.email.as_deref().map_or(Ok(()), users::check_email),
         user.full_name
             .as_deref()

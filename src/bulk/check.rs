@@ -207,7 +207,7 @@ fn check_values(
     full_name: Option<&str>,
     problems: &mut Problems,
 ) {
-    if let Err(e) = users::check_username(username) {
+    if let Err(e) = users::check_login(shape.login, username) {
         problems.add(shape.login, e.to_string());
     } else if let Some(why) = users::email_problem(username).filter(|_| shape.login_is_email) {
         problems.add(shape.login, why);
@@ -271,7 +271,7 @@ pub(super) fn check_look_alikes(
             continue;
         };
         if allow {
-            new[i].warnings.push(Warning::LookAlike(found));
+            new[i].warnings.push(Warning::LookAlike(found.named(login)));
             continue;
         }
         let (place, why) = (&new[first].location, found.why());
@@ -292,7 +292,7 @@ pub(super) fn check_duplicates(rows: &[Row], shape: &Shape, errors: &mut Vec<Row
     let mut usernames: HashMap<String, &str> = HashMap::new();
     let mut emails: HashMap<&str, &str> = HashMap::new();
     for row in rows {
-        let key = shape.login_key(&row.spec.username);
+        let key = shape.duplicate_key(&row.spec.username);
         if let Some(first) = usernames.insert(key, &row.location) {
             errors.push(RowError::new(
                 &*row.location,

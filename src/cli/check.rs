@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::check::{self, Finding, Report, Severity};
-use crate::db::{Access, ShapeName};
+use crate::db::Access;
 use crate::exit;
 
 use super::Context;
@@ -92,9 +92,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         )?,
         Format::Text => {
             write_table(&mut ctx.out.stdout(), &report)?;
-            let database = match store.shape().name {
-                ShapeName::Tutorial => location.to_string(),
-                name => format!("{location} (table shape {name})"),
+            let shape = store.shape();
+            let database = if shape.is_tutorial() {
+                location.to_string()
+            } else {
+                format!("{location} (table shape {})", shape.name)
             };
             ctx.out.status(summary(&report, &database));
         }

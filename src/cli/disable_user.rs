@@ -1,6 +1,6 @@
 //! `authctl disable-user`: the service refuses disabled users on their next request.
 
-use crate::db::{Access, ShapeName};
+use crate::db::Access;
 use crate::exit;
 use crate::users;
 
@@ -31,14 +31,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         report.emit(ctx.out, outcome, None)?;
     }
     if outcomes.iter().any(|c| c.action.changed()) && !args.write.dry_run {
-        let checks = match store.shape().name {
-            ShapeName::Tutorial => {
-                "checks `disabled` on each request (the tutorial's /users/me does)"
-            }
-            _ => {
-                "checks `is_active` on each request (the full-stack template's and fastapi-users' current-user dependencies do)"
-            }
-        };
+        let checks = store.shape().status_check;
         ctx.out.note(format!(
             "tokens already issued are refused at once by a service that {checks}; a service that does not accepts them until they expire",
         ));

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::db::{Access, InitReport, Location, Shape, ShapeName};
+use crate::db::{Access, InitReport, Location, Shape};
 use crate::exit;
 
 use super::Context;
@@ -93,14 +93,7 @@ fn describe<'a>(
     shape: &Shape,
     dry_run: bool,
 ) -> Described<'a> {
-    // The tutorial's words are as they always were; the other shapes are named.
-    let (table, named) = match shape.name {
-        ShapeName::Tutorial => ("users table".to_owned(), "users".to_owned()),
-        name => (
-            format!("{name} table \"{}\"", shape.table),
-            format!("\"{}\" ({name})", shape.table),
-        ),
-    };
+    let (table, named) = (shape.title(), shape.named());
     match report {
         InitReport::Created { database_created } => {
             let verb = if dry_run { "would create" } else { "created" };
@@ -119,7 +112,7 @@ fn describe<'a>(
         InitReport::AlreadyInitialised => Described {
             action: "unchanged",
             // The other shapes' tables are the applications' own, whoever created them.
-            table: if shape.name == ShapeName::Tutorial {
+            table: if shape.is_tutorial() {
                 "authctl"
             } else {
                 "service"
@@ -133,13 +126,14 @@ fn describe<'a>(
             action: "unchanged",
             table: "service",
             missing: missing_unique_indexes,
-            text: match shape.name {
-                ShapeName::Tutorial => format!(
+            text: if shape.is_tutorial() {
+                format!(
                     "database {location} has a users table the service made; it is compatible and was left unchanged"
-                ),
-                _ => format!(
+                )
+            } else {
+                format!(
                     "database {location} has the {table}; it lacks unique indexes and was left unchanged"
-                ),
+                )
             },
         },
     }

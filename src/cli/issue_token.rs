@@ -20,7 +20,7 @@ use super::{Context, parse_duration};
 The key is the service's SECRET_KEY, from the environment or --secret-key-file: its text as
 UTF-8 bytes, never hex-decoded. Keys under 32 bytes and the FastAPI tutorial's published example
 key are refused. The token is {\"sub\": USERNAME, \"exp\": now + lifetime}, HS256; on the
-full-stack template's table `sub` is the user's id, and fastapi-users' adds
+full-stack template's and fastapi-users' tables `sub` is the user's id, and fastapi-users' adds
 \"aud\": [\"fastapi-users:auth\"].
 
 Examples:

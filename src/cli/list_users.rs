@@ -74,10 +74,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     if let Some(resolved) = &resolved {
         hash_scheme::note_detection(ctx.out, resolved);
     }
+    let status = store.shape().status_column();
     for (username, disabled, value) in odd {
         let reads_as = if disabled { "disabled" } else { "active" };
         ctx.out.warn(format!(
-            "user '{username}' has disabled stored as {value}, which the service reads as {reads_as}; \
+            "user '{username}' has {status} stored as {value}, which the service reads as {reads_as}; \
              `authctl enable-user` or `disable-user` stores it as 0 or 1"
         ));
     }

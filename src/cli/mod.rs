@@ -253,7 +253,7 @@ fn location(global: &GlobalArgs) -> Result<Location, Error> {
     }
 }
 
-/// A duration as the options take it (`500ms`, `5s`, `30days`): also what `--expires-in` reads.
+/// A table shape by its `--table-shape` name.
 fn parse_shape(name: &str) -> Result<ShapeName, String> {
     ShapeName::ALL
         .into_iter()
@@ -261,6 +261,7 @@ fn parse_shape(name: &str) -> Result<ShapeName, String> {
         .ok_or_else(|| format!("unknown table shape '{name}'"))
 }
 
+/// A duration as the options take it (`500ms`, `5s`, `30days`): also what `--expires-in` reads.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 500ms, 5s, 30m, 2h)"))
 }

@@ -175,7 +175,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     }
     if let Some(value) = &user.odd_disabled {
         ctx.out.warn(format!(
-            "disabled is stored as {value}; `authctl enable-user` or `disable-user` stores it as 0 or 1"
+            "{} is stored as {value}; `authctl enable-user` or `disable-user` stores it as 0 or 1",
+            user.shape.status_column()
         ));
     }
     Ok(exit::SUCCESS)

@@ -356,10 +356,10 @@ pub enum InitReport {
 }
 
 /// What the engine itself can tell of the database's health, for `check`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Health {
-    /// The user table's name.
-    pub table: &'static str,
+    /// The user table's shape.
+    pub shape: &'static Shape,
     /// The engine's own consistency check: empty when sound (SQLite's `integrity_check`).
     pub integrity_errors: Vec<String>,
     /// Unique indexes the service's model declares but the table lacks.
@@ -384,9 +384,11 @@ pub trait Lookup {
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>>;
     /// The username owning this email, if any.
     fn email_owner(&mut self, email: &str) -> Result<Option<String>>;
-    /// The users with these usernames, in no particular order: [`Lookup::find_user`] for many,
-    /// in as few round trips as the engine allows.
-    fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>>;
+    /// The users these logins find, in no particular order, each with the login that found it
+    /// (where the service folds case, `Ann@x.org` finds `ann@x.org`, as the database's own
+    /// `lower()` decides): [`Lookup::find_user`] for many, in as few round trips as the engine
+    /// allows.
+    fn find_users(&mut self, logins: &[&str]) -> Result<Vec<(String, StoredUser)>>;
     /// The owners of these emails, as (email, username) pairs: [`Lookup::email_owner`] for many.
     fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>>;
     /// How many stored hashes are Argon2 and how many bcrypt (the service's scheme shows in

@@ -77,6 +77,24 @@ pub struct TokenRules {
     pub lifetime: Duration,
 }
 
+/// A column every write of a user sets; see [`Shape::written`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Email,
+    FullName,
+    Status,
+    Superuser,
+    Verified,
+    Hash,
+}
+
+/// A written column's value, for an engine to bind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    Text(Option<&'a str>),
+    Bool(bool),
+}
+
 /// How the service words a refused login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refusals {
@@ -115,6 +133,9 @@ pub struct Shape {
     /// The application hashes with pwdlib's Argon2 and bcrypt hashers (the template since 0.10.0,
     /// fastapi-users since v13), so it verifies both whatever the table holds yet.
     pub verifies_bcrypt_too: bool,
+    /// Whether, and where, the application checks the status of a token's user on each
+    /// request (so that disabling takes effect before tokens expire).
+    pub status_check: &'static str,
 }
 
 /// The FastAPI security tutorial's `users` table (`service-contract.md`).
@@ -151,6 +172,7 @@ pub static TUTORIAL: Shape = Shape {
         unverified: "user not verified",
     },
     verifies_bcrypt_too: false,
+    status_check: "checks `disabled` on each request (the tutorial's /users/me does)",
 };
 
 /// FastAPI's full-stack template (`backend/app/models.py`, `core/security.py` at 68adb40).
@@ -189,6 +211,7 @@ pub static FASTAPI_TEMPLATE: Shape = Shape {
         unverified: "user not verified",
     },
     verifies_bcrypt_too: true,
+    status_check: "checks `is_active` on each request (the template's get_current_active_user does)",
 };
 
 /// fastapi-users' `SQLAlchemyBaseUserTableUUID` (fastapi-users 15.0.5, -db-sqlalchemy 7.0.0).
@@ -229,19 +252,45 @@ pub static FASTAPI_USERS: Shape = Shape {
         unverified: "user not verified (LOGIN_USER_NOT_VERIFIED)",
     },
     verifies_bcrypt_too: true,
+    status_check: "checks `is_active` on each request (fastapi-users' current_user(active=True) does)",
 };
 
 impl Shape {
+    /// The tutorial's shape, whose words (`users table`) the messages have always used.
+    pub fn is_tutorial(&self) -> bool {
+        self.name == ShapeName::Tutorial
+    }
+
+    /// The table as messages name it: "users table", `fastapi-users table "user"`.
+    pub fn title(&self) -> String {
+        if self.is_tutorial() {
+            "users table".to_owned()
+        } else {
+            format!("{} table \"{}\"", self.name, self.table)
+        }
+    }
+
+    /// The table after "table": `users`, `"user" (fastapi-users)`.
+    pub fn named(&self) -> String {
+        if self.is_tutorial() {
+            self.table.to_owned()
+        } else {
+            format!("\"{}\" ({})", self.table, self.name)
+        }
+    }
+
     /// The table name quoted for SQL (`user` is a reserved word in PostgreSQL).
     pub fn quoted_table(&self) -> String {
         format!("\"{}\"", self.table)
     }
 
-    /// The key the service finds a login by: folded as `lower()` folds it when the service
-    /// matches case-insensitively (ASCII: SQLite's `lower()`; see the README on PostgreSQL).
-    pub fn login_key(&self, login: &str) -> String {
+    /// Two logins of one input that the service may take for one user: folded with Unicode's
+    /// lowercase where it matches case-insensitively. At least as strict as any database's
+    /// `lower()` (SQLite's folds ASCII only, PostgreSQL's as the database's locale says), so
+    /// no pair the service would confuse gets through an import.
+    pub fn duplicate_key(&self, login: &str) -> String {
         if self.login_folds_case {
-            login.to_ascii_lowercase()
+            login.to_lowercase()
         } else {
             login.to_owned()
         }
@@ -263,9 +312,54 @@ impl Shape {
         }
     }
 
-    /// What a user is called in messages: "username", "email".
-    pub fn login_noun(&self) -> &'static str {
-        self.login
+    /// The columns every write sets, in this order: `email`, `full_name` (where the shape has
+    /// them), the status, `is_superuser`, `is_verified` (where it has them), `hashed_password`.
+    /// Both engines bind a user's values in this one order.
+    pub fn written(&self) -> Vec<Written> {
+        [
+            (self.email, Written::Email),
+            (self.full_name, Written::FullName),
+            (true, Written::Status),
+            (self.superuser, Written::Superuser),
+            (self.verified, Written::Verified),
+            (true, Written::Hash),
+        ]
+        .into_iter()
+        .filter_map(|(has, column)| has.then_some(column))
+        .collect()
+    }
+
+    /// A written column's name.
+    pub fn column(&self, column: Written) -> &'static str {
+        match column {
+            Written::Email => "email",
+            Written::FullName => "full_name",
+            Written::Status => self.status_column(),
+            Written::Superuser => "is_superuser",
+            Written::Verified => "is_verified",
+            Written::Hash => "hashed_password",
+        }
+    }
+
+    /// The value a user gives a written column, as stored (the status the right way round).
+    pub fn value<'u>(&self, column: Written, user: &'u super::NewUser) -> Value<'u> {
+        match column {
+            Written::Email => Value::Text(user.email.as_deref()),
+            Written::FullName => Value::Text(user.full_name.as_deref()),
+            Written::Status => Value::Bool(self.status_value(user.disabled)),
+            Written::Superuser => Value::Bool(user.superuser),
+            Written::Verified => Value::Bool(user.verified),
+            Written::Hash => Value::Text(Some(&user.hashed_password)),
+        }
+    }
+
+    /// The column a flag is stored in and the value to store for `value`: `disabled` is the
+    /// status column, the other way round where that is `is_active`.
+    pub fn flag_column(&self, flag: super::Flag, value: bool) -> (&'static str, bool) {
+        match flag {
+            super::Flag::Disabled => (self.status_column(), self.status_value(value)),
+            other => (other.name(), value),
+        }
     }
 
     /// The select list the engines read users with, in this order: id, login, email, full_name,
@@ -498,8 +592,8 @@ mod tests {
 
     #[test]
     fn logins_fold_case_only_where_the_service_does() {
-        assert_eq!(FASTAPI_USERS.login_key("Ann@X.org"), "ann@x.org");
-        assert_eq!(FASTAPI_TEMPLATE.login_key("Ann@X.org"), "Ann@X.org");
-        assert_eq!(TUTORIAL.login_key("Ann"), "Ann");
+        assert_eq!(FASTAPI_USERS.duplicate_key("Ève@X.org"), "ève@x.org");
+        assert_eq!(FASTAPI_TEMPLATE.duplicate_key("Ann@X.org"), "Ann@X.org");
+        assert_eq!(TUTORIAL.duplicate_key("Ann"), "Ann");
     }
 }

@@ -6,10 +6,10 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::types::{Type, ValueRef};
+use rusqlite::types::{ToSqlOutput, Type, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
-use super::shape::{self, IdKind, Shape, ShapeName, Tables};
+use super::shape::{self, IdKind, Shape, ShapeName, Tables, Value};
 use super::{
     Access, Dependents, Flag, ForeignKey, Health, InitReport, Lookup, NewUser, OpenOptions,
     StatusFilter, Store, StoredUser, Transaction, User, UserId, UserRef, WriteTx, unusable,
@@ -83,6 +83,11 @@ struct Sql {
     login_is: String,
     /// A listing's order: by id, or as inserted where ids are random.
     order: &'static str,
+    /// `INSERT` of every column the shape has, in [`Shape::written_columns`]'s order after `id`
+    /// and the login (and `created_at` last where the shape has it).
+    insert: String,
+    /// `UPDATE … SET` the written columns `WHERE id = ?`.
+    update: String,
 }
 
 impl Sql {
@@ -93,10 +98,28 @@ impl Sql {
         } else {
             format!("{login} = ?1")
         };
+        let table = shape.quoted_table();
+        let written: Vec<&str> = shape
+            .written()
+            .into_iter()
+            .map(|c| shape.column(c))
+            .collect();
+        let mut inserted = vec!["id", login];
+        inserted.extend(&written);
+        if shape.created_at {
+            inserted.push("created_at");
+        }
+        let sets: Vec<String> = written.iter().map(|c| format!("{c} = ?")).collect();
         Sql {
             shape,
-            table: shape.quoted_table(),
+            insert: format!(
+                "INSERT INTO {table} ({}) VALUES ({})",
+                inserted.join(", "),
+                vec!["?"; inserted.len()].join(", ")
+            ),
+            update: format!("UPDATE {table} SET {} WHERE id = ?", sets.join(", ")),
             columns: shape.select_list("id", "NULL", "NULL"),
+            table,
             login_is,
             order: match shape.id {
                 IdKind::Serial => "ORDER BY id",
@@ -105,14 +128,53 @@ impl Sql {
         }
     }
 
-    /// The stored form of an id: an integer, or the UUID as text in the shape's form.
+    /// The stored form of an id: an integer, the UUID as text in the shape's form, or (for a
+    /// row stored in another form) the text as stored, so that the row is found.
     fn id(&self, id: &UserId) -> rusqlite::types::Value {
         use rusqlite::types::Value;
         match (id, self.shape.id) {
             (UserId::Int(n), _) => Value::Integer(*n),
+            (UserId::Other(text), _) => Value::Text(text.clone()),
             (id, IdKind::Uuid { sqlite_dashed }) => Value::Text(id.stored_text(sqlite_dashed)),
             (id, IdKind::Serial) => Value::Text(id.to_string()),
         }
+    }
+
+    /// An id as stored: an integer, a UUID in the shape's one stored form, else the value as
+    /// it is ([`UserId::Other`]: a row the application cannot find by id, which `check` reports).
+    fn read_id(&self, value: ValueRef<'_>) -> UserId {
+        match (value, self.shape.id) {
+            (ValueRef::Integer(n), _) => UserId::Int(n),
+            (ValueRef::Text(t), IdKind::Uuid { sqlite_dashed }) => {
+                let text = String::from_utf8_lossy(t);
+                match UserId::parse(&text) {
+                    id @ UserId::Uuid(_) if id.stored_text(sqlite_dashed) == text => id,
+                    _ => UserId::Other(text.into_owned()),
+                }
+            }
+            (ValueRef::Text(t), IdKind::Serial) => {
+                UserId::Other(String::from_utf8_lossy(t).into_owned())
+            }
+            (ValueRef::Real(x), _) => UserId::Other(x.to_string()),
+            (ValueRef::Blob(b), _) => UserId::Other(format!("a {}-byte blob", b.len())),
+            (ValueRef::Null, _) => UserId::Other("NULL".to_owned()),
+        }
+    }
+
+    /// The values of the written columns for `user`, borrowed, in the statements' order.
+    fn written<'u>(&self, user: &'u NewUser) -> Vec<ToSqlOutput<'u>> {
+        let shape = self.shape;
+        let mut values = Vec::with_capacity(8);
+        for column in shape.written() {
+            values.push(match shape.value(column, user) {
+                Value::Text(text) => ToSqlOutput::Borrowed(
+                    text.map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes())),
+                ),
+                // NOTE: integer 0/1, never text: SQLAlchemy reads 'false' as True.
+                Value::Bool(b) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(i64::from(b))),
+            });
+        }
+        values
     }
 }
 
@@ -318,17 +380,6 @@ fn read_disabled(value: ValueRef<'_>) -> (bool, Option<String>) {
     }
 }
 
-/// An id as stored: an integer, or text holding a UUID (any other value is shown as it is).
-fn read_id(value: ValueRef<'_>) -> UserId {
-    match value {
-        ValueRef::Integer(n) => UserId::Int(n),
-        ValueRef::Text(t) => UserId::parse(&String::from_utf8_lossy(t)),
-        ValueRef::Real(x) => UserId::Other(x.to_string()),
-        ValueRef::Blob(b) => UserId::Other(format!("a {}-byte blob", b.len())),
-        ValueRef::Null => UserId::Other("NULL".to_owned()),
-    }
-}
-
 /// The status and the flags of a row as the service reads them: (disabled, odd value,
 /// is_superuser, is_verified), the flags `None` where the shape has no such column.
 type Flags = (bool, Option<String>, Option<bool>, Option<bool>);
@@ -350,10 +401,11 @@ fn read_flags(row: &Row<'_>, shape: &Shape) -> rusqlite::Result<Flags> {
     ))
 }
 
-fn user_from_row(row: &Row<'_>, shape: &'static Shape) -> rusqlite::Result<User> {
+fn user_from_row(row: &Row<'_>, sql: &Sql) -> rusqlite::Result<User> {
+    let shape = sql.shape;
     let (disabled, odd_disabled, superuser, verified) = read_flags(row, shape)?;
     Ok(User {
-        id: read_id(row.get_ref(0)?),
+        id: sql.read_id(row.get_ref(0)?),
         // The service's column allows NULL; such a row can never log in. Shown as an empty name
         // (which `check` reports) rather than stopping every listing.
         username: row.get::<_, Option<String>>(1)?.unwrap_or_default(),
@@ -391,9 +443,9 @@ fn user_ref_from_row<'r>(
     })
 }
 
-fn stored_user_from_row(row: &Row<'_>, shape: &'static Shape) -> rusqlite::Result<StoredUser> {
+fn stored_user_from_row(row: &Row<'_>, sql: &Sql) -> rusqlite::Result<StoredUser> {
     Ok(StoredUser {
-        user: user_from_row(row, shape)?,
+        user: user_from_row(row, sql)?,
         // A NULL hash (hand-inserted rows) verifies nothing; the domain reports it as malformed.
         hashed_password: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
     })
@@ -404,7 +456,7 @@ fn find_user(conn: &Connection, sql: &Sql, login: &str) -> rusqlite::Result<Opti
         "SELECT {}, hashed_password FROM {} WHERE {}",
         sql.columns, sql.table, sql.login_is
     ))?
-    .query_row([login], |row| stored_user_from_row(row, sql.shape))
+    .query_row([login], |row| stored_user_from_row(row, sql))
     .optional()
 }
 
@@ -412,9 +464,12 @@ fn email_owner(conn: &Connection, sql: &Sql, email: &str) -> rusqlite::Result<Op
     if !sql.shape.email {
         return Ok(None);
     }
-    conn.prepare_cached("SELECT coalesce(username, '') FROM users WHERE email = ?1")?
-        .query_row([email], |row| row.get(0))
-        .optional()
+    let (login, table) = (sql.shape.login, &sql.table);
+    conn.prepare_cached(&format!(
+        "SELECT coalesce({login}, '') FROM {table} WHERE email = ?1"
+    ))?
+    .query_row([email], |row| row.get(0))
+    .optional()
 }
 
 /// How many keys one batched look-up binds (SQLite allows far more; this keeps statements small).
@@ -440,8 +495,13 @@ fn batched<T>(
     Ok(found)
 }
 
-fn find_users(conn: &Connection, sql: &Sql, logins: &[&str]) -> rusqlite::Result<Vec<StoredUser>> {
-    let (login, param) = if sql.shape.login_folds_case {
+fn find_users(
+    conn: &Connection,
+    sql: &Sql,
+    logins: &[&str],
+) -> rusqlite::Result<Vec<(String, StoredUser)>> {
+    let folds = sql.shape.login_folds_case;
+    let (login, param) = if folds {
         (format!("lower({})", sql.shape.login), "lower(?)")
     } else {
         (sql.shape.login.to_owned(), "?")
@@ -450,9 +510,28 @@ fn find_users(conn: &Connection, sql: &Sql, logins: &[&str]) -> rusqlite::Result
         "SELECT {}, hashed_password FROM {} WHERE {login} IN (",
         sql.columns, sql.table
     );
-    batched(conn, &select, param, logins, |row| {
-        stored_user_from_row(row, sql.shape)
-    })
+    let found = batched(conn, &select, param, logins, |row| {
+        stored_user_from_row(row, sql)
+    })?;
+    // SQLite's lower() folds ASCII only: the same fold pairs each row with its logins.
+    let key = |login: &str| {
+        if folds {
+            login.to_ascii_lowercase()
+        } else {
+            login.to_owned()
+        }
+    };
+    let mut asked: std::collections::HashMap<String, Vec<&str>> = std::collections::HashMap::new();
+    for login in logins {
+        asked.entry(key(login)).or_default().push(login);
+    }
+    let mut pairs = Vec::with_capacity(found.len());
+    for stored in found {
+        for login in asked.get(&key(&stored.user.username)).into_iter().flatten() {
+            pairs.push(((*login).to_owned(), stored.clone()));
+        }
+    }
+    Ok(pairs)
 }
 
 fn email_owners(
@@ -463,8 +542,11 @@ fn email_owners(
     if !sql.shape.email {
         return Ok(Vec::new());
     }
-    let select = "SELECT email, coalesce(username, '') FROM users WHERE email IN (";
-    batched(conn, select, "?", emails, |row| {
+    let select = format!(
+        "SELECT email, coalesce({}, '') FROM {} WHERE email IN (",
+        sql.shape.login, sql.table
+    );
+    batched(conn, &select, "?", emails, |row| {
         Ok((row.get(0)?, row.get(1)?))
     })
 }
@@ -553,7 +635,7 @@ impl<S: Session> Lookup for S {
         self.run(hash_census)
     }
 
-    fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
+    fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<(String, StoredUser)>> {
         self.run(|conn, sql| find_users(conn, sql, usernames))
     }
 
@@ -585,7 +667,7 @@ fn health(conn: &Connection, sql: &Sql) -> rusqlite::Result<Health> {
         .query_map([], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(Health {
-        table: sql.shape.table,
+        shape: sql.shape,
         integrity_errors,
         missing_unique_indexes: missing_unique_indexes(conn, sql.shape)?,
         null_disabled,
@@ -709,7 +791,7 @@ impl Store for SqliteStore {
         while let Some(row) = rows.next().map_err(err)? {
             let flags = read_flags(row, sql.shape).map_err(err)?;
             if filter.keeps(flags.0) {
-                let id = read_id(row.get_ref(0).map_err(err)?);
+                let id = sql.read_id(row.get_ref(0).map_err(err)?);
                 let user = user_ref_from_row(row, &id, &flags, sql.shape).map_err(err)?;
                 each(user)?;
             }
@@ -734,7 +816,7 @@ impl Store for SqliteStore {
             .map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         while let Some(row) = rows.next().map_err(err)? {
-            let stored = stored_user_from_row(row, sql.shape).map_err(err)?;
+            let stored = stored_user_from_row(row, sql).map_err(err)?;
             if filter.keeps(stored.user.disabled) {
                 each(stored)?;
             }
@@ -827,33 +909,26 @@ impl SqliteTx<'_> {
             .map_err(|e| self.ctx.classify(e))
     }
 
-    /// The values an insert or update binds, by name, for the columns the shape has.
-    fn values(&self, user: &NewUser) -> Vec<(&'static str, rusqlite::types::Value)> {
-        use rusqlite::types::Value;
-        let shape = self.ctx.sql.shape;
-        let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Text);
-        // NOTE: integer 0/1, never text: SQLAlchemy reads 'false' as True.
-        let flag = |b: bool| Value::Integer(i64::from(b));
-        let mut values = vec![
-            (
-                shape.status_column(),
-                flag(shape.status_value(user.disabled)),
-            ),
-            ("hashed_password", Value::Text(user.hashed_password.clone())),
-        ];
-        if shape.email {
-            values.push(("email", text(&user.email)));
+    /// Runs a statement that must change exactly the one row of a user found under this
+    /// transaction's lock; any other count means the table changed under it.
+    fn change_one(
+        &mut self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        user: Option<&NewUser>,
+    ) -> Result<()> {
+        let changed = self
+            .tx
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(params));
+        match (changed, user) {
+            (Ok(1), _) => Ok(()),
+            (Ok(n), _) => Err(Error::Internal(format!(
+                "a write to one user changed {n} rows; the table changed while authctl was running, run the command again"
+            ))),
+            (Err(e), Some(user)) => Err(self.conflict_or(e, user)),
+            (Err(e), None) => Err(self.ctx.classify(e)),
         }
-        if shape.full_name {
-            values.push(("full_name", text(&user.full_name)));
-        }
-        if shape.superuser {
-            values.push(("is_superuser", flag(user.superuser)));
-        }
-        if shape.verified {
-            values.push(("is_verified", flag(user.verified)));
-        }
-        values
     }
 }
 
@@ -877,37 +952,27 @@ impl WriteTx for SqliteTx<'_> {
 
     fn insert_user(&mut self, user: &NewUser) -> Result<UserId> {
         let sql = &self.ctx.sql;
-        let shape = sql.shape;
-        let id = match (&user.id, shape.id) {
+        let id = match (&user.id, sql.shape.id) {
             (Some(id), _) => Some(id.clone()),
             (None, IdKind::Uuid { .. }) => Some(UserId::random_uuid()?),
             (None, IdKind::Serial) => None,
         };
-        let mut values = self.values(user);
-        values.push((
-            shape.login,
-            rusqlite::types::Value::Text(user.username.clone()),
-        ));
-        values.push((
-            "id",
-            id.as_ref()
-                .map_or(rusqlite::types::Value::Null, |id| sql.id(id)),
-        ));
-        if shape.created_at {
-            values.push(("created_at", rusqlite::types::Value::Text(sqlite_now())));
-        }
-        let columns: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
-        let statement = format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            sql.table,
-            columns.join(", "),
-            vec!["?"; columns.len()].join(", ")
+        let stored_id = id.as_ref().map(|id| sql.id(id));
+        let created_at = sql.shape.created_at.then(sqlite_now);
+        let mut values = vec![
+            ToSqlOutput::Owned(stored_id.unwrap_or(rusqlite::types::Value::Null)),
+            ToSqlOutput::Borrowed(ValueRef::Text(user.username.as_bytes())),
+        ];
+        values.extend(sql.written(user));
+        values.extend(
+            created_at
+                .as_deref()
+                .map(|now| ToSqlOutput::Borrowed(ValueRef::Text(now.as_bytes()))),
         );
-        let params = rusqlite::params_from_iter(values.into_iter().map(|(_, v)| v));
         let inserted = self
             .tx
-            .prepare_cached(&statement)
-            .and_then(|mut stmt| stmt.execute(params));
+            .prepare_cached(&sql.insert)
+            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(values)));
         match inserted {
             Ok(_) => Ok(id.unwrap_or_else(|| UserId::Int(self.tx.last_insert_rowid()))),
             Err(e) => Err(self.conflict_or(e, user)),
@@ -916,15 +981,10 @@ impl WriteTx for SqliteTx<'_> {
 
     fn update_user(&mut self, id: &UserId, user: &NewUser) -> Result<()> {
         let sql = &self.ctx.sql;
-        let values = self.values(user);
-        let sets: Vec<String> = values.iter().map(|(c, _)| format!("{c} = ?")).collect();
-        let statement = format!("UPDATE {} SET {} WHERE id = ?", sql.table, sets.join(", "));
-        let params = values.into_iter().map(|(_, v)| v).chain([sql.id(id)]);
-        let updated = self
-            .tx
-            .prepare_cached(&statement)
-            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(params)));
-        updated.map(drop).map_err(|e| self.conflict_or(e, user))
+        let mut values = sql.written(user);
+        values.push(ToSqlOutput::Owned(sql.id(id)));
+        let statement = sql.update.clone();
+        self.change_one(&statement, rusqlite::params_from_iter(values), Some(user))
     }
 
     fn delete_user(&mut self, id: &UserId) -> Result<Vec<Dependents>> {
@@ -953,22 +1013,17 @@ impl WriteTx for SqliteTx<'_> {
             };
             removed.push(super::dependents(&fk, rows)?);
         }
-        let sql = &self.ctx.sql;
-        self.execute(&format!("DELETE FROM {} WHERE id = ?1", sql.table), [&key])?;
+        let statement = format!("DELETE FROM {} WHERE id = ?1", self.ctx.sql.table);
+        self.change_one(&statement, [&key], None)?;
         Ok(removed.into_iter().filter(|d| d.rows > 0).collect())
     }
 
     fn set_flag(&mut self, id: &UserId, flag: Flag, value: bool) -> Result<()> {
         let sql = &self.ctx.sql;
-        let (column, stored) = match flag {
-            Flag::Disabled => (sql.shape.status_column(), sql.shape.status_value(value)),
-            other => (other.name(), value),
-        };
-        self.execute(
-            &format!("UPDATE {} SET {column} = ?1 WHERE id = ?2", sql.table),
-            rusqlite::params![i64::from(stored), sql.id(id)],
-        )
-        .map(drop)
+        let (column, stored) = sql.shape.flag_column(flag, value);
+        let statement = format!("UPDATE {} SET {column} = ?1 WHERE id = ?2", sql.table);
+        let params = rusqlite::params![i64::from(stored), sql.id(id)];
+        self.change_one(&statement, params, None)
     }
 }
 
@@ -1051,7 +1106,7 @@ mod tests {
         };
         let mut store = SqliteStore::open(&path, Access::ReadWrite, options).unwrap();
         let email = Some(Some("same@example.com".to_owned()));
-        let spec = UserSpec::new("second".into(), email, None, None).unwrap();
+        let spec = UserSpec::new("username", "second".into(), email, None, None).unwrap();
         let planned = plan(&mut store, &spec, OnExisting::Fail, false).unwrap();
         assert!(planned.existing.is_none());
         setup
@@ -1092,7 +1147,14 @@ mod tests {
             shape: None,
         };
         let mut store = SqliteStore::open(&path, Access::ReadWrite, options).unwrap();
-        let spec = UserSpec::new("alice".into(), None, Some(Some("Alice".into())), None).unwrap();
+        let spec = UserSpec::new(
+            "username",
+            "alice".into(),
+            None,
+            Some(Some("Alice".into())),
+            None,
+        )
+        .unwrap();
         // Planned with the password verifying against 'old'; then someone sets a new one.
         let keep = PasswordChange::KeepIf("old".to_owned());
         setup

@@ -13,7 +13,7 @@ use super::write::user_of;
 
 pub(crate) struct Cached<'a, L: ?Sized> {
     inner: &'a mut L,
-    /// By the login's key (the shape's case folding).
+    /// By the login that found them (or wrote them).
     users: HashMap<String, StoredUser>,
     /// Email to the username that has it.
     owners: HashMap<String, String>,
@@ -34,12 +34,7 @@ impl<'a, L: Lookup + ?Sized> Cached<'a, L> {
                 emails.push(email.as_str());
             }
         }
-        let shape = inner.shape();
-        let users = inner
-            .find_users(&usernames)?
-            .into_iter()
-            .map(|stored| (shape.login_key(&stored.user.username), stored))
-            .collect();
+        let users = inner.find_users(&usernames)?.into_iter().collect();
         let owners = inner.email_owners(&emails)?.into_iter().collect();
         Ok(Cached {
             inner,
@@ -52,8 +47,7 @@ impl<'a, L: Lookup + ?Sized> Cached<'a, L> {
     /// Notes a user as it now is in the table.
     fn record(&mut self, id: UserId, user: &NewUser) {
         let shape = self.inner.shape();
-        let key = shape.login_key(&user.username);
-        if let Some(old) = self.users.get(&key)
+        if let Some(old) = self.users.get(&user.username)
             && let Some(email) = &old.user.email
         {
             self.owners.remove(email);
@@ -65,7 +59,7 @@ impl<'a, L: Lookup + ?Sized> Cached<'a, L> {
             user: user_of(id, user, shape),
             hashed_password: user.hashed_password.clone(),
         };
-        self.users.insert(key, stored);
+        self.users.insert(user.username.clone(), stored);
     }
 
     fn forget(&mut self, id: &UserId) {
@@ -82,17 +76,17 @@ impl<L: Lookup + ?Sized> Lookup for Cached<'_, L> {
     }
 
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
-        Ok(self.users.get(&self.shape().login_key(username)).cloned())
+        Ok(self.users.get(username).cloned())
     }
 
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
         Ok(self.owners.get(email).cloned())
     }
 
-    fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
+    fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<(String, StoredUser)>> {
         Ok(usernames
             .iter()
-            .filter_map(|name| self.users.get(&self.shape().login_key(name)).cloned())
+            .filter_map(|name| Some(((*name).to_owned(), self.users.get(*name)?.clone())))
             .collect())
     }
 

@@ -15,7 +15,8 @@ use std::time::{Duration, SystemTime};
 pub(crate) use cached::Cached;
 pub use lookalike::{Likeness, LookAlike, keys as look_alike_keys};
 pub use spec::{
-    UserSpec, check_email, check_full_name, check_username, email_problem, full_name_problem,
+    UserSpec, check_email, check_full_name, check_login, check_username, email_problem,
+    full_name_problem,
 };
 pub use write::OnExisting;
 pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};
@@ -438,9 +439,8 @@ pub fn set_flag(
     };
     if !has {
         return Err(Error::invalid(format!(
-            "the {} table \"{}\" has no {} column",
-            shape.name,
-            shape.table,
+            "the {} has no {} column",
+            shape.title(),
             flag.name()
         )));
     }
@@ -539,6 +539,13 @@ pub fn verify_login(
     username: &str,
     password: &mut dyn FnMut(&Resolved) -> Result<SecretString>,
 ) -> Result<(Login, Resolved)> {
+    let shape = store.shape();
+    if require_verified && !shape.verified {
+        return Err(Error::invalid(format!(
+            "the {} has no is_verified column to require",
+            shape.title()
+        )));
+    }
     let resolved = resolve_scheme(scheme, store)?;
     let password = &password(&resolved)?;
     let scheme = resolved.scheme;
@@ -679,7 +686,8 @@ mod tests {
                 accept("right password").map(|()| "right password".to_owned().into())
             }
         }
-        let spec = UserSpec::new(username.to_owned(), None, None, Some(disabled)).unwrap();
+        let spec =
+            UserSpec::new("username", username.to_owned(), None, None, Some(disabled)).unwrap();
         let options = AddOptions {
             on_existing: OnExisting::Fail,
             hashing: Hashing {

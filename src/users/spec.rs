@@ -21,14 +21,16 @@ pub struct UserSpec {
 }
 
 impl UserSpec {
-    /// Checks every given value.
+    /// Checks every given value; `noun` is what the login is called in messages ("username",
+    /// or "email" where the table's login is the email).
     pub fn new(
+        noun: &str,
         username: String,
         email: Option<Option<String>>,
         full_name: Option<Option<String>>,
         disabled: Option<bool>,
     ) -> Result<Self> {
-        check_username(&username)?;
+        check_login(noun, &username)?;
         if let Some(Some(email)) = &email {
             check_email(email)?;
         }
@@ -80,7 +82,7 @@ impl UserSpec {
         if shape.login_is_email {
             check_email(&self.username)?;
         }
-        let table = format!("the {} table \"{}\"", shape.name, shape.table);
+        let table = format!("the {}", shape.title());
         let refuse = |what: &str| {
             let hint = if what == "email" {
                 "; its login is the email"
@@ -120,13 +122,18 @@ impl UserSpec {
 /// Usernames are stored exactly as given (the service matches bytes), so refuse what a person
 /// could never type back or would misread: nothing, invisible characters, surrounding whitespace.
 pub fn check_username(username: &str) -> Result<()> {
-    if username.is_empty() {
-        return Err(Error::invalid("the username is empty"));
+    check_login("username", username)
+}
+
+/// [`check_username`] for a login called `noun` ("username", "email").
+pub fn check_login(noun: &str, login: &str) -> Result<()> {
+    if login.is_empty() {
+        return Err(Error::invalid(format!("the {noun} is empty")));
     }
-    check_visible("username", username)?;
-    if username.starts_with(char::is_whitespace) || username.ends_with(char::is_whitespace) {
+    check_visible(noun, login)?;
+    if login.starts_with(char::is_whitespace) || login.ends_with(char::is_whitespace) {
         return Err(Error::invalid(format!(
-            "username {username:?} starts or ends with whitespace"
+            "{noun} {login:?} starts or ends with whitespace"
         )));
     }
     Ok(())
@@ -248,7 +255,8 @@ mod tests {
 
     #[test]
     fn specs_keep_what_they_do_not_give() {
-        let spec = UserSpec::new("a".into(), None, Some(Some("A".into())), None).unwrap();
+        let spec =
+            UserSpec::new("username", "a".into(), None, Some(Some("A".into())), None).unwrap();
         let current = StoredUser {
             user: User {
                 id: UserId::Int(7),

@@ -322,10 +322,14 @@ fn rights_are_granted_and_revoked(shape: Shape) {
     for right in ["superuser", "verified"] {
         let column = format!("is_{right}");
         if !shape.rights.contains(&right) {
-            env.run(&["grant", right, &ann], "").code(5).stderr(format!(
-                "error: the {} table \"{}\" has no {column} column\n",
-                shape.name, shape.table
-            ));
+            let table = if shape.table == "users" {
+                "users table".to_owned()
+            } else {
+                format!("{} table \"{}\"", shape.name, shape.table)
+            };
+            env.run(&["grant", right, &ann], "")
+                .code(5)
+                .stderr(format!("error: the {table} has no {column} column\n"));
             let flag = format!("--{right}");
             env.run(
                 &["add-user", "x@example.com", &flag, "--random-password"],
@@ -374,12 +378,27 @@ fn the_shape_is_detected_without_being_named(shape: Shape) {
     } else {
         "fastapi-users"
     };
-    let assert = env.run(&["--table-shape", other, "list-users"], "").code(7);
-    assert!(
-        support::stderr(&assert).contains("no "),
-        "{}",
-        support::stderr(&assert)
-    );
+    let why = match (shape.name, other) {
+        ("tutorial", _) => "has no table \"user\"; create it with `authctl init-db --table-shape \
+             fastapi-users` or the application itself"
+            .to_owned(),
+        (_, "fastapi-users") => "table user has no column 'is_verified'; it is not a \
+             fastapi-users user table (expected columns: id, email, hashed_password, is_active, \
+             is_superuser, is_verified)"
+            .to_owned(),
+        _ => "table user has no column 'full_name'; it is not a fastapi-template user table \
+             (expected columns: id, email, full_name, is_active, is_superuser, hashed_password)"
+            .to_owned(),
+    };
+    env.run(&["--table-shape", other, "list-users"], "")
+        .code(7)
+        .stderr(format!("error: database {}: {why}\n", env.location()));
+    // The environment's AUTHCTL_TABLE_SHAPE is the option's default.
+    env.cmd()
+        .env("AUTHCTL_TABLE_SHAPE", other)
+        .arg("list-users")
+        .assert()
+        .code(7);
     // A second user table makes detection ambiguous.
     let second = if shape.table == "users" {
         "CREATE TABLE \"user\" (id CHAR(36) NOT NULL, email VARCHAR(320) NOT NULL, \
@@ -517,11 +536,11 @@ fn deleting_a_template_user_deletes_their_items() {
          FOREIGN KEY(owner_id) REFERENCES {} (id) ON DELETE CASCADE)",
         shape.table()
     ));
-    let (ann, bob) = {
-        let users = listed(&env);
-        let id = |i: usize| users[i]["id"].as_str().unwrap().to_owned();
-        (id(0), id(1))
+    let id = |login: &str| {
+        let user = listed_user(&env, shape, login);
+        user["id"].as_str().unwrap().to_owned()
     };
+    let (ann, bob) = (id("ann@example.com"), id("bob@example.com"));
     let stored = |id: &str| match env.engine() {
         support::Engine::Sqlite => id.replace('-', ""),
         support::Engine::Postgres => id.to_owned(),
@@ -598,6 +617,17 @@ sqlite_only! {
             .map(|f| (f["code"].as_str().unwrap(), f["username"].as_str().unwrap()))
             .collect();
         assert!(codes.contains(&("misformed_id", "bob@example.com")), "{codes:?}");
+        // Such a row is still found and written by its stored id, not by a form it lacks.
+        env.run(&["disable-user", "bob@example.com"], "").code(0);
+        assert_eq!(
+            env.query_text("SELECT is_active FROM \"user\" WHERE email = 'bob@example.com'").as_deref(),
+            Some("0")
+        );
+        env.run(&["delete-user", "bob@example.com", "--yes"], "").code(0);
+        assert_eq!(
+            env.query_text("SELECT count(*) FROM \"user\" WHERE email = 'bob@example.com'").as_deref(),
+            Some("0")
+        );
         assert!(codes.contains(&("duplicate_login", "ann@example.com")), "{codes:?}");
         assert!(!codes.iter().any(|(code, user)| *code == "misformed_id" && *user != "bob@example.com"), "{codes:?}");
     }
@@ -622,4 +652,179 @@ sqlite_only! {
         assert_eq!(created.len(), "2026-11-27 06:38:01.707249".len(), "{created}");
         assert_eq!(created.as_bytes()[10], b' ', "{created}");
     }
+}
+
+/// The status the application reads, stored the right way round: `is_active` is the opposite of
+/// `disabled` (read through the table, not through authctl's own reading of it).
+#[test]
+fn the_stored_status_is_what_the_application_reads() {
+    for shape in [TUTORIAL, TEMPLATE, FASTAPI_USERS] {
+        let env = shape.env();
+        let ann = shape.login("ann");
+        env.add_user(&ann, "ann's long password");
+        let (column, active, inactive) = if shape.table == "users" {
+            ("disabled", "false", "true")
+        } else {
+            ("is_active", "true", "false")
+        };
+        let stored = || {
+            let value = env
+                .query_text(&format!("SELECT {column} FROM {}", shape.table()))
+                .unwrap();
+            // SQLite stores booleans as 0/1, PostgreSQL shows them as t/f.
+            match value.as_str() {
+                "1" | "t" => "true",
+                "0" | "f" => "false",
+                other => panic!("{other}"),
+            }
+        };
+        assert_eq!(stored(), active, "{}", shape.name);
+        env.run(&["disable-user", &ann], "").code(0);
+        assert_eq!(stored(), inactive, "{}", shape.name);
+        env.run(&["enable-user", &ann], "").code(0);
+        assert_eq!(stored(), active, "{}", shape.name);
+    }
+}
+
+/// `--upsert` and `import --on-conflict update` change what is given and keep the rights.
+#[test]
+fn updates_keep_the_rights_they_do_not_name() {
+    for shape in [TEMPLATE, FASTAPI_USERS] {
+        let env = shape.env();
+        let ann = shape.login("ann");
+        env.add_user_with(&ann, &["--superuser"], "ann's long password");
+        let disabled = ["add-user", &ann, "--upsert", "--disabled"];
+        env.run(&disabled, "")
+            .code(0)
+            .stderr(format!("updated user '{ann}': disabled\n"));
+        let user = listed_user(&env, shape, &ann);
+        assert_eq!(
+            (user["disabled"].clone(), user["is_superuser"].clone()),
+            (json!(true), json!(true)),
+            "{}",
+            shape.name
+        );
+        let csv = format!("email,password\n{ann},ann's new long password\n");
+        env.run(
+            &[
+                "import",
+                "-",
+                "--input-format",
+                "csv",
+                "--on-conflict",
+                "update",
+            ],
+            &csv,
+        )
+        .code(0);
+        let user = listed_user(&env, shape, &ann);
+        assert_eq!(user["is_superuser"], json!(true), "{}", shape.name);
+        env.run(&["enable-user", &ann], "").code(0);
+        env.run(
+            &["verify-login", &ann, "--password-stdin"],
+            "ann's new long password\n",
+        )
+        .code(0);
+    }
+}
+
+/// authctl finds a login as the database's own `lower()` does (the service's query), whatever
+/// it folds: ASCII only on SQLite and under PostgreSQL's C locale, all of Unicode elsewhere.
+#[test]
+fn fastapi_users_logins_fold_as_the_database_folds_them() {
+    let env = FASTAPI_USERS.env();
+    env.add_user("\u{c9}ve@example.com", "eve's long password");
+    let same = env
+        .query_text("SELECT lower('\u{c9}VE@EXAMPLE.COM') = lower('\u{e9}ve@example.com')")
+        .unwrap();
+    let found = matches!(same.as_str(), "1" | "t");
+    let code = i32::from(!found);
+    env.run(
+        &["verify-login", "\u{e9}VE@EXAMPLE.COM", "--password-stdin"],
+        "eve's long password\n",
+    )
+    .code(code);
+    // An import finds (and skips) the user the database's lower() finds; else it is a new user
+    // that only differs in case, which the look-alike rule refuses.
+    let csv = "email,password\n\u{e9}ve@example.com,another long password\n";
+    let code = if found { 0 } else { 4 };
+    env.run(
+        &[
+            "import",
+            "-",
+            "--input-format",
+            "csv",
+            "--on-conflict",
+            "skip",
+        ],
+        csv,
+    )
+    .code(code);
+    assert_eq!(listed(&env).len(), 1);
+}
+
+/// A key with ON DELETE SET NULL has its column cleared, counted, and the row kept.
+#[test]
+fn deleting_a_user_clears_set_null_references() {
+    let shape = FASTAPI_USERS;
+    let env = shape.env();
+    env.add_user("ann@example.com", "ann's long password");
+    let id = listed_user(&env, shape, "ann@example.com")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id_type = match env.engine() {
+        support::Engine::Sqlite => "CHAR(36)",
+        support::Engine::Postgres => "UUID",
+    };
+    env.insert_raw(&format!(
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY, actor_id {id_type} \
+         REFERENCES {} (id) ON DELETE SET NULL);
+         INSERT INTO audit VALUES (1, '{id}'), (2, '{id}'), (3, NULL);",
+        shape.table()
+    ));
+    env.run(
+        &[
+            "delete-user",
+            "ann@example.com",
+            "--yes",
+            "--format",
+            "json",
+        ],
+        "",
+    )
+    .code(0)
+    .stdout(predicates::str::contains(
+        r#""dependents":[{"table":"audit","column":"actor_id","rows":2,"action":"cleared"}]"#,
+    ));
+    assert_eq!(
+        env.query_text("SELECT count(*) FROM audit WHERE actor_id IS NULL")
+            .as_deref(),
+        Some("3")
+    );
+}
+
+/// A `user` table without the unique email index the application's model declares: `init-db`
+/// leaves it, says so, and `check` warns.
+#[test]
+fn a_user_table_without_its_unique_index_is_reported() {
+    let env = TestEnv::empty();
+    env.insert_raw(
+        "CREATE TABLE \"user\" (id CHAR(36) NOT NULL, email VARCHAR(320) NOT NULL, \
+         hashed_password VARCHAR(1024) NOT NULL, is_active BOOLEAN NOT NULL, \
+         is_superuser BOOLEAN NOT NULL, is_verified BOOLEAN NOT NULL, PRIMARY KEY (id))",
+    );
+    let assert = env.run(&["init-db", "--format", "json"], "").code(0);
+    let report: Value = serde_json::from_str(&support::stdout(&assert)).unwrap();
+    assert_eq!(report["table_shape"], "fastapi-users");
+    assert_eq!(report["table"], "service");
+    assert_eq!(report["missing_unique_indexes"], json!(["email"]));
+    let assert = env.run(&["check", "--format", "json"], "").code(0);
+    let report: Value = serde_json::from_str(&support::stdout(&assert)).unwrap();
+    assert_eq!(report["findings"][0]["code"], "missing_unique_index");
+    assert_eq!(
+        report["findings"][0]["message"],
+        "the user table has no unique index on email; the service's model declares one, so \
+         duplicates are possible"
+    );
 }

@@ -134,9 +134,10 @@ impl Errors {
             SqlState::INVALID_CATALOG_NAME => {
                 format!("{message} on the server; create it first (createdb)")
             }
-            SqlState::UNDEFINED_TABLE => {
-                "has no users table; create it with `authctl init-db`".to_owned()
-            }
+            SqlState::UNDEFINED_TABLE => format!(
+                "has no {} table (it went while authctl was running); create it with `authctl init-db`",
+                self.shape.table
+            ),
             SqlState::INSUFFICIENT_PRIVILEGE => format!("permission denied: {message}"),
             SqlState::READ_ONLY_SQL_TRANSACTION => {
                 format!("is read-only ({message}); nothing was written")
@@ -409,40 +410,47 @@ impl<C: GenericClient> Conn<'_, C> {
     }
 
     pub(super) fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
-        Ok(self.find_users(&[username])?.pop())
+        Ok(self.find_users(&[username])?.pop().map(|(_, user)| user))
     }
 
     pub(super) fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
         Ok(self.email_owners(&[email])?.pop().map(|(_, owner)| owner))
     }
 
-    pub(super) fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
+    /// Each row with the login that found it: the server's own `lower()` decides, whatever the
+    /// database's locale.
+    pub(super) fn find_users(&mut self, logins: &[&str]) -> Result<Vec<(String, StoredUser)>> {
         let errors = self.errors;
         let (shape, login) = (errors.shape, errors.shape.login);
         let matching = if shape.login_folds_case {
-            format!("lower({login}) = ANY(SELECT lower(l) FROM unnest($1::text[]) l)")
+            format!("lower({login}) = lower(asked)")
         } else {
-            format!("{login} = ANY($1)")
+            format!("{login} = asked")
         };
         let rows = self.rows(
             &format!(
-                "SELECT {}, hashed_password FROM {} WHERE {matching}",
+                "SELECT {}, hashed_password, asked FROM unnest($1::text[]) AS asked \
+                 JOIN {} ON {matching}",
                 errors.columns(),
                 errors.table()
             ),
-            &[&usernames],
+            &[&logins],
         )?;
-        self.read(&rows, |row| stored_user_from_row(row, shape))
+        self.read(&rows, |row| {
+            Ok((row.try_get(8)?, stored_user_from_row(row, shape)?))
+        })
     }
 
     pub(super) fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
         if !self.errors.shape.email {
             return Ok(Vec::new());
         }
-        let rows = self.rows(
-            "SELECT email::text, coalesce(username, '')::text FROM users WHERE email = ANY($1)",
-            &[&emails],
-        )?;
+        let sql = format!(
+            "SELECT email::text, coalesce({}, '')::text FROM {} WHERE email = ANY($1)",
+            self.errors.shape.login,
+            self.errors.table()
+        );
+        let rows = self.rows(&sql, &[&emails])?;
         self.read(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
     }
 
@@ -507,7 +515,7 @@ macro_rules! lookup_through_conn {
             fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
                 self.conn()?.email_owner(email)
             }
-            fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<StoredUser>> {
+            fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<(String, StoredUser)>> {
                 self.conn()?.find_users(usernames)
             }
             fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
@@ -604,7 +612,7 @@ impl Store for PgStore {
             .collect::<PgResult<_>>()
             .map_err(err)?;
         Ok(Health {
-            table: errors.shape.table,
+            shape: errors.shape,
             // The server checks its own pages (and has no cheap whole-database check to ask).
             integrity_errors: Vec::new(),
             missing_unique_indexes: missing_unique_indexes(&mut self.client, errors.shape)

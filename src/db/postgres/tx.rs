@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use postgres::Statement;
 
 use super::{Conn, Errors, PgResult, lookup_through_conn};
+use crate::db::shape::Value;
 use crate::db::{
     Dependents, Flag, ForeignKey, IdKind, Lookup, NewUser, Shape, StoredUser, Transaction, UserId,
     WriteTx,
@@ -183,7 +184,13 @@ impl<'a> PgTx<'a> {
             self.flush()?;
             let row = self
                 .tx
-                .query_one("SELECT coalesce(max(id), 0)::int8 + 1 FROM users", &[])
+                .query_one(
+                    &format!(
+                        "SELECT coalesce(max(id), 0)::int8 + 1 FROM {}",
+                        self.errors.table()
+                    ),
+                    &[],
+                )
                 .map_err(self.err())?;
             return row.try_get(0).map_err(self.err());
         };
@@ -217,7 +224,10 @@ impl<'a> PgTx<'a> {
         if let Sequence::Unknown = self.ids.sequence {
             let name: Option<String> = self
                 .tx
-                .query_one("SELECT pg_get_serial_sequence('users', 'id')", &[])
+                .query_one(
+                    "SELECT pg_get_serial_sequence(quote_ident($1), 'id')",
+                    &[&self.errors.shape.table],
+                )
                 .and_then(|row| row.try_get(0))
                 .map_err(self.err())?;
             self.ids.sequence = name.map_or(Sequence::Absent, Sequence::Named);
@@ -231,10 +241,14 @@ impl<'a> PgTx<'a> {
     /// Moves the sequence past the largest id, so that the service's next insert does not
     /// collide with an id an import brought.
     fn catch_up(&mut self, sequence: &str) -> Result<()> {
+        let table = self.errors.table();
         self.tx
             .execute(
-                "SELECT setval(s, m) FROM (SELECT $1::text::regclass AS s, (SELECT max(id) FROM users)::int8 AS m) t \
-                 WHERE m > coalesce(pg_sequence_last_value(s), 0)",
+                &format!(
+                    "SELECT setval(s, m) FROM (SELECT $1::text::regclass AS s, \
+                     (SELECT max(id) FROM {table})::int8 AS m) t \
+                     WHERE m > coalesce(pg_sequence_last_value(s), 0)"
+                ),
                 &[&sequence],
             )
             .map_err(self.err())?;
@@ -352,32 +366,24 @@ fn unique_index(conn: &mut Conn<'_, postgres::Transaction<'_>>, user: &NewUser) 
 }
 
 impl PgTx<'_> {
-    /// The values an update sets, by column, for the columns the shape has.
+    /// The columns an update sets and their values, in [`Shape::written`]'s order.
     fn values(
         &self,
         user: &NewUser,
     ) -> Vec<(&'static str, Box<dyn postgres::types::ToSql + Sync>)> {
         let shape = self.errors.shape;
-        let mut values: Vec<(&'static str, Box<dyn postgres::types::ToSql + Sync>)> = vec![
-            (
-                shape.status_column(),
-                Box::new(shape.status_value(user.disabled)),
-            ),
-            ("hashed_password", Box::new(user.hashed_password.clone())),
-        ];
-        if shape.email {
-            values.push(("email", Box::new(user.email.clone())));
-        }
-        if shape.full_name {
-            values.push(("full_name", Box::new(user.full_name.clone())));
-        }
-        if shape.superuser {
-            values.push(("is_superuser", Box::new(user.superuser)));
-        }
-        if shape.verified {
-            values.push(("is_verified", Box::new(user.verified)));
-        }
-        values
+        shape
+            .written()
+            .into_iter()
+            .map(|column| {
+                let value: Box<dyn postgres::types::ToSql + Sync> = match shape.value(column, user)
+                {
+                    Value::Text(text) => Box::new(text.map(str::to_owned)),
+                    Value::Bool(b) => Box::new(b),
+                };
+                (shape.column(column), value)
+            })
+            .collect()
     }
 
     /// Runs `sql` on the rows of `fk` that refer to the user: returns how many.
@@ -453,11 +459,7 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn set_flag(&mut self, id: &UserId, flag: Flag, value: bool) -> Result<()> {
-        let shape = self.errors.shape;
-        let (column, stored) = match flag {
-            Flag::Disabled => (shape.status_column(), shape.status_value(value)),
-            other => (other.name(), value),
-        };
+        let (column, stored) = self.errors.shape.flag_column(flag, value);
         let sql = format!(
             "UPDATE {} SET {column} = $2 WHERE id = $1::text::{}",
             self.errors.table(),
