@@ -34,35 +34,19 @@ impl FileFormat {
     }
 }
 
-/// The fields a record has on a shape, in order: the stable contract of the machine formats.
-/// The tutorial's are `id, username, email, full_name, disabled`; the other shapes log in by
-/// email, so `email` is the login there, and add their rights.
+/// The fields a record has on a shape, in order: the stable contract of the machine formats
+/// ([`Shape::fields`]). The tutorial's are `id, username, email, full_name, disabled`; the
+/// other shapes log in by email, so `email` is the login there, and add their rights.
 pub fn user_fields(shape: &Shape) -> Vec<&'static str> {
-    let mut fields = vec!["id", shape.login];
-    if shape.email {
-        fields.push("email");
-    }
-    if shape.full_name {
-        fields.push("full_name");
-    }
-    fields.push("disabled");
-    if shape.superuser {
-        fields.push("is_superuser");
-    }
-    if shape.verified {
-        fields.push("is_verified");
-    }
-    fields
+    shape.fields.to_vec()
 }
 
 /// The field `export --include-hashes` adds.
 pub const HASH_FIELD: &str = "hashed_password";
 
 /// The fields a record to import may have: the user's, and `password` or `hashed_password`.
-pub fn import_fields(shape: &Shape) -> Vec<&'static str> {
-    let mut fields = user_fields(shape);
-    fields.extend(["password", HASH_FIELD]);
-    fields
+pub fn import_fields(shape: &Shape) -> &'static [&'static str] {
+    shape.import_fields
 }
 
 /// A user's record. Never a password hash, unless an export asked for them.
@@ -214,18 +198,23 @@ fn csv_row<W: Write>(csv: &mut csv::Writer<W>, record: &UserRecord<'_>) -> csv::
         other => other.to_string(),
     };
     let flag = |b: bool| -> &'static [u8] { if b { b"true" } else { b"false" } };
-    let mut fields: Vec<&[u8]> = vec![id.as_bytes(), user.username.as_bytes()];
-    if shape.email {
-        fields.push(user.email.unwrap_or_default().as_bytes());
-    }
-    if shape.full_name {
-        fields.push(user.full_name.unwrap_or_default().as_bytes());
-    }
-    fields.push(flag(user.disabled));
-    fields.extend(user.superuser.map(flag));
-    fields.extend(user.verified.map(flag));
-    fields.extend(record.hashed_password.map(str::as_bytes));
-    csv.write_record(fields)
+    // Each field where the shape has it, in `Shape::fields` order; on the stack, as a listing
+    // writes a million of these.
+    let fields: [Option<&[u8]>; 8] = [
+        Some(id.as_bytes()),
+        Some(user.username.as_bytes()),
+        shape
+            .email
+            .then(|| user.email.unwrap_or_default().as_bytes()),
+        shape
+            .full_name
+            .then(|| user.full_name.unwrap_or_default().as_bytes()),
+        Some(flag(user.disabled)),
+        user.superuser.map(flag),
+        user.verified.map(flag),
+        record.hashed_password.map(str::as_bytes),
+    ];
+    csv.write_record(fields.into_iter().flatten())
 }
 
 /// Keeps an I/O failure (a closed pipe) recognisable as one.

@@ -209,7 +209,9 @@ fn check_values(
 ) {
     if let Err(e) = users::check_login(shape.login, username) {
         problems.add(shape.login, e.to_string());
-    } else if let Some(why) = users::email_problem(username).filter(|_| shape.login_is_email) {
+    } else if shape.login_is_email
+        && let Some(why) = users::email_problem(username)
+    {
         problems.add(shape.login, why);
     }
     // Described, never quoted: in a file with its columns mixed up they may be passwords.
@@ -289,7 +291,7 @@ pub(super) fn check_look_alikes(
 /// A login or email twice in the input (as the service matches logins) is refused at its
 /// second place.
 pub(super) fn check_duplicates(rows: &[Row], shape: &Shape, errors: &mut Vec<RowError>) {
-    let mut usernames: HashMap<String, &str> = HashMap::new();
+    let mut usernames: HashMap<std::borrow::Cow<'_, str>, &str> = HashMap::new();
     let mut emails: HashMap<&str, &str> = HashMap::new();
     for row in rows {
         let key = shape.duplicate_key(&row.spec.username);

@@ -150,6 +150,29 @@ pub fn open(location: &Location, access: Access, options: OpenOptions) -> Result
     }
 }
 
+/// What `init-db` reports of a table that exists: authctl's own at its current schema version
+/// with every unique index, or one the service made (or an older authctl), left as it is.
+fn existing_table(
+    location: &str,
+    version: i64,
+    current: i64,
+    missing_unique_indexes: Vec<String>,
+) -> Result<InitReport> {
+    if version > current {
+        return Err(unusable(
+            location,
+            format!("was made by a newer authctl (schema version {version}); upgrade authctl"),
+        ));
+    }
+    Ok(if version == current && missing_unique_indexes.is_empty() {
+        InitReport::AlreadyInitialised
+    } else {
+        InitReport::Compatible {
+            missing_unique_indexes,
+        }
+    })
+}
+
 fn unusable(location: &str, reason: impl Into<String>) -> Error {
     Error::Unusable {
         location: location.to_owned(),
@@ -284,6 +307,24 @@ pub struct UserRef<'a> {
 }
 
 impl User {
+    /// A flag as the service reads it, and whether its stored value is odd (rewritten on write).
+    pub fn flag(&self, flag: Flag) -> (bool, bool) {
+        match flag {
+            Flag::Disabled => (self.disabled, self.odd_disabled.is_some()),
+            Flag::Superuser => (self.superuser.unwrap_or(false), false),
+            Flag::Verified => (self.verified.unwrap_or(false), false),
+        }
+    }
+
+    /// The user after a flag was written.
+    pub fn set_flag(&mut self, flag: Flag, value: bool) {
+        match flag {
+            Flag::Disabled => (self.disabled, self.odd_disabled) = (value, None),
+            Flag::Superuser => self.superuser = Some(value),
+            Flag::Verified => self.verified = Some(value),
+        }
+    }
+
     pub fn view(&self) -> UserRef<'_> {
         UserRef {
             id: &self.id,

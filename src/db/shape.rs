@@ -126,6 +126,11 @@ pub struct Shape {
     pub created_at: bool,
     /// The columns a table must have to be taken for this shape.
     pub columns: &'static [&'static str],
+    /// The fields of its records (listings, exports, imports), in order: `id`, the login, the
+    /// user's other fields, `disabled` (on every shape, whatever the status column), the rights.
+    pub fields: &'static [&'static str],
+    /// [`Shape::fields`] and what an imported record may add: `password` or `hashed_password`.
+    pub import_fields: &'static [&'static str],
     /// The columns the application's model declares unique.
     pub unique: &'static [&'static str],
     pub token: TokenRules,
@@ -158,6 +163,16 @@ pub static TUTORIAL: Shape = Shape {
         "email",
         "full_name",
         "disabled",
+        "hashed_password",
+    ],
+    fields: &["id", "username", "email", "full_name", "disabled"],
+    import_fields: &[
+        "id",
+        "username",
+        "email",
+        "full_name",
+        "disabled",
+        "password",
         "hashed_password",
     ],
     unique: &["username", "email"],
@@ -199,6 +214,16 @@ pub static FASTAPI_TEMPLATE: Shape = Shape {
         "is_superuser",
         "hashed_password",
     ],
+    fields: &["id", "email", "full_name", "disabled", "is_superuser"],
+    import_fields: &[
+        "id",
+        "email",
+        "full_name",
+        "disabled",
+        "is_superuser",
+        "password",
+        "hashed_password",
+    ],
     unique: &["email"],
     token: TokenRules {
         sub_is_id: true,
@@ -237,6 +262,16 @@ pub static FASTAPI_USERS: Shape = Shape {
         "is_active",
         "is_superuser",
         "is_verified",
+    ],
+    fields: &["id", "email", "disabled", "is_superuser", "is_verified"],
+    import_fields: &[
+        "id",
+        "email",
+        "disabled",
+        "is_superuser",
+        "is_verified",
+        "password",
+        "hashed_password",
     ],
     unique: &["email"],
     token: TokenRules {
@@ -288,11 +323,11 @@ impl Shape {
     /// lowercase where it matches case-insensitively. At least as strict as any database's
     /// `lower()` (SQLite's folds ASCII only, PostgreSQL's as the database's locale says), so
     /// no pair the service would confuse gets through an import.
-    pub fn duplicate_key(&self, login: &str) -> String {
+    pub fn duplicate_key<'a>(&self, login: &'a str) -> std::borrow::Cow<'a, str> {
         if self.login_folds_case {
-            login.to_lowercase()
+            std::borrow::Cow::Owned(login.to_lowercase())
         } else {
-            login.to_owned()
+            std::borrow::Cow::Borrowed(login)
         }
     }
 
@@ -350,6 +385,15 @@ impl Shape {
             Written::Superuser => Value::Bool(user.superuser),
             Written::Verified => Value::Bool(user.verified),
             Written::Hash => Value::Text(Some(&user.hashed_password)),
+        }
+    }
+
+    /// Whether the table has the flag's column (every shape has a status).
+    pub fn has_flag(&self, flag: super::Flag) -> bool {
+        match flag {
+            super::Flag::Disabled => true,
+            super::Flag::Superuser => self.superuser,
+            super::Flag::Verified => self.verified,
         }
     }
 
@@ -588,6 +632,29 @@ mod tests {
                 .contains("init-db --table-shape fastapi-users"),
             "{err}"
         );
+    }
+
+    /// The record fields written out in each static agree with the shape's columns.
+    #[test]
+    fn record_fields_follow_the_columns() {
+        for name in ShapeName::ALL {
+            let shape = name.shape();
+            let mut expected = vec!["id", shape.login];
+            for (has, field) in [
+                (shape.email, "email"),
+                (shape.full_name, "full_name"),
+                (true, "disabled"),
+                (shape.superuser, "is_superuser"),
+                (shape.verified, "is_verified"),
+            ] {
+                if has {
+                    expected.push(field);
+                }
+            }
+            assert_eq!(shape.fields, expected, "{name}");
+            expected.extend(["password", "hashed_password"]);
+            assert_eq!(shape.import_fields, expected, "{name}");
+        }
     }
 
     #[test]

@@ -32,7 +32,7 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 const SCHEMA_VERSION: i64 = 1;
 
 /// The full-stack template's tables as its models emit them with `create_all` on SQLite
-/// (`table-shapes.md`): `user`, and `item`, whose rows go with their owner.
+/// (`table-shapes.md`): the `user` table only (the application creates its `item` itself).
 pub const TEMPLATE_DDL: &str =
     "CREATE TABLE user (email VARCHAR(255) NOT NULL, is_active BOOLEAN NOT NULL,
     is_superuser BOOLEAN NOT NULL, full_name VARCHAR(255), id CHAR(32) NOT NULL,
@@ -513,21 +513,24 @@ fn find_users(
     let found = batched(conn, &select, param, logins, |row| {
         stored_user_from_row(row, sql)
     })?;
+    if !folds {
+        return Ok(found
+            .into_iter()
+            .map(|stored| (stored.user.username.clone(), stored))
+            .collect());
+    }
     // SQLite's lower() folds ASCII only: the same fold pairs each row with its logins.
-    let key = |login: &str| {
-        if folds {
-            login.to_ascii_lowercase()
-        } else {
-            login.to_owned()
-        }
-    };
     let mut asked: std::collections::HashMap<String, Vec<&str>> = std::collections::HashMap::new();
     for login in logins {
-        asked.entry(key(login)).or_default().push(login);
+        asked
+            .entry(login.to_ascii_lowercase())
+            .or_default()
+            .push(login);
     }
     let mut pairs = Vec::with_capacity(found.len());
     for stored in found {
-        for login in asked.get(&key(&stored.user.username)).into_iter().flatten() {
+        let key = stored.user.username.to_ascii_lowercase();
+        for login in asked.get(&key).into_iter().flatten() {
             pairs.push(((*login).to_owned(), stored.clone()));
         }
     }
@@ -742,33 +745,17 @@ impl Store for SqliteStore {
             self.ctx.sql = Sql::new(shape);
             return Ok(InitReport::Created { database_created });
         }
-        let missing_unique_indexes = missing_unique_indexes(&tx, shape).map_err(err)?;
-        if shape.name != ShapeName::Tutorial {
-            self.ctx.sql = Sql::new(shape);
-            return Ok(if missing_unique_indexes.is_empty() {
-                InitReport::AlreadyInitialised
-            } else {
-                InitReport::Compatible {
-                    missing_unique_indexes,
-                }
-            });
-        }
-        let version: i64 = tx
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(err)?;
-        if version > SCHEMA_VERSION {
-            return Err(unusable(
-                &ctx.location,
-                format!("was made by a newer authctl (schema version {version}); upgrade authctl"),
-            ));
-        }
-        if version == SCHEMA_VERSION && missing_unique_indexes.is_empty() {
-            Ok(InitReport::AlreadyInitialised)
+        let missing = missing_unique_indexes(&tx, shape).map_err(err)?;
+        // Only the tutorial's table has a schema of authctl's own, versioned.
+        let version = if shape.is_tutorial() {
+            tx.pragma_query_value(None, "user_version", |row| row.get(0))
+                .map_err(err)?
         } else {
-            Ok(InitReport::Compatible {
-                missing_unique_indexes,
-            })
-        }
+            SCHEMA_VERSION
+        };
+        let report = super::existing_table(&ctx.location, version, SCHEMA_VERSION, missing)?;
+        self.ctx.sql = Sql::new(shape);
+        Ok(report)
     }
 
     fn for_each_user(

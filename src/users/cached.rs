@@ -149,12 +149,7 @@ impl<L: WriteTx + ?Sized> WriteTx for Cached<'_, L> {
     fn set_flag(&mut self, id: &UserId, flag: Flag, value: bool) -> Result<()> {
         self.inner.set_flag(id, flag, value)?;
         for stored in self.users.values_mut().filter(|s| s.user.id == *id) {
-            let user = &mut stored.user;
-            match flag {
-                Flag::Disabled => (user.disabled, user.odd_disabled) = (value, None),
-                Flag::Superuser => user.superuser = Some(value),
-                Flag::Verified => user.verified = Some(value),
-            }
+            stored.user.set_flag(flag, value);
         }
         Ok(())
     }

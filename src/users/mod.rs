@@ -432,12 +432,7 @@ pub fn set_flag(
     dry_run: bool,
 ) -> Result<Vec<Outcome>> {
     let shape = store.shape();
-    let has = match flag {
-        Flag::Disabled => true,
-        Flag::Superuser => shape.superuser,
-        Flag::Verified => shape.verified,
-    };
-    if !has {
+    if !shape.has_flag(flag) {
         return Err(Error::invalid(format!(
             "the {} has no {} column",
             shape.title(),
@@ -448,21 +443,13 @@ pub fn set_flag(
         let mut user = stored
             .ok_or_else(|| Error::UserNotFound(username.to_owned()))?
             .user;
-        let (current, odd) = match flag {
-            Flag::Disabled => (user.disabled, user.odd_disabled.is_some()),
-            Flag::Superuser => (user.superuser.unwrap_or(false), false),
-            Flag::Verified => (user.verified.unwrap_or(false), false),
-        };
+        let (current, odd) = user.flag(flag);
         let differs = current != value;
         // An odd stored value (NULL aside) is rewritten as the value the service expects.
         if differs || odd {
             tx.set_flag(&user.id, flag, value)?;
         }
-        match flag {
-            Flag::Disabled => (user.disabled, user.odd_disabled) = (value, None),
-            Flag::Superuser => user.superuser = Some(value),
-            Flag::Verified => user.verified = Some(value),
-        }
+        user.set_flag(flag, value);
         let action = match (differs, flag, value) {
             (false, _, _) => Action::Unchanged,
             (true, Flag::Disabled, true) => Action::Disabled,
@@ -470,12 +457,9 @@ pub fn set_flag(
             (true, _, true) => Action::Granted,
             (true, _, false) => Action::Revoked,
         };
+        let fields = if differs { vec![flag.name()] } else { vec![] };
         Ok(Outcome {
-            fields: if differs {
-                vec![flag.name()]
-            } else {
-                Vec::new()
-            },
+            fields,
             ..Outcome::of(action, user)
         })
     })

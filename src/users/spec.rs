@@ -82,8 +82,8 @@ impl UserSpec {
         if shape.login_is_email {
             check_email(&self.username)?;
         }
-        let table = format!("the {}", shape.title());
         let refuse = |what: &str| {
+            let table = format!("the {}", shape.title());
             let hint = if what == "email" {
                 "; its login is the email"
             } else {
@@ -108,7 +108,8 @@ impl UserSpec {
         match (&self.id, shape.id) {
             (Some(id @ (UserId::Int(_) | UserId::Other(_))), crate::db::IdKind::Uuid { .. }) => {
                 Err(Error::invalid(format!(
-                    "id {id} is not a UUID; {table} has UUID ids"
+                    "id {id} is not a UUID; the {} has UUID ids",
+                    shape.title()
                 )))
             }
             (Some(id @ (UserId::Uuid(_) | UserId::Other(_))), crate::db::IdKind::Serial) => {

@@ -726,19 +726,12 @@ fn init_table(
         // The other shapes are the applications' own tables: no version of authctl's.
         SCHEMA_VERSION
     };
-    if version > SCHEMA_VERSION {
-        return Err(unusable(
-            &errors.location,
-            format!("was made by a newer authctl (schema version {version}); upgrade authctl"),
-        ));
-    }
-    if version == SCHEMA_VERSION && missing_unique_indexes.is_empty() {
-        Ok(InitReport::AlreadyInitialised)
-    } else {
-        Ok(InitReport::Compatible {
-            missing_unique_indexes,
-        })
-    }
+    super::existing_table(
+        &errors.location,
+        version,
+        SCHEMA_VERSION,
+        missing_unique_indexes,
+    )
 }
 
 /// The lock wait of this transaction. PostgreSQL reads 0 as "wait forever": at least 1 ms.
