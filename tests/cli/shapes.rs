@@ -109,6 +109,9 @@ on_every_shape!(
     an_export_imports_back_as_it_was,
     rights_are_granted_and_revoked,
     the_shape_is_detected_without_being_named,
+    an_import_with_one_bad_record_writes_nothing,
+    a_writer_waits_for_the_lock_then_gives_up,
+    no_hash_or_password_is_printed,
 );
 
 fn listed(env: &TestEnv) -> Vec<Value> {
@@ -427,6 +430,107 @@ fn the_shape_is_detected_without_being_named(shape: Shape) {
         .code(0);
     let users: Vec<Value> = serde_json::from_str(&support::stdout(&assert)).unwrap();
     assert_eq!(users.len(), 1);
+}
+
+fn an_import_with_one_bad_record_writes_nothing(shape: Shape) {
+    let env = shape.env();
+    let login = shape.fields[1];
+    let bad = if shape.email_login {
+        "not-an-email"
+    } else {
+        " spaced "
+    };
+    let csv = format!(
+        "{login},password\n{},a long password\n{bad},a long password\n{},a long password\n",
+        shape.login("ann"),
+        shape.login("bob")
+    );
+    let assert = env
+        .run(&["import", "-", "--input-format", "csv"], &csv)
+        .code(5);
+    let stderr = support::stderr(&assert);
+    assert!(
+        stderr.contains(&format!("line 3, field {login}: ")),
+        "{stderr}"
+    );
+    assert!(listed(&env).is_empty(), "nothing written");
+    // A good import in a dry run is checked whole and writes nothing either.
+    let good = format!("{login},password\n{},a long password\n", shape.login("ann"));
+    env.run(
+        &["import", "-", "--input-format", "csv", "--dry-run"],
+        &good,
+    )
+    .code(0);
+    assert!(listed(&env).is_empty(), "nothing written by a dry run");
+}
+
+fn a_writer_waits_for_the_lock_then_gives_up(shape: Shape) {
+    let env = shape.env();
+    let lock = env.hold_write_lock_on(shape.table);
+    let started = std::time::Instant::now();
+    let assert = env
+        .run(
+            &[
+                "--busy-timeout",
+                "300ms",
+                "add-user",
+                &shape.login("ann"),
+                "--random-password",
+            ],
+            "",
+        )
+        .code(6);
+    let waited = started.elapsed();
+    assert!(
+        support::stderr(&assert).contains("busy"),
+        "{}",
+        support::stderr(&assert)
+    );
+    assert!(
+        waited >= std::time::Duration::from_millis(300)
+            && waited < std::time::Duration::from_secs(5),
+        "{waited:?}"
+    );
+    drop(lock);
+    assert!(listed(&env).is_empty());
+    env.run(&["add-user", &shape.login("ann"), "--random-password"], "")
+        .code(0);
+}
+
+fn no_hash_or_password_is_printed(shape: Shape) {
+    let env = shape.env();
+    let ann = shape.login("ann");
+    let password = "canary-password-7f3a9";
+    let added = env
+        .run(
+            &["add-user", &ann, "--password-stdin"],
+            &format!("{password}\n"),
+        )
+        .code(0);
+    let mut outputs = vec![support::stdout(&added), support::stderr(&added)];
+    for args in [
+        vec!["list-users", "--format", "json"],
+        vec!["list-users"],
+        vec!["show-user", ann.as_str(), "--format", "json"],
+        vec!["export", "--format", "csv", "-"],
+        vec!["check", "--format", "json"],
+    ] {
+        let assert = env.run(&args, "").code(0);
+        outputs.push(support::stdout(&assert));
+        outputs.push(support::stderr(&assert));
+    }
+    let refused = env
+        .run(
+            &["verify-login", &ann, "--password-stdin"],
+            &format!("{password}-wrong\n"),
+        )
+        .code(1);
+    outputs.push(support::stdout(&refused));
+    outputs.push(support::stderr(&refused));
+    for output in outputs {
+        assert!(!output.contains(password), "{output}");
+        assert!(!output.contains("$argon2"), "{output}");
+    }
 }
 
 /// fastapi-users looks a login up with `lower(email) = lower(?)`: authctl finds, refuses and

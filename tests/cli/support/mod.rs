@@ -450,9 +450,16 @@ impl TestEnv {
     /// the returned guard is dropped. On PostgreSQL: the lock an INSERT holds (ROW EXCLUSIVE),
     /// which lets readers in and keeps authctl's writes waiting.
     pub fn hold_write_lock(&self) -> WriteLock {
+        self.hold_write_lock_on("users")
+    }
+
+    /// [`TestEnv::hold_write_lock`] on another shape's table (`user`).
+    pub fn hold_write_lock_on(&self, table: &str) -> WriteLock {
         if let Some(mut client) = self.pg_client() {
             client
-                .batch_execute("BEGIN; LOCK TABLE users IN ROW EXCLUSIVE MODE")
+                .batch_execute(&format!(
+                    "BEGIN; LOCK TABLE \"{table}\" IN ROW EXCLUSIVE MODE"
+                ))
                 .unwrap();
             return WriteLock::Postgres(client);
         }
