@@ -40,9 +40,10 @@
 //!   [`db::WriteTx`] with the same contract, an arm in [`db::Location::parse`] and [`db::open`],
 //!   and an arm in the tests' `support` module (the only place tests open a database) and a
 //!   file like `tests/cli/postgres.rs` that compiles the suite's subjects for it.
-//! - A table shape (the full-stack template's, fastapi-users'): the column names and id kind
-//!   live in the engine's SQL and the record types in [`db`]; the domain decides by the shape
-//!   what a login, an id and a flag are, and [`records`] carries the shape's extra fields.
+//! - A table shape: a static [`db::Shape`] in `db/shape.rs` (its table, login, id kind, status
+//!   polarity, rights, record fields, token claims, refusal wording), its columns in
+//!   [`db::ShapeName`] and detection, and its `create_all` DDL in each engine. The engines build
+//!   their SQL from the description; the domain asks it what a login, an id and a flag are.
 
 // Unit tests may unwrap: a panic there is the failure report.
 #![cfg_attr(test, allow(clippy::unwrap_used))]

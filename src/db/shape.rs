@@ -441,6 +441,9 @@ pub struct Tables {
     pub users: Vec<String>,
     /// `user`.
     pub user: Vec<String>,
+    /// `user.id` is an integer column: fastapi-users' `SQLAlchemyBaseUserTable[int]`, or a
+    /// template fork from before its UUID ids, neither of which is a shape here.
+    pub user_id_is_integer: bool,
 }
 
 impl Tables {
@@ -462,7 +465,7 @@ pub fn detect(
 ) -> Result<&'static Shape> {
     if let Some(name) = forced {
         let shape = name.shape();
-        return check_shape(location, shape, tables.of(shape)).map(|()| shape);
+        return check_shape(location, shape, tables).map(|()| shape);
     }
     let found: Vec<&'static Shape> = ShapeName::ALL
         .iter()
@@ -470,9 +473,9 @@ pub fn detect(
         .filter(|shape| matches_shape(shape, tables.of(shape)))
         .collect();
     match found.as_slice() {
-        [shape] => Ok(shape),
+        [shape] => check_shape(location, shape, tables).map(|()| *shape),
         [] if tables.user.is_empty() => {
-            check_shape(location, &TUTORIAL, &tables.users).map(|()| &TUTORIAL)
+            check_shape(location, &TUTORIAL, tables).map(|()| &TUTORIAL)
         }
         [] if tables.users.is_empty() => Err(unusable(
             location,
@@ -514,7 +517,22 @@ fn matches_shape(shape: &Shape, columns: &[String]) -> bool {
     shape.has_columns(columns) && (shape.name != ShapeName::FastapiTemplate || !verified)
 }
 
-fn check_shape(location: &str, shape: &Shape, columns: &[String]) -> Result<()> {
+fn check_shape(location: &str, shape: &Shape, tables: &Tables) -> Result<()> {
+    check_columns(location, shape, tables.of(shape))?;
+    if matches!(shape.id, IdKind::Uuid { .. }) && tables.user_id_is_integer {
+        return Err(unusable(
+            location,
+            format!(
+                "table user has integer ids; authctl knows the {} table with UUID ids only \
+                 (fastapi-users' SQLAlchemyBaseUserTableUUID, the template since 0.7.0)",
+                shape.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_columns(location: &str, shape: &Shape, columns: &[String]) -> Result<()> {
     if columns.is_empty() {
         let init = match shape.name {
             ShapeName::Tutorial => "`authctl init-db`".to_owned(),
@@ -569,6 +587,7 @@ mod tests {
         Tables {
             users: columns(users),
             user: columns(user),
+            user_id_is_integer: false,
         }
     }
 
@@ -617,6 +636,20 @@ mod tests {
         assert!(message(tables(&[], &["id", "name"])).contains("neither"));
         assert!(message(tables(TUTORIAL.columns, FASTAPI_USERS.columns)).contains("--table-shape"));
         assert!(message(tables(&["id", "username"], &[])).contains("no column 'email'"));
+        // Neither table recognised: the two tables are the problem, not the `user` one alone.
+        assert!(message(tables(&["id", "username"], &["id", "name"])).contains("both"));
+    }
+
+    /// fastapi-users' integer-id variant has the UUID table's columns: refused, not given UUIDs.
+    #[test]
+    fn a_user_table_with_integer_ids_is_refused() {
+        let t = Tables {
+            user_id_is_integer: true,
+            ..tables(&[], FASTAPI_USERS.columns)
+        };
+        let err = detect("x", &t, None).unwrap_err().to_string();
+        assert!(err.contains("table user has integer ids"), "{err}");
+        assert!(detect("x", &t, Some(ShapeName::FastapiUsers)).is_err());
     }
 
     #[test]
@@ -626,6 +659,15 @@ mod tests {
         assert_eq!(forced.name, ShapeName::FastapiUsers);
         let err = detect("x", &t, Some(ShapeName::FastapiTemplate)).unwrap_err();
         assert!(err.to_string().contains("no column 'full_name'"), "{err}");
+        // init-db with a shape named on another shape's table refuses it too.
+        let err = to_create("x", &t, Some(ShapeName::FastapiTemplate)).unwrap_err();
+        assert!(err.to_string().contains("no column 'full_name'"), "{err}");
+        assert_eq!(
+            to_create("x", &tables(&[], &[]), Some(ShapeName::FastapiUsers))
+                .unwrap()
+                .name,
+            ShapeName::FastapiUsers
+        );
         let err = detect("x", &tables(&[], &[]), Some(ShapeName::FastapiUsers)).unwrap_err();
         assert!(
             err.to_string()

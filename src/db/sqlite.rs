@@ -331,9 +331,18 @@ fn table_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>
 
 /// The columns of the tables a shape may live in.
 fn tables(conn: &Connection) -> rusqlite::Result<Tables> {
+    let id_type: Option<String> = conn
+        .query_row(
+            "SELECT upper(type) FROM pragma_table_info('user') WHERE name = 'id'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
     Ok(Tables {
         users: table_columns(conn, "users")?,
         user: table_columns(conn, "user")?,
+        // SQLite's type affinity: a declared type containing INT.
+        user_id_is_integer: id_type.is_some_and(|t| t.contains("INT")),
     })
 }
 

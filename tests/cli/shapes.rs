@@ -69,11 +69,25 @@ impl Shape {
         }
     }
 
-    /// A new database with this shape's table, made by `init-db --table-shape`.
+    /// A new database with this shape's table, made by `init-db --table-shape`, which says so.
     pub fn env(self) -> TestEnv {
         let env = TestEnv::empty();
+        let named = if self.table == "users" {
+            "users".to_owned()
+        } else {
+            format!("\"{}\" ({})", self.table, self.name)
+        };
+        let said = match env.engine() {
+            support::Engine::Sqlite => {
+                format!("created database {} with table {named}\n", env.location())
+            }
+            support::Engine::Postgres => {
+                format!("created table {named} in database {}\n", env.location())
+            }
+        };
         env.run(&["init-db", "--table-shape", self.name], "")
-            .code(0);
+            .code(0)
+            .stderr(said);
         env
     }
 
@@ -930,5 +944,29 @@ fn a_user_table_without_its_unique_index_is_reported() {
         report["findings"][0]["message"],
         "the user table has no unique index on email; the service's model declares one, so \
          duplicates are possible"
+    );
+}
+
+/// fastapi-users' integer-id variant (`SQLAlchemyBaseUserTable[int]`) has every column of the
+/// UUID table: refused rather than given UUIDs in an integer column.
+#[test]
+fn a_user_table_with_integer_ids_is_refused() {
+    let env = TestEnv::empty();
+    env.insert_raw(
+        "CREATE TABLE \"user\" (id INTEGER NOT NULL, email VARCHAR(320) NOT NULL, \
+         hashed_password VARCHAR(1024) NOT NULL, is_active BOOLEAN NOT NULL, \
+         is_superuser BOOLEAN NOT NULL, is_verified BOOLEAN NOT NULL, PRIMARY KEY (id))",
+    );
+    env.run(&["add-user", "ann@example.com", "--random-password"], "")
+        .code(7)
+        .stderr(format!(
+            "error: database {}: table user has integer ids; authctl knows the fastapi-users \
+             table with UUID ids only (fastapi-users' SQLAlchemyBaseUserTableUUID, the template \
+             since 0.7.0)\n",
+            env.location()
+        ));
+    assert_eq!(
+        env.query_text("SELECT count(*) FROM \"user\"").as_deref(),
+        Some("0")
     );
 }

@@ -276,9 +276,19 @@ fn table_columns(client: &mut impl GenericClient, table: &str) -> PgResult<Vec<S
 
 /// The columns of the tables a shape may live in (on the search path).
 fn tables(client: &mut impl GenericClient) -> PgResult<Tables> {
+    let integer: Option<bool> = client
+        .query_opt(
+            "SELECT atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) \
+             FROM pg_attribute WHERE attrelid = to_regclass(quote_ident('user')) \
+               AND attname = 'id' AND NOT attisdropped",
+            &[],
+        )?
+        .map(|row| row.try_get(0))
+        .transpose()?;
     Ok(Tables {
         users: table_columns(client, "users")?,
         user: table_columns(client, "user")?,
+        user_id_is_integer: integer.unwrap_or(false),
     })
 }
 
