@@ -52,22 +52,15 @@ impl<W: Write> UserTable<W> {
     }
 
     pub fn add(&mut self, user: UserRef<'_>) -> io::Result<()> {
-        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
-        let mut row = vec![user.id.to_string(), user.username.to_owned()];
-        if user.shape.email {
-            row.push(user.email.unwrap_or_default().to_owned());
-        }
-        if user.shape.full_name {
-            row.push(user.full_name.unwrap_or_default().to_owned());
-        }
-        row.push(if user.disabled { "disabled" } else { "active" }.to_owned());
-        row.extend(user.superuser.map(yes_no));
-        row.extend(user.verified.map(yes_no));
+        let id = user.id.to_string();
+        let cells = cells(&user, &id);
         self.count += 1;
+        // Streaming: the cells are written borrowed, a million rows without a copy each.
         if let Some(widths) = &self.widths {
-            return write_plain(&mut self.out, widths, &row);
+            return write_plain(&mut self.out, widths, cells.into_iter().flatten());
         }
-        self.held.push(row);
+        self.held
+            .push(cells.into_iter().flatten().map(str::to_owned).collect());
         if self.held.len() > LAID_OUT_ROWS {
             self.stream()?;
         }
@@ -82,9 +75,13 @@ impl<W: Write> UserTable<W> {
                 *width = (*width).max(cell.chars().count());
             }
         }
-        write_plain(&mut self.out, &widths, &self.header)?;
+        write_plain(
+            &mut self.out,
+            &widths,
+            self.header.iter().map(String::as_str),
+        )?;
         for row in std::mem::take(&mut self.held) {
-            write_plain(&mut self.out, &widths, &row)?;
+            write_plain(&mut self.out, &widths, row.iter().map(String::as_str))?;
         }
         self.widths = Some(widths);
         Ok(())
@@ -106,16 +103,36 @@ impl<W: Write> UserTable<W> {
     }
 }
 
+/// A user's cells where the shape has the column, in [`header`]'s order.
+fn cells<'a>(user: &UserRef<'a>, id: &'a str) -> [Option<&'a str>; 7] {
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    [
+        Some(id),
+        Some(user.username),
+        user.shape.email.then(|| user.email.unwrap_or_default()),
+        user.shape
+            .full_name
+            .then(|| user.full_name.unwrap_or_default()),
+        Some(if user.disabled { "disabled" } else { "active" }),
+        user.superuser.map(yes_no),
+        user.verified.map(yes_no),
+    ]
+}
+
 /// One line of the plain layout: cells padded to their column (a longer one widens its line
 /// only), two spaces apart, no trailing spaces.
-fn write_plain(out: &mut impl Write, widths: &[usize], row: &[String]) -> io::Result<()> {
+fn write_plain<'a>(
+    out: &mut impl Write,
+    widths: &[usize],
+    row: impl Iterator<Item = &'a str>,
+) -> io::Result<()> {
     let mut line = String::with_capacity(widths.iter().sum::<usize>() + 10);
-    for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+    for (i, (cell, width)) in row.zip(widths).enumerate() {
         if i > 0 {
             line.push_str("  ");
         }
         line.push_str(cell);
-        if i + 1 < row.len() {
+        if i + 1 < widths.len() {
             let pad = width.saturating_sub(cell.chars().count());
             line.extend(std::iter::repeat_n(' ', pad));
         }
