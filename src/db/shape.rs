@@ -602,14 +602,7 @@ mod tests {
             "hashed_password",
             "created_at",
         ];
-        let fastapi_users = [
-            "id",
-            "email",
-            "hashed_password",
-            "is_active",
-            "is_superuser",
-            "is_verified",
-        ];
+        let fastapi_users = FASTAPI_USERS.columns;
         let found = |t: Tables| detect("x", &t, None).map(|s| s.name);
         assert_eq!(
             found(tables(TUTORIAL.columns, &[])).unwrap(),
@@ -620,7 +613,7 @@ mod tests {
             ShapeName::FastapiTemplate
         );
         assert_eq!(
-            found(tables(&[], &fastapi_users)).unwrap(),
+            found(tables(&[], fastapi_users)).unwrap(),
             ShapeName::FastapiUsers
         );
         // fastapi-users with a full_name added by the application is still fastapi-users.

@@ -18,16 +18,6 @@ fn app_url(env: &TestEnv) -> String {
     }
 }
 
-fn issue_token(env: &TestEnv, login: &str) -> String {
-    let assert = env
-        .cmd()
-        .env("SECRET_KEY", KEY)
-        .args(["issue-token", login])
-        .assert()
-        .code(0);
-    support::stdout(&assert).trim_end().to_owned()
-}
-
 fn token_of(reply: &Reply) -> String {
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(reply.body["token_type"], "bearer");
@@ -78,7 +68,7 @@ fn fastapi_users_accepts_what_authctl_writes() {
         (400, json!({"detail": "LOGIN_BAD_CREDENTIALS"}))
     );
     // A token from issue-token is one it issued itself: sub, aud, signature.
-    let issued = issue_token(&env, "bob@example.com");
+    let issued = env.issue_token("bob@example.com");
     let me = service.get_me(Some(&issued));
     assert_eq!((me.status, me.body["id"].clone()), (200, json!(bob_id)));
     // Rights: the superuser-only route refuses ann until authctl grants it.
@@ -175,7 +165,7 @@ postgres_only! {
             (400, json!({"detail": "Incorrect email or password"}))
         );
         // A token from issue-token: sub is the id, 8 days.
-        let issued = issue_token(&env, "ann@example.com");
+        let issued = env.issue_token("ann@example.com");
         let me = service.get_me(Some(&issued));
         assert_eq!((me.status, me.body["id"].clone()), (200, json!(ann_id)));
         // Ann's items go with her.

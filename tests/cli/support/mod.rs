@@ -258,6 +258,17 @@ impl TestEnv {
         cmd
     }
 
+    /// A token from `issue-token` for `login`, signed with [`KEY`].
+    pub fn issue_token(&self, login: &str) -> String {
+        let assert = self
+            .cmd()
+            .env("SECRET_KEY", KEY)
+            .args(["issue-token", login])
+            .assert()
+            .code(0);
+        stdout(&assert).trim_end().to_owned()
+    }
+
     /// Runs a subcommand with arguments and the given stdin.
     pub fn run(&self, args: &[&str], stdin: &str) -> Assert {
         self.cmd().args(args).write_stdin(stdin).assert()
