@@ -116,9 +116,9 @@ fn health_findings(health: Health, findings: &mut Vec<Finding>) {
     }
     for column in health.missing_unique_indexes {
         let message = format!(
-            "the {} table has no unique index on {column}; the service's model declares \
+            "the {} has no unique index on {column}; the service's model declares \
              one, so duplicates are possible",
-            health.shape.table
+            health.shape.title()
         );
         findings.push(finding(
             Severity::Warning,

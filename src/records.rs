@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use crate::db::{Shape, User, UserId, UserRef};
+use crate::db::{Shape, User, UserRef};
 use crate::error::{Error, Result, RowError};
 
 /// The file formats of `import`, `export` and the machine formats of `list-users`.
@@ -34,20 +34,10 @@ impl FileFormat {
     }
 }
 
-/// The fields a record has on a shape, in order: the stable contract of the machine formats
-/// ([`Shape::fields`]). The tutorial's are `id, username, email, full_name, disabled`; the
-/// other shapes log in by email, so `email` is the login there, and add their rights.
-pub fn user_fields(shape: &Shape) -> Vec<&'static str> {
-    shape.fields.to_vec()
-}
-
-/// The field `export --include-hashes` adds.
+/// The field `export --include-hashes` adds. A record's fields are its shape's
+/// ([`Shape::fields`], the stable contract of the machine formats); an imported one may also have
+/// `password` or this ([`Shape::import_fields`]).
 pub const HASH_FIELD: &str = "hashed_password";
-
-/// The fields a record to import may have: the user's, and `password` or `hashed_password`.
-pub fn import_fields(shape: &Shape) -> &'static [&'static str] {
-    shape.import_fields
-}
 
 /// A user's record. Never a password hash, unless an export asked for them.
 #[derive(Debug)]
@@ -56,7 +46,7 @@ pub struct UserRecord<'a> {
     hashed_password: Option<&'a str>,
 }
 
-/// The shape's fields, in [`user_fields`] order, then the hash when there is one.
+/// The shape's fields, in [`Shape::fields`] order, then the hash when there is one.
 impl Serialize for UserRecord<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let (user, shape) = (&self.user, self.user.shape);
@@ -134,7 +124,7 @@ impl<W: Write> RecordWriter<W> {
     }
 
     fn csv_header(&self) -> Vec<&'static str> {
-        let mut header = user_fields(self.shape);
+        let mut header = self.shape.fields.to_vec();
         if self.include_hashes {
             header.push(HASH_FIELD);
         }
@@ -193,10 +183,7 @@ impl<W: Write> RecordWriter<W> {
 /// fraction of the time).
 fn csv_row<W: Write>(csv: &mut csv::Writer<W>, record: &UserRecord<'_>) -> csv::Result<()> {
     let (user, shape) = (&record.user, record.user.shape);
-    let id = match user.id {
-        UserId::Int(n) => n.to_string(),
-        other => other.to_string(),
-    };
+    let id = user.id.to_string();
     let flag = |b: bool| -> &'static [u8] { if b { b"true" } else { b"false" } };
     // Each field where the shape has it, in `Shape::fields` order; on the stack, as a listing
     // writes a million of these.
@@ -254,7 +241,7 @@ pub fn read(
 }
 
 fn read_csv(input: impl Read, shape: &Shape) -> Result<(Vec<RawRecord>, Vec<RowError>)> {
-    let (login, known) = (shape.login, import_fields(shape));
+    let (login, known) = (shape.login, shape.import_fields);
     let (mut records, mut errors) = (Vec::new(), Vec::new());
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let headers: Vec<String> = reader
@@ -384,5 +371,5 @@ fn json_fields(value: serde_json::Value) -> Result<Vec<(String, Option<FieldValu
 
 /// The message for a field no record has.
 pub fn unknown_field(shape: &Shape) -> String {
-    format!("unknown field (known: {})", import_fields(shape).join(", "))
+    format!("unknown field (known: {})", shape.import_fields.join(", "))
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::db::{IdKind, Shape, UserId};
+use crate::db::{Shape, UserId};
 use crate::error::{RowCause, RowError};
 use crate::password::{self, Policy, Resolved, SecretString};
 use crate::records::{self, FieldValue, RawRecord};
@@ -145,7 +145,7 @@ fn known_fields(
     shape: &Shape,
     problems: &mut Problems,
 ) -> HashMap<String, Option<FieldValue>> {
-    let known = records::import_fields(shape);
+    let known = shape.import_fields;
     let mut values = HashMap::new();
     for (name, value) in fields {
         if known.contains(&name.as_str()) {
@@ -164,18 +164,11 @@ fn parse_id(value: Option<FieldValue>, shape: &Shape, problems: &mut Problems) -
         FieldValue::Text(s) => UserId::parse(s.trim()),
         FieldValue::Bool(_) => UserId::Other(String::new()),
     };
-    match (id, shape.id) {
-        (id @ UserId::Int(i), IdKind::Serial) if i > 0 => Some(id),
-        (id @ UserId::Uuid(_), IdKind::Uuid { .. }) => Some(id),
-        (_, IdKind::Serial) => {
-            problems.add("id", "must be a positive integer");
-            None
-        }
-        (_, IdKind::Uuid { .. }) => {
-            problems.add("id", "must be a UUID");
-            None
-        }
+    if shape.id.accepts(&id) {
+        return Some(id);
     }
+    problems.add("id", shape.id.expected());
+    None
 }
 
 /// A boolean field (`disabled`, `is_superuser`, `is_verified`).

@@ -8,7 +8,7 @@ use std::io::Read;
 
 use check::{Row, Secret};
 
-use crate::db::{Shape, Store};
+use crate::db::{Lookup, Shape, Store};
 use crate::error::{Error, Kind, Result, RowCause, RowError};
 use crate::password::{self, HashCensus, Hasher, Resolved, SchemeChoice};
 use crate::records::{self, FileFormat};
@@ -179,17 +179,21 @@ fn plan_all(
                     change: PasswordChange::None,
                 });
             }
-            Err(e) if e.kind() == Kind::Conflict => errors.push(conflict(&row, &e)),
+            Err(e) if e.kind() == Kind::Conflict => {
+                errors.push(conflict(&row, &e, table.shape().login));
+            }
             Err(e) => return Err(e),
         }
     }
     Ok(planned)
 }
 
-fn conflict(row: &Row, e: &Error) -> RowError {
+/// A record's conflict, under the field it is about: the login (`username`, or `email` where the
+/// login is the email), or the email.
+fn conflict(row: &Row, e: &Error, login: &'static str) -> RowError {
     let (field, cause) = match e {
-        Error::UsernameTaken(_) => ("username", RowCause::Conflict),
-        Error::LookAlike(_) => ("username", RowCause::LookAlike),
+        Error::UsernameTaken(_) => (login, RowCause::Conflict),
+        Error::LookAlike(_) => (login, RowCause::LookAlike),
         _ => ("email", RowCause::Conflict),
     };
     RowError {

@@ -93,13 +93,10 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         (_, true) => Some(false),
         _ => None,
     };
-    // Opened first: the table's shape says what the login is (a username, an email).
-    let mut store = ctx.open(Access::ReadWrite)?;
     let spec = UserSpec {
         superuser: args.superuser.then_some(true),
         verified: args.verified.then_some(true),
         ..UserSpec::new(
-            store.shape().login,
             args.username,
             args.email.map(Some),
             args.full_name.map(Some),
@@ -124,6 +121,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         },
         dry_run: args.write.dry_run,
     };
+    let mut store = ctx.open(Access::ReadWrite)?;
     let mut passwords = args.password.source(ctx.out);
     let outcome = users::add(&mut *store, &spec, options, &mut passwords)?;
     let unchanged = if args.upsert {

@@ -69,8 +69,8 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     }
     for column in described.missing {
         ctx.out.warn(format!(
-            "the {} table has no unique index on {column}; the service's model declares one, so duplicates are possible",
-            shape.table
+            "the {} has no unique index on {column}; the service's model declares one, so duplicates are possible",
+            shape.title()
         ));
     }
     if !args.dry_run {

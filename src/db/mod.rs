@@ -9,9 +9,7 @@ mod shape;
 mod sqlite;
 
 pub use postgres::Target;
-pub use shape::{
-    FASTAPI_TEMPLATE, FASTAPI_USERS, IdKind, Shape, ShapeName, Status, TUTORIAL, TokenRules,
-};
+pub use shape::{FASTAPI_TEMPLATE, FASTAPI_USERS, IdKind, Shape, ShapeName, TUTORIAL};
 
 /// The DDL the service's `create_all` emits on SQLite, for the tests that build its table.
 #[doc(hidden)]
@@ -150,14 +148,33 @@ pub fn open(location: &Location, access: Access, options: OpenOptions) -> Result
     }
 }
 
+/// A write of one user found under the transaction's lock must change exactly that row; any
+/// other count means the table changed under authctl (a row deleted, a duplicate id).
+pub(crate) fn changed_one(rows: u64) -> Result<()> {
+    if rows == 1 {
+        return Ok(());
+    }
+    Err(Error::Internal(format!(
+        "a write to one user changed {rows} rows; the table changed while authctl was running, run the command again"
+    )))
+}
+
 /// What `init-db` reports of a table that exists: authctl's own at its current schema version
-/// with every unique index, or one the service made (or an older authctl), left as it is.
+/// with every unique index, or one the service made (or an older authctl), left as it is. Only
+/// the tutorial's table has a schema of authctl's own, so only its `version` is read; the other
+/// shapes' tables are their applications' and count as current.
 fn existing_table(
     location: &str,
-    version: i64,
+    shape: &Shape,
+    version: impl FnOnce() -> Result<i64>,
     current: i64,
     missing_unique_indexes: Vec<String>,
 ) -> Result<InitReport> {
+    let version = if shape.is_tutorial() {
+        version()?
+    } else {
+        current
+    };
     if version > current {
         return Err(unusable(
             location,
@@ -217,13 +234,6 @@ impl UserId {
         match self {
             UserId::Uuid(uuid) if !dashed => uuid.simple().to_string(),
             other => other.to_string(),
-        }
-    }
-
-    pub fn as_int(&self) -> Option<i64> {
-        match self {
-            UserId::Int(n) => Some(*n),
-            _ => None,
         }
     }
 }
@@ -583,6 +593,20 @@ mod tests {
 
     fn sqlite(path: &str) -> Location {
         Location::Sqlite(PathBuf::from(path))
+    }
+
+    /// A single-user write that changed no row, or two, is the table changing under authctl.
+    #[test]
+    fn a_single_user_write_changes_exactly_one_row() {
+        assert!(changed_one(1).is_ok());
+        for rows in [0, 2] {
+            let err = changed_one(rows).unwrap_err();
+            assert!(matches!(err, Error::Internal(_)), "{err:?}");
+            assert!(
+                err.to_string().contains(&format!("changed {rows} rows")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

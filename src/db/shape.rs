@@ -57,6 +57,26 @@ pub enum IdKind {
     Uuid { sqlite_dashed: bool },
 }
 
+impl IdKind {
+    /// Whether an id given to a new user (an import's) is of this kind: a positive integer, or a
+    /// UUID.
+    pub fn accepts(self, id: &super::UserId) -> bool {
+        match (self, id) {
+            (IdKind::Serial, super::UserId::Int(n)) => *n > 0,
+            (IdKind::Uuid { .. }, super::UserId::Uuid(_)) => true,
+            _ => false,
+        }
+    }
+
+    /// What [`IdKind::accepts`] wants, for messages.
+    pub fn expected(self) -> &'static str {
+        match self {
+            IdKind::Serial => "must be a positive integer",
+            IdKind::Uuid { .. } => "must be a UUID",
+        }
+    }
+}
+
 /// Which column says a user may log in, and which way round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -388,6 +408,16 @@ impl Shape {
         }
     }
 
+    /// The columns the model declares unique that are not among `found`, the (lower-case)
+    /// columns that have a unique index of their own.
+    pub(super) fn missing_unique(&self, found: &[String]) -> Vec<String> {
+        self.unique
+            .iter()
+            .filter(|c| !found.iter().any(|u| u == *c))
+            .map(|c| (*c).to_owned())
+            .collect()
+    }
+
     /// Whether the table has the flag's column (every shape has a status).
     pub fn has_flag(&self, flag: super::Flag) -> bool {
         match flag {
@@ -447,6 +477,30 @@ pub struct Tables {
 }
 
 impl Tables {
+    /// From the engine's one read of the catalog: (table, column, is an integer `id`) rows of
+    /// the `users` and `user` tables, in column order.
+    pub(super) fn from_columns(rows: impl IntoIterator<Item = (String, String, bool)>) -> Self {
+        let mut tables = Tables {
+            users: Vec::new(),
+            user: Vec::new(),
+            user_id_is_integer: false,
+        };
+        for (table, column, integer_id) in rows {
+            if table.eq_ignore_ascii_case("users") {
+                tables.users.push(column);
+            } else {
+                tables.user_id_is_integer |= integer_id;
+                tables.user.push(column);
+            }
+        }
+        tables
+    }
+
+    /// Whether the shape's table exists.
+    pub(super) fn has(&self, shape: &Shape) -> bool {
+        !self.of(shape).is_empty()
+    }
+
     fn of(&self, shape: &Shape) -> &[String] {
         if shape.table == "users" {
             &self.users

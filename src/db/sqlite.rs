@@ -324,26 +324,18 @@ fn create_private_file(path: &Path, location: &str) -> Result<bool> {
     }
 }
 
-fn table_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached("SELECT name FROM pragma_table_info(?1)")?;
-    stmt.query_map([table], |row| row.get(0))?.collect()
-}
-
-/// The columns of the tables a shape may live in.
+/// The columns of the tables a shape may live in, in one read of the schema. An `id` is an
+/// integer by SQLite's type affinity: a declared type containing INT.
 fn tables(conn: &Connection) -> rusqlite::Result<Tables> {
-    let id_type: Option<String> = conn
-        .query_row(
-            "SELECT upper(type) FROM pragma_table_info('user') WHERE name = 'id'",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
-    Ok(Tables {
-        users: table_columns(conn, "users")?,
-        user: table_columns(conn, "user")?,
-        // SQLite's type affinity: a declared type containing INT.
-        user_id_is_integer: id_type.is_some_and(|t| t.contains("INT")),
-    })
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.name, p.name, p.name = 'id' AND upper(p.type) LIKE '%INT%' \
+         FROM sqlite_schema m, pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND lower(m.name) IN ('users', 'user') ORDER BY m.name, p.cid",
+    )?;
+    let rows = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Tables::from_columns(rows))
 }
 
 /// Which of the shape's unique columns lack a unique index of their own.
@@ -363,12 +355,7 @@ fn missing_unique_indexes(conn: &Connection, shape: &Shape) -> rusqlite::Result<
             unique_single_columns.push(column.to_ascii_lowercase());
         }
     }
-    Ok(shape
-        .unique
-        .iter()
-        .filter(|c| !unique_single_columns.iter().any(|u| u == *c))
-        .map(|c| (*c).to_owned())
-        .collect())
+    Ok(shape.missing_unique(&unique_single_columns))
 }
 
 /// Reads `disabled` as the service does: NULL is active, anything truthy is disabled.
@@ -745,7 +732,7 @@ impl Store for SqliteStore {
             .map_err(err)?;
         let tables = tables(&tx).map_err(err)?;
         let shape = shape::to_create(&ctx.location, &tables, ctx.forced)?;
-        if table_columns(&tx, shape.table).map_err(err)?.is_empty() {
+        if !tables.has(shape) {
             tx.execute_batch(schema_of(shape.name)).map_err(err)?;
             // A dry run drops the transaction: rolled back.
             if !self.dry_run {
@@ -755,14 +742,11 @@ impl Store for SqliteStore {
             return Ok(InitReport::Created { database_created });
         }
         let missing = missing_unique_indexes(&tx, shape).map_err(err)?;
-        // Only the tutorial's table has a schema of authctl's own, versioned.
-        let version = if shape.is_tutorial() {
+        let version = || {
             tx.pragma_query_value(None, "user_version", |row| row.get(0))
-                .map_err(err)?
-        } else {
-            SCHEMA_VERSION
+                .map_err(err)
         };
-        let report = super::existing_table(&ctx.location, version, SCHEMA_VERSION, missing)?;
+        let report = super::existing_table(&ctx.location, shape, version, SCHEMA_VERSION, missing)?;
         self.ctx.sql = Sql::new(shape);
         Ok(report)
     }
@@ -857,7 +841,10 @@ impl SqliteTx<'_> {
                 Err(e) => e,
             };
         }
-        if let (true, Some(email)) = (unique && message.contains("users.email"), &user.email) {
+        if let (true, Some(email)) = (
+            unique && message.contains(&format!("{}.email", shape.table)),
+            &user.email,
+        ) {
             return match self.email_owner(email) {
                 Ok(owner) => Error::EmailTaken {
                     email: email.clone(),
@@ -918,10 +905,7 @@ impl SqliteTx<'_> {
             .prepare_cached(sql)
             .and_then(|mut stmt| stmt.execute(params));
         match (changed, user) {
-            (Ok(1), _) => Ok(()),
-            (Ok(n), _) => Err(Error::Internal(format!(
-                "a write to one user changed {n} rows; the table changed while authctl was running, run the command again"
-            ))),
+            (Ok(n), _) => super::changed_one(u64::try_from(n).unwrap_or(u64::MAX)),
             (Err(e), Some(user)) => Err(self.conflict_or(e, user)),
             (Err(e), None) => Err(self.ctx.classify(e)),
         }
@@ -976,11 +960,11 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn update_user(&mut self, id: &UserId, user: &NewUser) -> Result<()> {
+        // The context outlives this borrow of the transaction: no copy of the statement.
         let sql = &self.ctx.sql;
         let mut values = sql.written(user);
         values.push(ToSqlOutput::Owned(sql.id(id)));
-        let statement = sql.update.clone();
-        self.change_one(&statement, rusqlite::params_from_iter(values), Some(user))
+        self.change_one(&sql.update, rusqlite::params_from_iter(values), Some(user))
     }
 
     fn delete_user(&mut self, id: &UserId) -> Result<Vec<Dependents>> {
@@ -1102,7 +1086,7 @@ mod tests {
         };
         let mut store = SqliteStore::open(&path, Access::ReadWrite, options).unwrap();
         let email = Some(Some("same@example.com".to_owned()));
-        let spec = UserSpec::new("username", "second".into(), email, None, None).unwrap();
+        let spec = UserSpec::new("second".into(), email, None, None).unwrap();
         let planned = plan(&mut store, &spec, OnExisting::Fail, false).unwrap();
         assert!(planned.existing.is_none());
         setup
@@ -1143,14 +1127,7 @@ mod tests {
             shape: None,
         };
         let mut store = SqliteStore::open(&path, Access::ReadWrite, options).unwrap();
-        let spec = UserSpec::new(
-            "username",
-            "alice".into(),
-            None,
-            Some(Some("Alice".into())),
-            None,
-        )
-        .unwrap();
+        let spec = UserSpec::new("alice".into(), None, Some(Some("Alice".into())), None).unwrap();
         // Planned with the password verifying against 'old'; then someone sets a new one.
         let keep = PasswordChange::KeepIf("old".to_owned());
         setup

@@ -15,8 +15,7 @@ use std::time::{Duration, SystemTime};
 pub(crate) use cached::Cached;
 pub use lookalike::{Likeness, LookAlike, keys as look_alike_keys};
 pub use spec::{
-    UserSpec, check_email, check_full_name, check_login, check_username, email_problem,
-    full_name_problem,
+    UserSpec, check_email, check_full_name, check_login, email_problem, full_name_problem,
 };
 pub use write::OnExisting;
 pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};
@@ -670,8 +669,7 @@ mod tests {
                 accept("right password").map(|()| "right password".to_owned().into())
             }
         }
-        let spec =
-            UserSpec::new("username", username.to_owned(), None, None, Some(disabled)).unwrap();
+        let spec = UserSpec::new(username.to_owned(), None, None, Some(disabled)).unwrap();
         let options = AddOptions {
             on_existing: OnExisting::Fail,
             hashing: Hashing {

@@ -21,16 +21,14 @@ pub struct UserSpec {
 }
 
 impl UserSpec {
-    /// Checks every given value; `noun` is what the login is called in messages ("username",
-    /// or "email" where the table's login is the email).
+    /// Checks every given value but the login, which only the table's shape can judge (a
+    /// username, or an email): [`UserSpec::check_shape`].
     pub fn new(
-        noun: &str,
         username: String,
         email: Option<Option<String>>,
         full_name: Option<Option<String>>,
         disabled: Option<bool>,
     ) -> Result<Self> {
-        check_login(noun, &username)?;
         if let Some(Some(email)) = &email {
             check_email(email)?;
         }
@@ -79,6 +77,7 @@ impl UserSpec {
     /// Refuses what the table's shape cannot hold: a login that is not an email where the login
     /// is one, and fields (an email beside the login, a full name, a flag) it has no column for.
     pub fn check_shape(&self, shape: &Shape) -> Result<()> {
+        check_login(shape.login, &self.username)?;
         if shape.login_is_email {
             check_email(&self.username)?;
         }
@@ -105,15 +104,9 @@ impl UserSpec {
         if !shape.verified && self.verified == Some(true) {
             return refuse("is_verified");
         }
-        match (&self.id, shape.id) {
-            (Some(id @ (UserId::Int(_) | UserId::Other(_))), crate::db::IdKind::Uuid { .. }) => {
-                Err(Error::invalid(format!(
-                    "id {id} is not a UUID; the {} has UUID ids",
-                    shape.title()
-                )))
-            }
-            (Some(id @ (UserId::Uuid(_) | UserId::Other(_))), crate::db::IdKind::Serial) => {
-                Err(Error::invalid(format!("id {id} is not an integer")))
+        match &self.id {
+            Some(id) if !shape.id.accepts(id) => {
+                Err(Error::invalid(format!("id {id} {}", shape.id.expected())))
             }
             _ => Ok(()),
         }
@@ -122,11 +115,6 @@ impl UserSpec {
 
 /// Usernames are stored exactly as given (the service matches bytes), so refuse what a person
 /// could never type back or would misread: nothing, invisible characters, surrounding whitespace.
-pub fn check_username(username: &str) -> Result<()> {
-    check_login("username", username)
-}
-
-/// [`check_username`] for a login called `noun` ("username", "email").
 pub fn check_login(noun: &str, login: &str) -> Result<()> {
     if login.is_empty() {
         return Err(Error::invalid(format!("the {noun} is empty")));
@@ -215,29 +203,31 @@ mod tests {
 
     #[test]
     fn usernames_are_checked() {
-        assert!(check_username("alice").is_ok());
-        assert!(check_username("Jöhn Doe").is_ok());
-        assert!(check_username("").is_err());
-        assert!(check_username(" alice").is_err());
-        assert!(check_username("alice\t").is_err());
-        assert!(check_username("al\u{7}ice").is_err());
+        assert!(check_login("username", "alice").is_ok());
+        assert!(check_login("username", "Jöhn Doe").is_ok());
+        assert!(check_login("username", "").is_err());
+        assert!(check_login("username", " alice").is_err());
+        assert!(check_login("username", "alice\t").is_err());
+        assert!(check_login("username", "al\u{7}ice").is_err());
     }
 
     #[test]
     fn invisible_characters_are_refused_by_name() {
         let message = |r: Result<()>| r.unwrap_err().to_string();
         assert_eq!(
-            message(check_username("adm\u{202e}nimda")),
+            message(check_login("username", "adm\u{202e}nimda")),
             "username \"adm\\u{202e}nimda\" contains U+202E, an invisible formatting \
              character (bidirectional control or zero-width)"
         );
         for name in ["ali\u{200b}ce", "a\u{2066}b", "\u{feff}alice", "a\u{200d}b"] {
             assert!(
-                message(check_username(name)).contains("invisible formatting"),
+                message(check_login("username", name)).contains("invisible formatting"),
                 "{name:?}"
             );
         }
-        assert!(message(check_username("a\u{2028}b")).contains("U+2028, a line separator"));
+        assert!(
+            message(check_login("username", "a\u{2028}b")).contains("U+2028, a line separator")
+        );
         assert!(message(check_email("a\u{200b}@example.com")).starts_with("email "));
         assert!(message(check_full_name("Alice\u{202e}")).starts_with("full name "));
         assert!(check_full_name("Zoë Ñúñez 李").is_ok());
@@ -256,8 +246,7 @@ mod tests {
 
     #[test]
     fn specs_keep_what_they_do_not_give() {
-        let spec =
-            UserSpec::new("username", "a".into(), None, Some(Some("A".into())), None).unwrap();
+        let spec = UserSpec::new("a".into(), None, Some(Some("A".into())), None).unwrap();
         let current = StoredUser {
             user: User {
                 id: UserId::Int(7),

@@ -12,17 +12,6 @@ fn start(env: &TestEnv) -> Service {
     Service::start(env.dir(), &env.service_url(), KEY)
 }
 
-fn token_of(env: &TestEnv, username: &str, extra: &[&str]) -> String {
-    let assert = env
-        .cmd()
-        .env("SECRET_KEY", KEY)
-        .args(["issue-token", username])
-        .args(extra)
-        .assert()
-        .code(0);
-    support::stdout(&assert).trim_end().to_owned()
-}
-
 fn assert_refused_credentials(reply: &Reply) {
     assert_eq!(reply.status, 401, "{reply:?}");
     assert_eq!(
@@ -120,7 +109,7 @@ fn authctl_uses_a_database_made_by_create_all() {
     env.run(&["disable-user", "bob"], "").code(0);
     assert_inactive(&service.login_and_me("bob", "bob the builder"));
     env.run(&["enable-user", "bob"], "").code(0);
-    let token = token_of(&env, "bob", &[]);
+    let token = env.issue_token("bob", &[]);
     assert_eq!(service.get_me(Some(&token)).status, 200);
     assert_eq!(env.schema(), schema, "authctl changed the service's table");
 }
@@ -311,7 +300,7 @@ fn tokens_are_accepted_and_refused_like_the_service_own() {
     }
     let service = start(&env);
 
-    let token = token_of(&env, "alice", &[]);
+    let token = env.issue_token("alice", &[]);
     let me = service.get_me(Some(&token));
     assert_eq!(me.status, 200, "{me:?}");
     assert_eq!(me.body["username"], "alice");
@@ -326,7 +315,7 @@ fn tokens_are_accepted_and_refused_like_the_service_own() {
     assert_invalid_token(&service.get_me(Some(support::stdout(&other).trim_end())));
 
     // Expired: refused, as the service's own token with an exp in the past is.
-    let short = token_of(&env, "alice", &["--expires-in", "1s"]);
+    let short = env.issue_token("alice", &["--expires-in", "1s"]);
     let own_expired = helper(
         &json!({"op": "token", "secret": KEY, "claims": {"sub": "alice", "exp": 1_000_000_000}}),
     );
@@ -335,7 +324,7 @@ fn tokens_are_accepted_and_refused_like_the_service_own() {
     assert_invalid_token(&service.get_me(own_expired["token"].as_str()));
 
     // The user deleted (in SQL) after issue: both refused alike.
-    let ours = token_of(&env, "bob", &[]);
+    let ours = env.issue_token("bob", &[]);
     let theirs = service.login("bob", "pw-for-tests").body["access_token"]
         .as_str()
         .unwrap()
@@ -345,7 +334,7 @@ fn tokens_are_accepted_and_refused_like_the_service_own() {
     assert_invalid_token(&service.get_me(Some(&theirs)));
 
     // The user disabled after issue: both refused alike, at once.
-    let ours = token_of(&env, "carol", &[]);
+    let ours = env.issue_token("carol", &[]);
     let theirs = service.login("carol", "pw-for-tests").body["access_token"]
         .as_str()
         .unwrap()

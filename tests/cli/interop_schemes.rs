@@ -17,16 +17,6 @@ fn start(app: App, env: &TestEnv) -> Service {
     )
 }
 
-fn token_of(env: &TestEnv, username: &str) -> String {
-    let assert = env
-        .cmd()
-        .env("SECRET_KEY", KEY)
-        .args(["issue-token", username])
-        .assert()
-        .code(0);
-    support::stdout(&assert).trim_end().to_owned()
-}
-
 fn assert_ok(reply: &Reply, username: &str) {
     assert_eq!(reply.status, 200, "{username}: {reply:?}");
     assert_eq!(reply.body["username"], username, "{reply:?}");
@@ -145,7 +135,7 @@ fn passlib_service_accepts_what_authctl_writes_beside_the_blog_row() {
     assert_refused(&service.login("changed", "old password"));
 
     // Tokens from issue-token pass python-jose; disabling refuses the user and the token at once.
-    let token = token_of(&env, "alice");
+    let token = env.issue_token("alice", &[]);
     assert_ok(&service.get_me(Some(&token)), "alice");
     env.run(&["disable-user", "alice"], "").code(0);
     assert_inactive(&service.login_and_me("alice", "down the rabbit hole"));
@@ -249,7 +239,7 @@ fn passlib_service_on_a_new_table_with_hash_scheme_bcrypt() {
         assert_agree(&env, &service, user, password, &[]);
         assert_agree(&env, &service, user, "wrong", &[]);
     }
-    let token = token_of(&env, "fixture");
+    let token = env.issue_token("fixture", &[]);
     assert_ok(&service.get_me(Some(&token)), "fixture");
 }
 

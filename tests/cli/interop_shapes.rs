@@ -4,11 +4,11 @@
 //! authctl adds and imports, accept its tokens, refuse the users it disables, and show the
 //! rights it grants.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::shapes::{FASTAPI_USERS, Shape};
+use super::shapes::{FASTAPI_USERS, Shape, id_of};
 use crate::support::service::{App, Reply, Service};
-use crate::support::{self, Engine, KEY, TestEnv};
+use crate::support::{Engine, KEY, TestEnv};
 
 /// The application's `DATABASE_URL`: the plain URL (each app names its own driver).
 fn app_url(env: &TestEnv) -> String {
@@ -34,17 +34,9 @@ fn users(env: &TestEnv, shape: Shape) -> (String, String) {
     env.run(&["import", "-", "--input-format", "csv"], &csv)
         .code(0);
     (
-        id_of(env, &shape.login("ann")),
-        id_of(env, &shape.login("bob")),
+        id_of(env, shape, &shape.login("ann")),
+        id_of(env, shape, &shape.login("bob")),
     )
-}
-
-/// The id authctl lists for a login.
-fn id_of(env: &TestEnv, login: &str) -> String {
-    let assert = env.run(&["list-users", "--format", "json"], "").code(0);
-    let users: Vec<Value> = serde_json::from_str(&support::stdout(&assert)).unwrap();
-    let user = users.iter().find(|u| u["email"] == login).unwrap();
-    user["id"].as_str().unwrap().to_owned()
 }
 
 #[test]
@@ -68,7 +60,7 @@ fn fastapi_users_accepts_what_authctl_writes() {
         (400, json!({"detail": "LOGIN_BAD_CREDENTIALS"}))
     );
     // A token from issue-token is one it issued itself: sub, aud, signature.
-    let issued = env.issue_token("bob@example.com");
+    let issued = env.issue_token("bob@example.com", &[]);
     let me = service.get_me(Some(&issued));
     assert_eq!((me.status, me.body["id"].clone()), (200, json!(bob_id)));
     // Rights: the superuser-only route refuses ann until authctl grants it.
@@ -138,7 +130,7 @@ postgres_only! {
             &["--superuser", "--full-name", "Ada Admin"],
             "the admin's long password",
         );
-        let admin_id = id_of(&env, "admin@example.com");
+        let admin_id = id_of(&env, TEMPLATE, "admin@example.com");
         let (ann_id, _) = users(&env, TEMPLATE);
         let service = Service::start_app(App::FastapiTemplate, env.dir(), &app_url(&env), KEY);
         let admin = token_of(&service.login("admin@example.com", "the admin's long password"));
@@ -165,7 +157,7 @@ postgres_only! {
             (400, json!({"detail": "Incorrect email or password"}))
         );
         // A token from issue-token: sub is the id, 8 days.
-        let issued = env.issue_token("ann@example.com");
+        let issued = env.issue_token("ann@example.com", &[]);
         let me = service.get_me(Some(&issued));
         assert_eq!((me.status, me.body["id"].clone()), (200, json!(ann_id)));
         // Ann's items go with her.
@@ -175,7 +167,7 @@ postgres_only! {
             .run(&["delete-user", "ann@example.com", "--yes"], "")
             .code(0);
         assert_eq!(
-            support::stderr(&deleted),
+            crate::support::stderr(&deleted),
             "deleted user 'ann@example.com' (1 row(s) of item with it)\n"
         );
         let items = service.get("/api/v1/items/", Some(&admin));

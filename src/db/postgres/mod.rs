@@ -261,35 +261,22 @@ fn connect(resolved: Resolved, errors: &Errors) -> Result<Client> {
         .map_err(|e| errors.classify(e))
 }
 
-fn table_columns(client: &mut impl GenericClient, table: &str) -> PgResult<Vec<String>> {
-    client
-        .query(
-            "SELECT attname::text FROM pg_attribute \
-             WHERE attrelid = to_regclass(quote_ident($1)) AND attnum > 0 AND NOT attisdropped \
-             ORDER BY attnum",
-            &[&table],
-        )?
-        .iter()
-        .map(|row| row.try_get(0))
-        .collect()
-}
-
-/// The columns of the tables a shape may live in (on the search path).
+/// The columns of the tables a shape may live in (on the search path), in one query: what
+/// opening a store costs on top of the connection.
 fn tables(client: &mut impl GenericClient) -> PgResult<Tables> {
-    let integer: Option<bool> = client
-        .query_opt(
-            "SELECT atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) \
-             FROM pg_attribute WHERE attrelid = to_regclass(quote_ident('user')) \
-               AND attname = 'id' AND NOT attisdropped",
-            &[],
-        )?
-        .map(|row| row.try_get(0))
-        .transpose()?;
-    Ok(Tables {
-        users: table_columns(client, "users")?,
-        user: table_columns(client, "user")?,
-        user_id_is_integer: integer.unwrap_or(false),
-    })
+    let rows = client.query(
+        "SELECT c.relname::text, a.attname::text, \
+           a.attname = 'id' AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         WHERE a.attrelid IN (to_regclass('users'), to_regclass('\"user\"')) \
+           AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum",
+        &[],
+    )?;
+    let rows = rows
+        .iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+        .collect::<PgResult<Vec<_>>>()?;
+    Ok(Tables::from_columns(rows))
 }
 
 /// Which of the shape's unique columns lack a unique index of their own.
@@ -305,12 +292,7 @@ fn missing_unique_indexes(client: &mut impl GenericClient, shape: &Shape) -> PgR
         .iter()
         .map(|row| row.try_get(0))
         .collect::<PgResult<_>>()?;
-    Ok(shape
-        .unique
-        .iter()
-        .filter(|c| !unique.iter().any(|u| u == *c))
-        .map(|c| (*c).to_owned())
-        .collect())
+    Ok(shape.missing_unique(&unique))
 }
 
 /// The status and the flags of a row: (disabled, is_superuser, is_verified).
@@ -593,7 +575,7 @@ impl Store for PgStore {
         .map_err(err)?;
         let tables = tables(&mut tx).map_err(err)?;
         let shape = shape::to_create(&errors.location, &tables, errors.forced)?;
-        let report = init_table(&mut tx, shape, errors)?;
+        let report = init_table(&mut tx, shape, tables.has(shape), errors)?;
         // A dry run drops the transaction: rolled back.
         if !self.dry_run && matches!(report, InitReport::Created { .. }) {
             tx.commit().map_err(err)?;
@@ -709,17 +691,18 @@ impl Store for PgStore {
 fn init_table(
     tx: &mut postgres::Transaction<'_>,
     shape: &'static Shape,
+    exists: bool,
     errors: &Errors,
 ) -> Result<InitReport> {
     let err = |e| errors.classify(e);
-    if table_columns(tx, shape.table).map_err(err)?.is_empty() {
+    if !exists {
         tx.batch_execute(schema_of(shape.name)).map_err(err)?;
         return Ok(InitReport::Created {
             database_created: false,
         });
     }
     let missing_unique_indexes = missing_unique_indexes(tx, shape).map_err(err)?;
-    let version = if shape.name == ShapeName::Tutorial {
+    let version = || {
         let comment: Option<String> = tx
             .query_one(
                 "SELECT obj_description(to_regclass('users'), 'pg_class')",
@@ -727,17 +710,15 @@ fn init_table(
             )
             .and_then(|row| row.try_get(0))
             .map_err(err)?;
-        comment
+        Ok(comment
             .as_deref()
             .and_then(|c| c.strip_prefix(VERSION_COMMENT))
             .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0)
-    } else {
-        // The other shapes are the applications' own tables: no version of authctl's.
-        SCHEMA_VERSION
+            .unwrap_or(0))
     };
     super::existing_table(
         &errors.location,
+        shape,
         version,
         SCHEMA_VERSION,
         missing_unique_indexes,

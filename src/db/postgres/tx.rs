@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use postgres::Statement;
 
 use super::{Conn, Errors, PgResult, lookup_through_conn};
-use crate::db::shape::Value;
+use crate::db::shape::{Value, Written};
 use crate::db::{
     Dependents, Flag, ForeignKey, IdKind, Lookup, NewUser, Shape, StoredUser, Transaction, UserId,
     WriteTx,
@@ -273,8 +273,8 @@ impl<'a> PgTx<'a> {
         Ok(())
     }
 
-    /// Runs a statement that changes one row, after the buffer; a unique index's refusal
-    /// becomes the domain's conflict.
+    /// Runs a statement that must change exactly one row ([`crate::db::changed_one`]), after the
+    /// buffer; a unique index's refusal becomes the domain's conflict.
     fn change(
         &mut self,
         sql: &str,
@@ -283,7 +283,7 @@ impl<'a> PgTx<'a> {
     ) -> Result<()> {
         self.flush()?;
         match self.tx.execute(sql, params) {
-            Ok(_) => Ok(()),
+            Ok(rows) => crate::db::changed_one(rows),
             Err(e) => match (e.code(), user) {
                 (Some(&postgres::error::SqlState::UNIQUE_VIOLATION), Some(user)) => {
                     Err(unique_violation(&e, user))
@@ -304,20 +304,21 @@ fn insert_statement(shape: &Shape, id_type: &str) -> String {
         ("id", format!("u.id::{id_type}")),
         (shape.login, "u.login".into()),
     ];
-    let optional = [
-        (shape.email, "email", "u.email"),
-        (shape.full_name, "full_name", "u.full_name"),
-        (true, shape.status_column(), "u.status"),
-        (shape.superuser, "is_superuser", "u.superuser"),
-        (shape.verified, "is_verified", "u.verified"),
+    // The written columns from the array of the same name (`Shape::written`'s one order).
+    columns.extend(shape.written().into_iter().map(|column| {
+        let array = match column {
+            Written::Email => "u.email",
+            Written::FullName => "u.full_name",
+            Written::Status => "u.status",
+            Written::Superuser => "u.superuser",
+            Written::Verified => "u.verified",
+            Written::Hash => "u.hash",
+        };
+        (shape.column(column), array.to_owned())
+    }));
+    if shape.created_at {
         // Per row, as the application's Python-side default: listings keep the import's order.
-        (shape.created_at, "created_at", "clock_timestamp()"),
-        (true, "hashed_password", "u.hash"),
-    ];
-    for (has, column, value) in optional {
-        if has {
-            columns.push((column, value.to_owned()));
-        }
+        columns.push(("created_at", "clock_timestamp()".to_owned()));
     }
     let (names, values): (Vec<&str>, Vec<String>) = columns.into_iter().unzip();
     format!(

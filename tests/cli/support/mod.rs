@@ -258,12 +258,13 @@ impl TestEnv {
         cmd
     }
 
-    /// A token from `issue-token` for `login`, signed with [`KEY`].
-    pub fn issue_token(&self, login: &str) -> String {
+    /// A token from `issue-token` for `login` (with `extra` options), signed with [`KEY`].
+    pub fn issue_token(&self, login: &str, extra: &[&str]) -> String {
         let assert = self
             .cmd()
             .env("SECRET_KEY", KEY)
             .args(["issue-token", login])
+            .args(extra)
             .assert()
             .code(0);
         stdout(&assert).trim_end().to_owned()
