@@ -370,7 +370,7 @@ impl Shape {
     /// The columns every write sets, in this order: `email`, `full_name` (where the shape has
     /// them), the status, `is_superuser`, `is_verified` (where it has them), `hashed_password`.
     /// Both engines bind a user's values in this one order.
-    pub fn written(&self) -> Vec<Written> {
+    pub fn written(&self) -> impl Iterator<Item = Written> {
         [
             (self.email, Written::Email),
             (self.full_name, Written::FullName),
@@ -381,7 +381,6 @@ impl Shape {
         ]
         .into_iter()
         .filter_map(|(has, column)| has.then_some(column))
-        .collect()
     }
 
     /// A written column's name.

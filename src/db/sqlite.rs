@@ -99,11 +99,7 @@ impl Sql {
             format!("{login} = ?1")
         };
         let table = shape.quoted_table();
-        let written: Vec<&str> = shape
-            .written()
-            .into_iter()
-            .map(|c| shape.column(c))
-            .collect();
+        let written: Vec<&str> = shape.written().map(|c| shape.column(c)).collect();
         let mut inserted = vec!["id", login];
         inserted.extend(&written);
         if shape.created_at {

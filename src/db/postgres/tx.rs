@@ -28,6 +28,8 @@ pub(super) struct PgTx<'a> {
     pending: Vec<NewUser>,
     ids: Ids,
     id_owner: Option<Statement>,
+    /// `update_user`'s statement, prepared once: an import that updates prepares it once.
+    update: Option<Statement>,
 }
 
 /// The id column's sequence, looked up when first needed.
@@ -61,6 +63,7 @@ impl<'a> PgTx<'a> {
                 ..Ids::default()
             },
             id_owner: None,
+            update: None,
         }
     }
 
@@ -275,9 +278,9 @@ impl<'a> PgTx<'a> {
 
     /// Runs a statement that must change exactly one row ([`crate::db::changed_one`]), after the
     /// buffer; a unique index's refusal becomes the domain's conflict.
-    fn change(
+    fn change<S: postgres::ToStatement + ?Sized>(
         &mut self,
-        sql: &str,
+        sql: &S,
         params: &[&(dyn postgres::types::ToSql + Sync)],
         user: Option<&NewUser>,
     ) -> Result<()> {
@@ -305,7 +308,7 @@ fn insert_statement(shape: &Shape, id_type: &str) -> String {
         (shape.login, "u.login".into()),
     ];
     // The written columns from the array of the same name (`Shape::written`'s one order).
-    columns.extend(shape.written().into_iter().map(|column| {
+    columns.extend(shape.written().map(|column| {
         let array = match column {
             Written::Email => "u.email",
             Written::FullName => "u.full_name",
@@ -367,24 +370,39 @@ fn unique_index(conn: &mut Conn<'_, postgres::Transaction<'_>>, user: &NewUser) 
 }
 
 impl PgTx<'_> {
-    /// The columns an update sets and their values, in [`Shape::written`]'s order.
-    fn values(
-        &self,
-        user: &NewUser,
-    ) -> Vec<(&'static str, Box<dyn postgres::types::ToSql + Sync>)> {
+    /// The values an update sets, in [`Shape::written`]'s order (`$2…` of [`PgTx::update_statement`]).
+    fn values(&self, user: &NewUser) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
         let shape = self.errors.shape;
         shape
             .written()
-            .into_iter()
-            .map(|column| {
-                let value: Box<dyn postgres::types::ToSql + Sync> = match shape.value(column, user)
-                {
+            .map(|column| -> Box<dyn postgres::types::ToSql + Sync> {
+                match shape.value(column, user) {
                     Value::Text(text) => Box::new(text.map(str::to_owned)),
                     Value::Bool(b) => Box::new(b),
-                };
-                (shape.column(column), value)
+                }
             })
             .collect()
+    }
+
+    /// `UPDATE … SET` the written columns, in [`Shape::written`]'s order as `$2…`, `WHERE id = $1`.
+    fn update_statement(&mut self) -> Result<Statement> {
+        if let Some(statement) = &self.update {
+            return Ok(statement.clone());
+        }
+        let shape = self.errors.shape;
+        let sets: Vec<String> = shape
+            .written()
+            .enumerate()
+            .map(|(i, column)| format!("{} = ${}", shape.column(column), i + 2))
+            .collect();
+        let sql = format!(
+            "UPDATE {} SET {} WHERE id = $1::text::{}",
+            self.errors.table(),
+            sets.join(", "),
+            self.errors.id_type()
+        );
+        let statement = self.tx.prepare(&sql).map_err(self.err())?;
+        Ok(self.update.insert(statement).clone())
     }
 
     /// Runs `sql` on the rows of `fk` that refer to the user: returns how many.
@@ -441,22 +459,12 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn update_user(&mut self, id: &UserId, user: &NewUser) -> Result<()> {
+        let statement = self.update_statement()?;
         let values = self.values(user);
-        let sets: Vec<String> = values
-            .iter()
-            .enumerate()
-            .map(|(i, (column, _))| format!("{column} = ${}", i + 2))
-            .collect();
-        let sql = format!(
-            "UPDATE {} SET {} WHERE id = $1::text::{}",
-            self.errors.table(),
-            sets.join(", "),
-            self.errors.id_type()
-        );
         let id = id.to_string();
         let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&id];
-        params.extend(values.iter().map(|(_, v)| &**v));
-        self.change(&sql, &params, Some(user))
+        params.extend(values.iter().map(|v| &**v));
+        self.change(&statement, &params, Some(user))
     }
 
     fn set_flag(&mut self, id: &UserId, flag: Flag, value: bool) -> Result<()> {
