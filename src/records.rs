@@ -183,7 +183,7 @@ impl<W: Write> RecordWriter<W> {
 /// fraction of the time).
 fn csv_row<W: Write>(csv: &mut csv::Writer<W>, record: &UserRecord<'_>) -> csv::Result<()> {
     let (user, shape) = (&record.user, record.user.shape);
-    let id = user.id.to_string();
+    let id = user.id.text();
     let flag = |b: bool| -> &'static [u8] { if b { b"true" } else { b"false" } };
     // Each field where the shape has it, in `Shape::fields` order; on the stack, as a listing
     // writes a million of these.
