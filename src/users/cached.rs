@@ -160,3 +160,77 @@ impl<L: WriteTx + ?Sized> WriteTx for Cached<'_, L> {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::db::{Access, Location, OpenOptions, SERVICE_DDL};
+
+    fn new_user(username: &str, email: Option<&str>) -> NewUser {
+        NewUser {
+            id: None,
+            username: username.to_owned(),
+            email: email.map(str::to_owned),
+            full_name: None,
+            disabled: false,
+            superuser: false,
+            verified: false,
+            hashed_password: "h".to_owned(),
+        }
+    }
+
+    /// After each write through it, the cache answers as the table would: the import's later
+    /// records are judged against what its earlier ones wrote.
+    #[test]
+    fn the_cache_answers_as_the_table_after_its_own_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.db");
+        let setup = rusqlite::Connection::open(&path).unwrap();
+        setup.execute_batch(SERVICE_DDL).unwrap();
+        setup
+            .execute_batch(
+                "INSERT INTO users (username, email, disabled, hashed_password) VALUES \
+                 ('ann', 'x@example.com', 0, 'h'), ('bob', 'b@example.com', 0, 'h')",
+            )
+            .unwrap();
+        let options = OpenOptions {
+            lock_timeout: Duration::from_secs(1),
+            shape: None,
+        };
+        let location = Location::Sqlite(path);
+        let mut store = crate::db::open(&location, Access::ReadWrite, options).unwrap();
+        let mut tx = store.write().unwrap();
+        // The cache holds what its specs can ask about: these logins and emails.
+        let specs: Vec<UserSpec> = [("ann", "y"), ("bob", "b"), ("carl", "x")]
+            .iter()
+            .map(|(name, email)| {
+                let email = Some(Some(format!("{email}@example.com")));
+                UserSpec::new((*name).to_owned(), email, None, None).unwrap()
+            })
+            .collect();
+        let mut cache = Cached::new(&mut *tx, specs.iter()).unwrap();
+        let owner = |cache: &mut Cached<'_, _>, email| cache.email_owner(email).unwrap();
+
+        let ann = cache.find_user("ann").unwrap().unwrap().user.id;
+        cache
+            .update_user(&ann, &new_user("ann", Some("y@example.com")))
+            .unwrap();
+        assert_eq!(owner(&mut cache, "x@example.com"), None);
+        assert_eq!(owner(&mut cache, "y@example.com").as_deref(), Some("ann"));
+
+        let carl = cache
+            .insert_user(&new_user("carl", Some("x@example.com")))
+            .unwrap();
+        let found = cache.find_user("carl").unwrap().unwrap();
+        assert_eq!(found.user.id, carl);
+        assert_eq!(owner(&mut cache, "x@example.com").as_deref(), Some("carl"));
+
+        cache.delete_user(&ann).unwrap();
+        assert!(cache.find_user("ann").unwrap().is_none());
+        assert_eq!(owner(&mut cache, "y@example.com"), None);
+        assert!(cache.find_user("bob").unwrap().is_some());
+        assert_eq!(owner(&mut cache, "b@example.com").as_deref(), Some("bob"));
+    }
+}

@@ -245,6 +245,28 @@ mod tests {
     }
 
     #[test]
+    fn an_id_of_another_kind_than_the_table_s_is_refused() {
+        use crate::db::{FASTAPI_USERS, TUTORIAL};
+        let with_id = |id| UserSpec {
+            id: Some(id),
+            ..UserSpec::new("a@example.com".into(), None, None, None).unwrap()
+        };
+        let uuid = UserId::parse("0e7a4c8e-3b1f-4b6a-9c2d-1f2e3d4c5b6a");
+        let refused = |spec: UserSpec, shape| spec.check_shape(shape).unwrap_err().to_string();
+        assert_eq!(
+            refused(with_id(UserId::Int(7)), &FASTAPI_USERS),
+            "id 7 must be a UUID"
+        );
+        assert_eq!(
+            refused(with_id(uuid.clone()), &TUTORIAL),
+            format!("id {uuid} must be a positive integer")
+        );
+        assert!(with_id(UserId::Int(0)).check_shape(&TUTORIAL).is_err());
+        assert!(with_id(UserId::Int(7)).check_shape(&TUTORIAL).is_ok());
+        assert!(with_id(uuid).check_shape(&FASTAPI_USERS).is_ok());
+    }
+
+    #[test]
     fn specs_keep_what_they_do_not_give() {
         let spec = UserSpec::new("a".into(), None, Some(Some("A".into())), None).unwrap();
         let current = StoredUser {
