@@ -226,6 +226,19 @@ mod tests {
         let found = cache.find_user("carl").unwrap().unwrap();
         assert_eq!(found.user.id, carl);
         assert_eq!(owner(&mut cache, "x@example.com").as_deref(), Some("carl"));
+        // The batch questions get the same answers, for what is there only.
+        let found = cache.find_users(&["carl", "zed", "bob"]).unwrap();
+        let logins: Vec<&str> = found.iter().map(|(login, _)| login.as_str()).collect();
+        assert_eq!(logins, ["carl", "bob"]);
+        assert_eq!(found[0].1.user.email.as_deref(), Some("x@example.com"));
+        let owners = cache
+            .email_owners(&["x@example.com", "z@example.com", "y@example.com"])
+            .unwrap();
+        let pair = |email: &str, login: &str| (email.to_owned(), login.to_owned());
+        assert_eq!(
+            owners,
+            [pair("x@example.com", "carl"), pair("y@example.com", "ann")]
+        );
 
         cache.delete_user(&ann).unwrap();
         assert!(cache.find_user("ann").unwrap().is_none());
