@@ -166,7 +166,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::db::{Access, Location, OpenOptions, SERVICE_DDL};
+    use crate::db::{Access, Location, OpenOptions, SERVICE_DDL, Store};
 
     fn new_user(username: &str, email: Option<&str>) -> NewUser {
         NewUser {
@@ -181,10 +181,9 @@ mod tests {
         }
     }
 
-    /// After each write through it, the cache answers as the table would: the import's later
-    /// records are judged against what its earlier ones wrote.
-    #[test]
-    fn the_cache_answers_as_the_table_after_its_own_writes() {
+    /// A table with ann (x@, an opaque hash) and bob (b@, a bcrypt hash), and the specs an
+    /// import of ann (y@), bob and carl (x@) would bring: the cache holds what they can ask.
+    fn table() -> (tempfile::TempDir, Box<dyn Store>, Vec<UserSpec>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("users.db");
         let setup = rusqlite::Connection::open(&path).unwrap();
@@ -192,27 +191,36 @@ mod tests {
         setup
             .execute_batch(
                 "INSERT INTO users (username, email, disabled, hashed_password) VALUES \
-                 ('ann', 'x@example.com', 0, 'h'), ('bob', 'b@example.com', 0, 'h')",
+                 ('ann', 'x@example.com', 0, 'h'), ('bob', 'b@example.com', 0, \
+                 '$2b$12$KIXQJrnVq9OQ0n9Eo5TBteJYDJ7vlb0E8yXvFkV1l7Z3mJqg0NqCe')",
             )
             .unwrap();
         let options = OpenOptions {
             lock_timeout: Duration::from_secs(1),
             shape: None,
         };
-        let location = Location::Sqlite(path);
-        let mut store = crate::db::open(&location, Access::ReadWrite, options).unwrap();
-        let mut tx = store.write().unwrap();
-        // The cache holds what its specs can ask about: these logins and emails.
-        let specs: Vec<UserSpec> = [("ann", "y"), ("bob", "b"), ("carl", "x")]
+        let store = crate::db::open(&Location::Sqlite(path), Access::ReadWrite, options).unwrap();
+        let specs = [("ann", "y"), ("bob", "b"), ("carl", "x")]
             .iter()
             .map(|(name, email)| {
                 let email = Some(Some(format!("{email}@example.com")));
                 UserSpec::new((*name).to_owned(), email, None, None).unwrap()
             })
             .collect();
-        let mut cache = Cached::new(&mut *tx, specs.iter()).unwrap();
-        let owner = |cache: &mut Cached<'_, _>, email| cache.email_owner(email).unwrap();
+        (dir, store, specs)
+    }
 
+    fn owner<L: Lookup + ?Sized>(cache: &mut Cached<'_, L>, email: &str) -> Option<String> {
+        cache.email_owner(email).unwrap()
+    }
+
+    /// After each write through it, the cache answers as the table would: the import's later
+    /// records are judged against what its earlier ones wrote.
+    #[test]
+    fn the_cache_answers_as_the_table_after_its_own_writes() {
+        let (_dir, mut store, specs) = table();
+        let mut tx = store.write().unwrap();
+        let mut cache = Cached::new(&mut *tx, specs.iter()).unwrap();
         let ann = cache.find_user("ann").unwrap().unwrap().user.id;
         cache
             .update_user(&ann, &new_user("ann", Some("y@example.com")))
@@ -223,8 +231,7 @@ mod tests {
         let carl = cache
             .insert_user(&new_user("carl", Some("x@example.com")))
             .unwrap();
-        let found = cache.find_user("carl").unwrap().unwrap();
-        assert_eq!(found.user.id, carl);
+        assert_eq!(cache.find_user("carl").unwrap().unwrap().user.id, carl);
         assert_eq!(owner(&mut cache, "x@example.com").as_deref(), Some("carl"));
         // The batch questions get the same answers, for what is there only.
         let found = cache.find_users(&["carl", "zed", "bob"]).unwrap();
@@ -245,5 +252,20 @@ mod tests {
         assert_eq!(owner(&mut cache, "y@example.com"), None);
         assert!(cache.find_user("bob").unwrap().is_some());
         assert_eq!(owner(&mut cache, "b@example.com").as_deref(), Some("bob"));
+    }
+
+    /// What it does not hold, it asks the table.
+    #[test]
+    fn the_cache_passes_whole_table_questions_on() {
+        let (_dir, mut store, specs) = table();
+        let census = store.hash_census().unwrap();
+        assert_eq!(census.bcrypt, 1, "{census:?}");
+        let mut cache = Cached::new(&mut *store, specs.iter()).unwrap();
+        assert_eq!(cache.hash_census().unwrap(), census);
+        let mut names = Vec::new();
+        cache
+            .for_each_username(&mut |name| names.push(name.to_owned()))
+            .unwrap();
+        assert_eq!(names, ["ann", "bob"]);
     }
 }
