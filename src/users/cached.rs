@@ -247,11 +247,24 @@ mod tests {
             [pair("x@example.com", "carl"), pair("y@example.com", "ann")]
         );
 
+        let bob = cache.find_user("bob").unwrap().unwrap().user.id;
+        cache.set_flag(&bob, Flag::Disabled, true).unwrap();
+        assert!(cache.find_user("bob").unwrap().unwrap().user.disabled);
+        assert!(!cache.find_user("carl").unwrap().unwrap().user.disabled);
+
         cache.delete_user(&ann).unwrap();
         assert!(cache.find_user("ann").unwrap().is_none());
         assert_eq!(owner(&mut cache, "y@example.com"), None);
         assert!(cache.find_user("bob").unwrap().is_some());
         assert_eq!(owner(&mut cache, "b@example.com").as_deref(), Some("bob"));
+        drop(cache);
+        // And every write reached the table.
+        assert!(tx.find_user("ann").unwrap().is_none());
+        assert!(tx.find_user("bob").unwrap().unwrap().user.disabled);
+        assert_eq!(
+            tx.email_owner("x@example.com").unwrap().as_deref(),
+            Some("carl")
+        );
     }
 
     /// What it does not hold, it asks the table.
