@@ -108,6 +108,27 @@ fn writes_print_one_action_per_user() {
     assert_eq!(updated[0].fields, ["email", "disabled"]);
     assert!(updated[0].generated_password.is_none());
     assert!(updated[0].hash_scheme.is_none(), "no password was stored");
+    // A password read and hashed but not stored (it verifies already) names no scheme either.
+    let kept = actions(
+        &env.run(
+            &[
+                "add-user",
+                "alice",
+                "--upsert",
+                "--update-password",
+                "--password-stdin",
+                "--format",
+                "json",
+            ],
+            &format!("{password}\n"),
+        )
+        .code(0),
+    );
+    assert_eq!(
+        (kept[0].action.as_str(), kept[0].changed),
+        ("unchanged", false)
+    );
+    assert!(kept[0].hash_scheme.is_none(), "the stored hash was kept");
 
     let toggled = actions(
         &env.run(&["enable-user", "alice", "alice", "--format", "json"], "")
@@ -150,6 +171,7 @@ fn writes_print_one_action_per_user() {
     );
     assert_eq!(changed[0].action, "password_changed");
     assert_eq!(changed[0].fields, ["password"]);
+    assert_eq!(changed[0].hash_scheme.as_deref(), Some("argon2"));
 
     let deleted = actions(
         &env.run(
