@@ -645,3 +645,29 @@ postgres_only! {
         .code(0);
     }
 }
+
+/// The longest password the service takes (4096 bytes) is imported and logs in; one byte more
+/// is refused with its line, and nothing is written.
+#[test]
+fn a_password_of_the_longest_length_is_taken_and_one_byte_more_is_not() {
+    let env = TestEnv::init();
+    let longest: String = (0..4096u32)
+        .map(|i| char::from(b'a' + u8::try_from(i * 7 % 26).unwrap()))
+        .collect();
+    let content = format!("username,password\nlong,{longest}x\n");
+    import(&env, "over.csv", &content, &[]).code(5).stderr(
+        "error: 1 problem in the input; nothing was written:\n  line 2, field password: \
+             the password is longer than 4096 bytes\n",
+    );
+    assert!(env.dump().is_empty());
+    let content = format!("username,password\nlong,{longest}\n");
+    import(
+        &env,
+        "longest.csv",
+        &content,
+        &["--hash-profile", "test", "-q"],
+    )
+    .code(0);
+    env.run(&["verify-login", "long", "--password-stdin"], &longest)
+        .code(0);
+}
