@@ -412,6 +412,34 @@ mod tests {
         assert!(!inspect(TUTORIAL_BCRYPT).unwrap().is_current());
     }
 
+    /// Each bound is the last value taken: at it a hash is inspected, one past it is refused.
+    #[test]
+    fn argon2_parameter_bounds_are_inclusive() {
+        let with = |m: u32, t: u32, p: u32| {
+            inspect(&format!(
+                "$argon2id$v=19$m={m},t={t},p={p}$wagCPXjifgvUFBzq4hqe3w$\
+                 CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc"
+            ))
+        };
+        // The argon2 crate wants m >= 8p.
+        let small_m = 8 * MAX_P_COST;
+        for (m, t, p) in [
+            (MAX_M_COST, 1, 1),
+            (small_m, MAX_T_COST, 1),
+            (small_m, 1, MAX_P_COST),
+        ] {
+            assert!(with(m, t, p).is_ok(), "m={m} t={t} p={p}");
+        }
+        for (m, t, p) in [
+            (MAX_M_COST + 1, 1, 1),
+            (small_m + 8, MAX_T_COST + 1, 1),
+            (small_m + 8, 1, MAX_P_COST + 1),
+        ] {
+            let refused = with(m, t, p).unwrap_err().0;
+            assert!(refused.contains("absurd"), "m={m} t={t} p={p}: {refused}");
+        }
+    }
+
     #[test]
     fn absurd_and_malformed_hashes_are_refused_without_hashing() {
         let huge = "$argon2id$v=19$m=4294967295,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
