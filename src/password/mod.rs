@@ -440,6 +440,19 @@ mod tests {
         }
     }
 
+    /// Argon2's two versions (0x10 is also what a hash without `v=` means) are taken; no other.
+    #[test]
+    fn argon2_versions_are_0x10_and_0x13_only() {
+        let tail =
+            "m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
+        for version in ["v=16$", "v=19$", ""] {
+            let hash = format!("$argon2id${version}{tail}");
+            assert!(inspect(&hash).is_ok(), "{hash}");
+        }
+        let refused = inspect(&format!("$argon2id$v=17${tail}")).unwrap_err().0;
+        assert!(refused.contains("unknown argon2 version 17"), "{refused}");
+    }
+
     #[test]
     fn absurd_and_malformed_hashes_are_refused_without_hashing() {
         let huge = "$argon2id$v=19$m=4294967295,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
