@@ -440,6 +440,21 @@ mod tests {
         }
     }
 
+    /// bcrypt's cost bound is the last cost taken, as argon2's are.
+    #[test]
+    fn the_bcrypt_cost_bound_is_inclusive() {
+        let with = |cost: u32| inspect(&DUMMY_BCRYPT.replacen("$12$", &format!("${cost}$"), 1));
+        assert!(matches!(
+            with(MAX_BCRYPT_COST),
+            Ok(HashInfo::Bcrypt {
+                cost: MAX_BCRYPT_COST,
+                ..
+            })
+        ));
+        let refused = with(MAX_BCRYPT_COST + 1).unwrap_err().0;
+        assert!(refused.contains("absurd bcrypt cost 19"), "{refused}");
+    }
+
     /// Argon2's two versions (0x10 is also what a hash without `v=` means) are taken; no other.
     #[test]
     fn argon2_versions_are_0x10_and_0x13_only() {
