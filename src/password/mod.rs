@@ -362,22 +362,27 @@ pub const RANDOM_LENGTH: usize = 24;
 
 /// A random password of `len` letters and digits.
 pub fn random_password_of(len: usize) -> Result<String> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    // Rejection sampling: 248 is the largest multiple of 62 below 256, so no character is favoured.
-    const LIMIT: u8 = 248;
     let mut password = String::with_capacity(len);
     let mut buf = [0u8; 64];
     while password.len() < len {
         getrandom::fill(&mut buf)
             .map_err(|e| Error::Internal(format!("the system's random source failed: {e}")))?;
-        for byte in buf.iter().filter(|b| **b < LIMIT) {
+        for symbol in buf.iter().filter_map(|byte| symbol(*byte)) {
             if password.len() == len {
                 break;
             }
-            password.push(char::from(ALPHABET[usize::from(*byte) % ALPHABET.len()]));
+            password.push(symbol);
         }
     }
     Ok(password)
+}
+
+/// The symbol a random byte draws, by rejection sampling: the bytes from 248 (the largest
+/// multiple of 62 below 256) up draw nothing, so that no symbol is favoured.
+fn symbol(byte: u8) -> Option<char> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const LIMIT: u8 = 248;
+    (byte < LIMIT).then(|| char::from(ALPHABET[usize::from(byte) % ALPHABET.len()]))
 }
 
 #[cfg(test)]
@@ -494,6 +499,19 @@ mod tests {
             .collect();
         assert_eq!(drawn.len(), 62);
         assert_eq!(random_password_of(40).unwrap().len(), 40);
+    }
+
+    /// Every symbol is drawn by exactly four of the 256 byte values; the other eight draw none.
+    #[test]
+    fn every_symbol_is_drawn_by_as_many_bytes() {
+        let mut drawn_by = std::collections::HashMap::<char, usize>::new();
+        for byte in 0..=u8::MAX {
+            if let Some(symbol) = symbol(byte) {
+                *drawn_by.entry(symbol).or_default() += 1;
+            }
+        }
+        assert_eq!(drawn_by.len(), 62);
+        assert!(drawn_by.values().all(|n| *n == 4), "{drawn_by:?}");
     }
 
     #[test]
