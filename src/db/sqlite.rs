@@ -201,7 +201,6 @@ impl Ctx {
                 unusable(&self.location, "is read-only; nothing was written")
             }
             Some(ErrorCode::CannotOpen) => unusable(&self.location, "cannot be opened"),
-            Some(ErrorCode::PermissionDenied) => unusable(&self.location, "permission denied"),
             Some(ErrorCode::DiskFull) => {
                 unusable(&self.location, "the disk is full; nothing was written")
             }

@@ -307,6 +307,47 @@ fn a_read_only_file_or_directory_is_refused_and_changes_nothing() {
     assert_eq!(env.pragma("integrity_check"), "ok");
 }
 
+/// What SQLite says only when it opens or reads: a file this user cannot read at all, and an
+/// interrupted write's journal that a reader cannot roll back because it cannot write the file.
+#[test]
+fn a_file_that_cannot_be_read_or_rolled_back_is_refused_and_left_alone() {
+    let mut env = TestEnv::init();
+    env.add_user("alice", "pw-for-tests");
+    chmod(env.dir(), 0o755);
+    let db = env.db.display().to_string();
+    chmod(&env.db, 0o600);
+    let (code, stderr) = as_nobody(&env, &["list-users"], "");
+    assert_eq!(
+        (code, stderr),
+        (7, format!("error: database {db}: cannot be opened\n"))
+    );
+    // A copy of the file and its journal taken in the middle of a write: a hot journal.
+    let conn = env.sql();
+    conn.execute_batch(
+        "PRAGMA cache_size = 1; BEGIN IMMEDIATE; UPDATE users SET full_name = 'half'; \
+         CREATE TABLE filler (x); INSERT INTO filler VALUES (randomblob(200000));",
+    )
+    .unwrap();
+    let journal = PathBuf::from(format!("{db}-journal"));
+    assert!(journal.exists(), "the write spilled no journal");
+    let copy = env.path("interrupted.db");
+    std::fs::copy(&env.db, &copy).unwrap();
+    std::fs::copy(&journal, env.path("interrupted.db-journal")).unwrap();
+    drop(conn);
+    chmod(&copy, 0o644);
+    env.db = copy;
+    let (code, stderr) = as_nobody(&env, &["list-users"], "");
+    let copy = env.db.display();
+    assert_eq!(
+        (code, stderr),
+        (
+            7,
+            format!("error: database {copy}: is read-only; nothing was written\n")
+        )
+    );
+    assert!(env.path("interrupted.db-journal").exists());
+}
+
 #[test]
 fn damaged_or_wrong_files_are_unusable_and_left_as_they_are() {
     let real = TestEnv::init();
