@@ -348,6 +348,36 @@ fn a_file_that_cannot_be_read_or_rolled_back_is_refused_and_left_alone() {
     assert!(env.path("interrupted.db-journal").exists());
 }
 
+/// A directory this user cannot write or enter is named as the reason, not taken for a missing
+/// directory or a missing database.
+#[test]
+fn a_directory_that_cannot_be_written_or_entered_is_the_reason_given() {
+    let mut env = TestEnv::init();
+    chmod(env.dir(), 0o755);
+    env.db = env.path("new.db");
+    let new = env.db.display().to_string();
+    let (code, stderr) = as_nobody(&env, &["init-db"], "");
+    assert_eq!(
+        (code, stderr),
+        (
+            7,
+            format!("error: database {new}: cannot be created: Permission denied (os error 13)\n")
+        )
+    );
+    assert!(!env.db.exists());
+    env.db = env.path("users.db");
+    let db = env.db.display().to_string();
+    chmod(env.dir(), 0o700);
+    let (code, stderr) = as_nobody(&env, &["list-users"], "");
+    assert_eq!(
+        (code, stderr),
+        (
+            7,
+            format!("error: database {db}: cannot be read: Permission denied (os error 13)\n")
+        )
+    );
+}
+
 #[test]
 fn damaged_or_wrong_files_are_unusable_and_left_as_they_are() {
     let real = TestEnv::init();
