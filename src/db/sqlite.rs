@@ -1051,6 +1051,31 @@ mod tests {
         let (disabled, note) = read_disabled(ValueRef::Text(b"false"));
         assert!(disabled);
         assert_eq!(note.as_deref(), Some("text 'false'"));
+        // Python's bool() of what SQLAlchemy hands it: zero and empty are False.
+        assert_eq!(
+            read_disabled(ValueRef::Integer(2)),
+            (true, Some("integer 2".into()))
+        );
+        assert_eq!(
+            read_disabled(ValueRef::Real(0.0)),
+            (false, Some("real 0".into()))
+        );
+        assert_eq!(
+            read_disabled(ValueRef::Real(0.5)),
+            (true, Some("real 0.5".into()))
+        );
+        assert_eq!(
+            read_disabled(ValueRef::Text(b"")),
+            (false, Some("text ''".into()))
+        );
+        assert_eq!(
+            read_disabled(ValueRef::Blob(b"")),
+            (false, Some("a blob".into()))
+        );
+        assert_eq!(
+            read_disabled(ValueRef::Blob(b"\0")),
+            (true, Some("a blob".into()))
+        );
     }
 
     #[test]
