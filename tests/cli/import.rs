@@ -671,3 +671,34 @@ fn a_password_of_the_longest_length_is_taken_and_one_byte_more_is_not() {
     env.run(&["verify-login", "long", "--password-stdin"], &longest)
         .code(0);
 }
+
+/// On the service's table logins match exactly: an import of `Ann` and `ann` beside a stored
+/// `Ann` updates the one and creates the other (as allowed), never takes one for the other.
+#[test]
+fn logins_that_differ_in_case_are_different_users() {
+    let env = TestEnv::init();
+    env.add_user("Ann", "pw-Ann-12345");
+    let content = "username,password\nAnn,pw-Ann-12345\nann,pw-ann-67890\n";
+    import(
+        &env,
+        "case.csv",
+        content,
+        &[
+            "--on-conflict",
+            "update",
+            "--allow-look-alike",
+            "--hash-profile",
+            "test",
+        ],
+    )
+    .code(0)
+    .stderr(format!(
+        "{TEST_PROFILE_WARNING}warning: line 3: username 'ann' looks like existing user 'Ann': \
+         they differ only in case; added as asked (--allow-look-alike)\n\
+         imported: 1 created, 0 updated, 1 unchanged, 0 skipped, 0 failed\n"
+    ));
+    env.run(&["verify-login", "Ann", "--password-stdin"], "pw-Ann-12345")
+        .code(0);
+    env.run(&["verify-login", "ann", "--password-stdin"], "pw-ann-67890")
+        .code(0);
+}
