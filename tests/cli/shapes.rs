@@ -801,6 +801,26 @@ fn deleting_a_template_user_deletes_their_items() {
              delete or reassign them first\n",
         );
     assert_eq!(listed(&env).len(), 1);
+    // A user no row refers to: no dependents, in words or in JSON.
+    env.add_user("cat@example.com", "cat's long password");
+    let deleted = env
+        .run(
+            &[
+                "delete-user",
+                "cat@example.com",
+                "--yes",
+                "--format",
+                "json",
+            ],
+            "",
+        )
+        .code(0);
+    let report: Value = serde_json::from_str(&support::stdout(&deleted)).unwrap();
+    assert!(report.get("dependents").is_none(), "{report}");
+    env.add_user("dan@example.com", "dan's long password");
+    env.run(&["delete-user", "dan@example.com", "--yes"], "")
+        .code(0)
+        .stderr("deleted user 'dan@example.com'\n");
 }
 
 sqlite_only! {
