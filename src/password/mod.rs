@@ -396,6 +396,13 @@ mod tests {
         verify_any(password, stored)
     }
 
+    /// The contract's Argon2 vector with `head` (`$argon2id$v=19$m=…,t=…,p=…`) in place of its
+    /// own: the same salt and tag under other parameters.
+    fn argon2_with(head: &str) -> String {
+        let salt_and_tag = DUMMY_ARGON2.splitn(6, '$').skip(4).collect::<Vec<_>>();
+        format!("{head}${}", salt_and_tag.join("$"))
+    }
+
     #[test]
     fn new_hashes_have_the_service_parameters() {
         let hash = hash_argon2("correct horse", SERVICE).unwrap();
@@ -421,10 +428,7 @@ mod tests {
     #[test]
     fn argon2_parameter_bounds_are_inclusive() {
         let with = |m: u32, t: u32, p: u32| {
-            inspect(&format!(
-                "$argon2id$v=19$m={m},t={t},p={p}$wagCPXjifgvUFBzq4hqe3w$\
-                 CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc"
-            ))
+            inspect(&argon2_with(&format!("$argon2id$v=19$m={m},t={t},p={p}")))
         };
         // The argon2 crate wants m >= 8p.
         let small_m = 8 * MAX_P_COST;
@@ -463,22 +467,24 @@ mod tests {
     /// Argon2's two versions (0x10 is also what a hash without `v=` means) are taken; no other.
     #[test]
     fn argon2_versions_are_0x10_and_0x13_only() {
-        let tail =
-            "m=65536,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
+        let params = "m=65536,t=3,p=4";
         for version in ["v=16$", "v=19$", ""] {
-            let hash = format!("$argon2id${version}{tail}");
+            let hash = argon2_with(&format!("$argon2id${version}{params}"));
             assert!(inspect(&hash).is_ok(), "{hash}");
         }
-        let refused = inspect(&format!("$argon2id$v=17${tail}")).unwrap_err().0;
+        let refused = inspect(&argon2_with(&format!("$argon2id$v=17${params}")))
+            .unwrap_err()
+            .0;
         assert!(refused.contains("unknown argon2 version 17"), "{refused}");
     }
 
     #[test]
     fn absurd_and_malformed_hashes_are_refused_without_hashing() {
-        let huge = "$argon2id$v=19$m=4294967295,t=3,p=4$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
-        assert!(verify("secret", huge).unwrap_err().0.contains("absurd"));
-        let keyid = "$argon2id$v=19$m=65536,t=3,p=4,keyid=AAAA$wagCPXjifgvUFBzq4hqe3w$CYaIb8sB+wtD+Vu/P4uod1+Qof8h+1g7bbDlBID48Rc";
-        assert!(verify("secret", keyid).is_err());
+        assert_eq!(argon2_with("$argon2id$v=19$m=65536,t=3,p=4"), DUMMY_ARGON2);
+        let huge = argon2_with("$argon2id$v=19$m=4294967295,t=3,p=4");
+        assert!(verify("secret", &huge).unwrap_err().0.contains("absurd"));
+        let keyid = argon2_with("$argon2id$v=19$m=65536,t=3,p=4,keyid=AAAA");
+        assert!(verify("secret", &keyid).is_err());
         assert!(verify("secret", "").is_err());
         assert!(verify("secret", "!DISABLED!").is_err());
         assert!(

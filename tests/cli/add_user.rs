@@ -303,7 +303,7 @@ fn if_not_exists_makes_a_taken_username_a_no_op() {
 #[test]
 fn bad_values_are_refused() {
     let env = TestEnv::init();
-    let cases: [(&[&str], &str, &str); 6] = [
+    let cases: [(&[&str], &str, &str); 7] = [
         (
             &["add-user", "", "--password-stdin"],
             "pw-for-tests\n",
@@ -329,6 +329,18 @@ fn bad_values_are_refused() {
             ],
             "pw-for-tests\n",
             "error: email \"not-an-email\" is not an address of the form name@domain\n",
+        ),
+        // Blank: nothing worth quoting.
+        (
+            &[
+                "add-user",
+                "alice",
+                "--full-name",
+                " \t",
+                "--password-stdin",
+            ],
+            "pw-for-tests\n",
+            "error: the full name is empty\n",
         ),
         (
             &["add-user", "alice", "--password-stdin"],
