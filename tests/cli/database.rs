@@ -518,4 +518,87 @@ postgres_only! {
                 .stdout(csv.to_owned());
         }
     }
+
+    /// Each answer of the server is classified by its SQLSTATE, with its own exit code and words,
+    /// and nothing is written. The answers are injected by a trigger, as the server would give
+    /// them for a revoked grant, a full disk or a failover.
+    #[test]
+    fn server_errors_are_classified_by_their_sqlstate() {
+        let env = TestEnv::init();
+        let shown = env.location();
+        let unusable = |reason: &str| (7, format!("error: database {shown}: {reason}\n"));
+        let busy = (
+            6,
+            format!(
+                "error: database {shown} is locked by another connection (waited 5s); nothing \
+                 was written, retry later or raise --busy-timeout\n"
+            ),
+        );
+        let cases = [
+            ("insufficient_privilege", unusable("permission denied: injected")),
+            ("read_only_sql_transaction", unusable("is read-only (injected); nothing was written")),
+            ("disk_full", unusable("the disk is full; nothing was written")),
+            ("too_many_connections", unusable("the server refuses connections: injected")),
+            ("cannot_connect_now", unusable("the server refuses connections: injected")),
+            (
+                "undefined_table",
+                unusable(
+                    "has no users table (it went while authctl was running); create it with \
+                     `authctl init-db`",
+                ),
+            ),
+            ("invalid_catalog_name", unusable("injected on the server; create it first (createdb)")),
+            ("numeric_value_out_of_range", (5, "error: injected\n".to_owned())),
+            ("lock_not_available", busy.clone()),
+            ("deadlock_detected", busy),
+            ("invalid_password", (8, format!("error: database {shown}: authentication failed: injected\n"))),
+            // Anything else: the server's message and code, not the client's bare "db error".
+            ("data_corrupted", (70, format!("error: database {shown}: injected (SQLSTATE XX001)\n"))),
+        ];
+        env.insert_raw(
+            "CREATE FUNCTION fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+             CREATE TRIGGER fault BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION fault();",
+        );
+        for (code, (exit, stderr)) in cases {
+            env.insert_raw(&format!(
+                "CREATE OR REPLACE FUNCTION fault() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '{code}'; END $$;"
+            ));
+            env.run(
+                &["add-user", "bob", "--password-stdin", "--hash-scheme", "argon2"],
+                "bob's long password\n",
+            )
+                .code(exit)
+                .stdout("")
+                .stderr(stderr);
+            assert_eq!(env.user_count(), 0, "{code}");
+        }
+    }
+
+    /// Failures the server gives on its own: an id past the service's INTEGER column is the
+    /// input's fault (5); a sequence at its end is unexpected (70) and says so in the server's
+    /// words.
+    #[test]
+    fn an_id_or_a_sequence_out_of_range_is_reported_in_the_servers_words() {
+        let env = TestEnv::init();
+        let file = env.dir().join("users.csv");
+        std::fs::write(&file, "id,username,password\n3000000000,ann,ann's long password\n").unwrap();
+        env.run(&["import", file.to_str().unwrap()], "")
+            .code(5)
+            .stdout("")
+            .stderr("error: integer out of range\n");
+        env.insert_raw("SELECT setval('users_id_seq', 2147483647)");
+        env.run(
+                &["add-user", "bob", "--password-stdin", "--hash-scheme", "argon2"],
+                "bob's long password\n",
+            )
+            .code(70)
+            .stdout("")
+            .stderr(format!(
+                "error: database {}: nextval: reached maximum value of sequence \"users_id_seq\" \
+                 (2147483647) (SQLSTATE 2200H)\n",
+                env.location()
+            ));
+        assert_eq!(env.user_count(), 0);
+    }
 }

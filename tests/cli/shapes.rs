@@ -823,16 +823,39 @@ fn deleting_a_template_user_deletes_their_items() {
         .stderr("deleted user 'dan@example.com'\n");
 }
 
+/// Logins that collide as the service matches them (ignoring case), hand-inserted since authctl
+/// refuses them, are a problem `check` names; the login that differs from both is not one.
+#[test]
+fn check_finds_logins_the_application_cannot_tell_apart() {
+    let env = FASTAPI_USERS.env();
+    env.add_user("ann@example.com", "ann's long password");
+    env.add_user("bob@example.com", "bob's long password");
+    env.insert_raw(
+        "INSERT INTO \"user\" (id, email, hashed_password, is_active, is_superuser, is_verified)
+         SELECT '5b0e1f7c-3f0e-4b8e-9f3c-7f2d1a0b9c8d', 'ANN@example.com', hashed_password,
+           TRUE, FALSE, FALSE FROM \"user\" WHERE email = 'bob@example.com'",
+    );
+    let assert = env.run(&["check", "--format", "json"], "").code(1);
+    let report: Value = serde_json::from_str(&support::stdout(&assert)).unwrap();
+    let problems: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "problem")
+        .map(|f| (f["code"].as_str().unwrap(), f["username"].as_str().unwrap()))
+        .collect();
+    assert_eq!(problems, [("duplicate_login", "ann@example.com")]);
+}
+
 sqlite_only! {
     /// Rows hand-inserted with the id in another form than the application's (fastapi-users
-    /// #375), and logins that collide ignoring case, are what `check` reports.
+    /// #375) are what `check` reports, and are still found by their stored id.
     #[test]
-    fn check_finds_ids_the_application_cannot_find_and_logins_it_cannot_tell_apart() {
+    fn check_finds_ids_the_application_cannot_find() {
         let env = FASTAPI_USERS.env();
         env.add_user("ann@example.com", "ann's long password");
         env.insert_raw(
-            "INSERT INTO \"user\" VALUES ('0B4A3D5E8C2F4A1B9C7D6E5F4A3B2C1D', 'bob@example.com', 'h', 1, 0, 0);
-             INSERT INTO \"user\" VALUES ('5b0e1f7c-3f0e-4b8e-9f3c-7f2d1a0b9c8d', 'ANN@example.com', 'h', 1, 0, 0);",
+            "INSERT INTO \"user\" VALUES ('0B4A3D5E8C2F4A1B9C7D6E5F4A3B2C1D', 'bob@example.com', 'h', 1, 0, 0)",
         );
         let assert = env.run(&["check", "--format", "json"], "").code(1);
         let report: Value = serde_json::from_str(&support::stdout(&assert)).unwrap();
@@ -855,7 +878,6 @@ sqlite_only! {
             env.query_text("SELECT count(*) FROM \"user\" WHERE email = 'bob@example.com'").as_deref(),
             Some("0")
         );
-        assert!(codes.contains(&("duplicate_login", "ann@example.com")), "{codes:?}");
         assert!(!codes.iter().any(|(code, user)| *code == "misformed_id" && *user != "bob@example.com"), "{codes:?}");
     }
 

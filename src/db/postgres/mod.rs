@@ -148,9 +148,11 @@ impl Errors {
             }
             SqlState::NUMERIC_VALUE_OUT_OF_RANGE => return Error::invalid(message),
             _ => {
+                // The client's own text is only "db error": the server's message is the cause.
+                // Not its detail, which may quote the row and so the hash.
                 return Error::Database {
                     location: self.location.clone(),
-                    cause: Box::new(e),
+                    cause: format!("{message} (SQLSTATE {})", code.code()).into(),
                 };
             }
         };
