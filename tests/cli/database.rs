@@ -601,4 +601,51 @@ postgres_only! {
             ));
         assert_eq!(env.user_count(), 0);
     }
+
+    /// `sslmode=prefer` and `allow` go on in plain text when the server has no TLS, as libpq
+    /// does; `require` stops. The server here answers no to TLS, then refuses the plain login.
+    #[test]
+    fn prefer_falls_back_to_plain_text_where_the_server_has_no_tls_and_require_does_not() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut ssl_request = [0; 8];
+                if stream.read_exact(&mut ssl_request).is_err() || stream.write_all(b"N").is_err() {
+                    continue;
+                }
+                let mut length = [0; 4];
+                if stream.read_exact(&mut length).is_err() {
+                    continue;
+                }
+                let mut startup = vec![0; u32::from_be_bytes(length) as usize - 4];
+                stream.read_exact(&mut startup).unwrap();
+                let fields = b"SFATAL\0C28000\0Mno entry for this login\0\0";
+                let mut refusal = vec![b'E'];
+                refusal.extend_from_slice(&(u32::try_from(fields.len()).unwrap() + 4).to_be_bytes());
+                refusal.extend_from_slice(fields);
+                stream.write_all(&refusal).unwrap();
+            }
+        });
+        let env = TestEnv::empty();
+        let run = |mode: &str| {
+            let url = format!("postgresql://authctl:secret@127.0.0.1:{port}/db?sslmode={mode}");
+            let shown = url.replace(":secret@", ":***@");
+            let assert = env.bare().args(["--database-url", &url, "list-users"]).assert();
+            (shown, assert)
+        };
+        for mode in ["prefer", "allow"] {
+            let (shown, assert) = run(mode);
+            assert.code(8).stdout("").stderr(format!(
+                "error: database {shown}: authentication failed: no entry for this login\n"
+            ));
+        }
+        let (shown, assert) = run("require");
+        assert.code(7).stdout("").stderr(format!(
+            "error: database {shown}: TLS failed: error performing TLS handshake: server does not \
+             support TLS\n"
+        ));
+    }
 }
