@@ -6,7 +6,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use super::unusable;
+use crate::error::Result;
 
 /// A built-in table shape, by the name `--table-shape` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -619,13 +620,6 @@ fn check_columns(location: &str, shape: &Shape, columns: &[String]) -> Result<()
         ));
     }
     Ok(())
-}
-
-fn unusable(location: &str, reason: impl Into<String>) -> Error {
-    Error::Unusable {
-        location: location.to_owned(),
-        reason: reason.into(),
-    }
 }
 
 #[cfg(test)]
