@@ -112,6 +112,20 @@ fn a_look_alike_username_is_a_conflict_unless_the_operator_insists() {
          Unicode's confusable mapping (it has U+0430); added as asked (--allow-look-alike)\n",
     );
     assert_eq!(env.dump().len(), 4);
+    // Of two stored look-alikes the first read is named, by add-user as by import.
+    let refusal = "username 'aIice' looks like existing user 'alice': the same under Unicode's \
+                   confusable mapping";
+    env.run(&["add-user", "aIice", "--password-stdin"], "")
+        .code(4)
+        .stderr(format!(
+            "error: {refusal}; pass --allow-look-alike to add it anyway\n"
+        ));
+    env.run(&["import", "-"], "username,password\naIice,pw-for-tests\n")
+        .code(4)
+        .stderr(format!(
+            "error: 1 problem in the input; nothing was written:\n  line 2, field username: \
+             {refusal} (see --allow-look-alike)\n"
+        ));
 }
 
 #[test]
