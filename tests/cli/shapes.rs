@@ -835,16 +835,26 @@ fn check_finds_logins_the_application_cannot_tell_apart() {
          SELECT '5b0e1f7c-3f0e-4b8e-9f3c-7f2d1a0b9c8d', 'ANN@example.com', hashed_password,
            TRUE, FALSE, FALSE FROM \"user\" WHERE email = 'bob@example.com'",
     );
+    assert_eq!(
+        problems(&env),
+        [("duplicate_login".to_owned(), "ann@example.com".to_owned())]
+    );
+}
+
+/// `check`'s problems (it exits 1 for them), as (code, username) pairs.
+fn problems(env: &TestEnv) -> Vec<(String, String)> {
     let assert = env.run(&["check", "--format", "json"], "").code(1);
     let report: Value = serde_json::from_str(&support::stdout(&assert)).unwrap();
-    let problems: Vec<(&str, &str)> = report["findings"]
+    report["findings"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| f["severity"] == "problem")
-        .map(|f| (f["code"].as_str().unwrap(), f["username"].as_str().unwrap()))
-        .collect();
-    assert_eq!(problems, [("duplicate_login", "ann@example.com")]);
+        .map(|f| {
+            let text = |key: &str| f[key].as_str().unwrap().to_owned();
+            (text("code"), text("username"))
+        })
+        .collect()
 }
 
 sqlite_only! {
@@ -857,16 +867,9 @@ sqlite_only! {
         env.insert_raw(
             "INSERT INTO \"user\" VALUES ('0B4A3D5E8C2F4A1B9C7D6E5F4A3B2C1D', 'bob@example.com', 'h', 1, 0, 0)",
         );
-        let assert = env.run(&["check", "--format", "json"], "").code(1);
-        let report: Value = serde_json::from_str(&support::stdout(&assert)).unwrap();
-        let codes: Vec<(&str, &str)> = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["severity"] == "problem")
-            .map(|f| (f["code"].as_str().unwrap(), f["username"].as_str().unwrap()))
-            .collect();
-        assert!(codes.contains(&("misformed_id", "bob@example.com")), "{codes:?}");
+        let codes = problems(&env);
+        let misformed = ("misformed_id".to_owned(), "bob@example.com".to_owned());
+        assert!(codes.contains(&misformed), "{codes:?}");
         // Such a row is still found and written by its stored id, not by a form it lacks.
         env.run(&["disable-user", "bob@example.com"], "").code(0);
         assert_eq!(
@@ -878,7 +881,7 @@ sqlite_only! {
             env.query_text("SELECT count(*) FROM \"user\" WHERE email = 'bob@example.com'").as_deref(),
             Some("0")
         );
-        assert!(!codes.iter().any(|(code, user)| *code == "misformed_id" && *user != "bob@example.com"), "{codes:?}");
+        assert!(!codes.iter().any(|(code, user)| code == "misformed_id" && user != "bob@example.com"), "{codes:?}");
     }
 
     /// On SQLite the template stores its uuid as 32 hex digits, fastapi-users with dashes: the
