@@ -150,7 +150,8 @@ pub enum Error {
     Internal(String),
 
     /// An unexpected database failure: a bug or a broken environment. `cause` is the engine's
-    /// own error, shown in the message and not chained (its own cause repeats it).
+    /// own error (PostgreSQL's: the server's message and SQLSTATE), shown in the message and not
+    /// chained (its own cause repeats it).
     #[error("database {location}: {cause}")]
     Database {
         location: String,

@@ -568,9 +568,9 @@ postgres_only! {
                 &["add-user", "bob", "--password-stdin", "--hash-scheme", "argon2"],
                 "bob's long password\n",
             )
-                .code(exit)
-                .stdout("")
-                .stderr(stderr);
+            .code(exit)
+            .stdout("")
+            .stderr(stderr);
             assert_eq!(env.user_count(), 0, "{code}");
         }
     }
@@ -581,24 +581,22 @@ postgres_only! {
     #[test]
     fn an_id_or_a_sequence_out_of_range_is_reported_in_the_servers_words() {
         let env = TestEnv::init();
-        let file = env.dir().join("users.csv");
-        std::fs::write(&file, "id,username,password\n3000000000,ann,ann's long password\n").unwrap();
-        env.run(&["import", file.to_str().unwrap()], "")
+        env.run(&["import", "-"], "id,username,password\n3000000000,ann,ann's long password\n")
             .code(5)
             .stdout("")
             .stderr("error: integer out of range\n");
         env.insert_raw("SELECT setval('users_id_seq', 2147483647)");
         env.run(
-                &["add-user", "bob", "--password-stdin", "--hash-scheme", "argon2"],
-                "bob's long password\n",
-            )
-            .code(70)
-            .stdout("")
-            .stderr(format!(
-                "error: database {}: nextval: reached maximum value of sequence \"users_id_seq\" \
-                 (2147483647) (SQLSTATE 2200H)\n",
-                env.location()
-            ));
+            &["add-user", "bob", "--password-stdin", "--hash-scheme", "argon2"],
+            "bob's long password\n",
+        )
+        .code(70)
+        .stdout("")
+        .stderr(format!(
+            "error: database {}: nextval: reached maximum value of sequence \"users_id_seq\" \
+             (2147483647) (SQLSTATE 2200H)\n",
+            env.location()
+        ));
         assert_eq!(env.user_count(), 0);
     }
 
