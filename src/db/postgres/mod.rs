@@ -15,7 +15,6 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, Row};
 
-use self::target::{Resolved, SslMode};
 use super::shape::{self, IdKind, Shape, ShapeName, Tables};
 use super::{
     Access, Health, InitReport, Lookup, OpenOptions, StatusFilter, Store, StoredUser, Transaction,
@@ -195,7 +194,7 @@ impl PgStore {
             shape: options.shape.map_or(&shape::TUTORIAL, ShapeName::shape),
         };
         let resolved = target.resolve()?;
-        let client = connect(resolved, &errors)?;
+        let client = target::connect(resolved, &errors)?;
         let mut store = PgStore {
             client,
             errors,
@@ -236,31 +235,6 @@ impl PgStore {
         }
         Ok(())
     }
-}
-
-/// Connects with the TLS `sslmode` asks for, as libpq does (see [`tls::client_config`]).
-fn connect(resolved: Resolved, errors: &Errors) -> Result<Client> {
-    use postgres::config::SslMode as ClientMode;
-    let Resolved {
-        mut config,
-        ssl_mode,
-        root_cert,
-    } = resolved;
-    if ssl_mode == SslMode::Disable {
-        config.ssl_mode(ClientMode::Disable);
-        return config
-            .connect(postgres::NoTls)
-            .map_err(|e| errors.classify(e));
-    }
-    let tls = tls::client_config(ssl_mode, root_cert.as_deref())
-        .map_err(|reason| Error::Environment(format!("database {}: {reason}", errors.location)))?;
-    config.ssl_mode(match ssl_mode {
-        SslMode::Allow | SslMode::Prefer => ClientMode::Prefer,
-        _ => ClientMode::Require,
-    });
-    config
-        .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
-        .map_err(|e| errors.classify(e))
 }
 
 /// The columns of the tables a shape may live in (on the search path), in one query: what

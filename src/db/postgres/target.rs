@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use postgres::Client;
+
+use super::{Errors, tls};
 use crate::error::{Error, Result};
 
 /// How hard to insist on TLS: libpq's `sslmode` values.
@@ -196,6 +199,31 @@ impl Target {
             root_cert,
         })
     }
+}
+
+/// Connects with the TLS `sslmode` asks for, as libpq does (see [`tls::client_config`]).
+pub(super) fn connect(resolved: Resolved, errors: &Errors) -> Result<Client> {
+    use postgres::config::SslMode as ClientMode;
+    let Resolved {
+        mut config,
+        ssl_mode,
+        root_cert,
+    } = resolved;
+    if ssl_mode == SslMode::Disable {
+        config.ssl_mode(ClientMode::Disable);
+        return config
+            .connect(postgres::NoTls)
+            .map_err(|e| errors.classify(e));
+    }
+    let tls = tls::client_config(ssl_mode, root_cert.as_deref())
+        .map_err(|reason| Error::Environment(format!("database {}: {reason}", errors.location)))?;
+    config.ssl_mode(match ssl_mode {
+        SslMode::Allow | SslMode::Prefer => ClientMode::Prefer,
+        _ => ClientMode::Require,
+    });
+    config
+        .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
+        .map_err(|e| errors.classify(e))
 }
 
 fn add_host(config: &mut postgres::Config, host: &str) {
