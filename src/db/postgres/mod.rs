@@ -3,6 +3,12 @@
 //! The same contract as the SQLite engine: the write transaction locks the table against other
 //! writers (readers go on), listings stream through a cursor, an import's inserts go to the
 //! server a thousand rows per statement.
+//!
+//! NOTE: a transaction pooler (PgBouncer, Supavisor, RDS Proxy) hands the server connection to
+//! the next client after each transaction. So every statement runs in a transaction of ours
+//! ([`begin`]) that sets what it needs with `SET LOCAL` / `SET TRANSACTION`, statements are
+//! unnamed (`query_typed`: parse, bind and execute in one round trip), and a listing's cursor is
+//! the transaction's own: nothing is left on the connection when the transaction ends.
 
 mod target;
 mod tls;
@@ -13,6 +19,7 @@ pub use target::{Target, without_password};
 use std::time::Duration;
 
 use postgres::error::SqlState;
+use postgres::types::{ToSql, Type};
 use postgres::{Client, GenericClient, Row};
 
 use super::shape::{self, IdKind, Shape, ShapeName, Tables};
@@ -50,6 +57,9 @@ fn schema_of(shape: ShapeName) -> &'static str {
 
 type PgResult<T> = std::result::Result<T, postgres::Error>;
 
+/// A statement's parameter with its type, for unnamed statements (`query_typed`).
+type Param<'a> = (&'a (dyn ToSql + Sync), Type);
+
 /// Rows fetched per round trip by a listing's cursor: memory stays flat in the table's size.
 const CURSOR_ROWS: i32 = 1000;
 
@@ -57,6 +67,8 @@ pub struct PgStore {
     client: Client,
     errors: Errors,
     dry_run: bool,
+    /// Every transaction is `READ ONLY`: what only reads cannot write by mistake.
+    read_only: bool,
 }
 
 /// What turning a PostgreSQL failure into a domain error needs, and the table's shape that the
@@ -199,48 +211,100 @@ impl PgStore {
             client,
             errors,
             dry_run: access == Access::InitDryRun,
+            read_only: access == Access::ReadOnly,
         };
         store.check_access(access)?;
         Ok(store)
     }
 
     fn check_access(&mut self, access: Access) -> Result<()> {
+        let writes = matches!(access, Access::ReadWrite | Access::Init);
+        let (tables, read_only) = self.with_tx(|conn| {
+            let tables = tables(conn.client).map_err(|e| conn.errors.classify(e))?;
+            if !writes {
+                return Ok((tables, false));
+            }
+            let rows = conn.rows(
+                "SELECT pg_is_in_recovery() OR current_setting('default_transaction_read_only') = 'on'",
+                &[],
+            )?;
+            let read_only = conn.read(&rows, |row| row.try_get::<_, bool>(0))?;
+            Ok((tables, read_only.first().copied().unwrap_or(false)))
+        })?;
         if access.needs_table() {
-            let tables = tables(&mut self.client).map_err(|e| self.errors.classify(e))?;
             self.errors.shape = shape::detect(&self.errors.location, &tables, self.errors.forced)?;
         }
-        let errors = &self.errors;
-        let err = |e| errors.classify(e);
-        if access == Access::ReadOnly {
-            // What only reads cannot write by mistake.
-            self.client
-                .batch_execute("SET default_transaction_read_only = on")
-                .map_err(err)?;
-        }
-        if matches!(access, Access::ReadWrite | Access::Init) {
-            let read_only: bool = self
-                .client
-                .query_one(
-                    "SELECT pg_is_in_recovery() OR current_setting('default_transaction_read_only') = 'on'",
-                    &[],
-                )
-                .and_then(|row| row.try_get(0))
-                .map_err(err)?;
-            if read_only {
-                return Err(unusable(
-                    &errors.location,
-                    "is read-only (a standby server, or default_transaction_read_only); nothing was written",
-                ));
-            }
+        if read_only {
+            return Err(unusable(
+                &self.errors.location,
+                "is read-only (a standby server, or default_transaction_read_only); nothing was written",
+            ));
         }
         Ok(())
     }
+
+    /// Runs `f` in a transaction of its own ([`begin`]), committed when it succeeds.
+    fn with_tx<T>(&mut self, f: impl FnOnce(&mut Conn<'_, '_>) -> Result<T>) -> Result<T> {
+        let mode = if self.read_only {
+            TxMode::ReadOnly
+        } else {
+            TxMode::ReadWrite
+        };
+        let errors = &self.errors;
+        let mut tx = begin(&mut self.client, errors, mode)?;
+        let value = f(&mut Conn {
+            client: &mut tx,
+            errors,
+        })?;
+        tx.commit().map_err(|e| errors.classify(e))?;
+        Ok(value)
+    }
+}
+
+/// What a transaction may do, and what it waits for first.
+enum TxMode<'a> {
+    ReadOnly,
+    ReadWrite,
+    /// Writes, holding this table lock.
+    Locked(&'a str),
+}
+
+/// A transaction whose every lock wait is bounded by the busy timeout, as SQLite's are: past
+/// it the server answers 55P03 ([`Error::Busy`]). Two round trips: `BEGIN`, then its settings.
+fn begin<'c>(
+    client: &'c mut Client,
+    errors: &Errors,
+    mode: TxMode<'_>,
+) -> Result<postgres::Transaction<'c>> {
+    let err = |e| errors.classify(e);
+    let mut tx = client.transaction().map_err(|e| {
+        if e.is_closed() {
+            // PgBouncer's answer to BEGIN in statement mode (it tells only its log why).
+            unusable(
+                &errors.location,
+                "closed the connection as a transaction began: a pooler in statement mode \
+                 (PgBouncer's pool_mode = statement) allows no transactions, and authctl reads \
+                 and writes only in them; use a pool in transaction or session mode, or the \
+                 server itself; nothing was written",
+            )
+        } else {
+            err(e)
+        }
+    })?;
+    let timeout = lock_timeout(errors.lock_timeout);
+    let setup = match mode {
+        TxMode::ReadOnly => format!("SET TRANSACTION READ ONLY; {timeout}"),
+        TxMode::ReadWrite => timeout,
+        TxMode::Locked(lock) => format!("{timeout}; {lock}"),
+    };
+    tx.batch_execute(&setup).map_err(err)?;
+    Ok(tx)
 }
 
 /// The columns of the tables a shape may live in (on the search path), in one query: what
 /// opening a store costs on top of the connection.
 fn tables(client: &mut impl GenericClient) -> PgResult<Tables> {
-    let rows = client.query(
+    let rows = client.query_typed(
         "SELECT c.relname::text, a.attname::text, \
            a.attname = 'id' AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
@@ -258,12 +322,12 @@ fn tables(client: &mut impl GenericClient) -> PgResult<Tables> {
 /// Which of the shape's unique columns lack a unique index of their own.
 fn missing_unique_indexes(client: &mut impl GenericClient, shape: &Shape) -> PgResult<Vec<String>> {
     let unique: Vec<String> = client
-        .query(
+        .query_typed(
             "SELECT lower(a.attname::text) FROM pg_index i \
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
              WHERE i.indrelid = to_regclass(quote_ident($1)) AND i.indisunique \
                AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL",
-            &[&shape.table],
+            &[(&shape.table, Type::TEXT)],
         )?
         .iter()
         .map(|row| row.try_get(0))
@@ -331,19 +395,22 @@ fn stored_user_from_row(row: &Row, shape: &'static Shape) -> PgResult<StoredUser
     })
 }
 
-/// Runs `select` through a cursor, [`CURSOR_ROWS`] rows at a time, calling `each` on each row.
+/// Runs `select` through a cursor of the transaction, [`CURSOR_ROWS`] rows at a time, calling
+/// `each` on each row. The cursor is SQL's, not a protocol portal: it ends with the transaction.
 fn for_each_row(
-    client: &mut impl GenericClient,
+    tx: &mut postgres::Transaction<'_>,
     select: &str,
     each: &mut dyn FnMut(&Row) -> Result<()>,
     errors: &Errors,
 ) -> Result<()> {
     let err = |e| errors.classify(e);
-    let mut tx = client.transaction().map_err(err)?;
-    let statement = tx.prepare(select).map_err(err)?;
-    let portal = tx.bind(&statement, &[]).map_err(err)?;
+    tx.batch_execute(&format!(
+        "DECLARE authctl_rows NO SCROLL CURSOR FOR {select}"
+    ))
+    .map_err(err)?;
+    let fetch = format!("FETCH {CURSOR_ROWS} FROM authctl_rows");
     loop {
-        let rows = tx.query_portal(&portal, CURSOR_ROWS).map_err(err)?;
+        let rows = tx.query_typed(&fetch, &[]).map_err(err)?;
         if rows.is_empty() {
             break;
         }
@@ -351,23 +418,19 @@ fn for_each_row(
             each(row)?;
         }
     }
-    tx.commit().map_err(err)
+    tx.batch_execute("CLOSE authctl_rows").map_err(err)
 }
 
-/// Look-ups on a connection or a transaction: the one implementation of [`Lookup`]'s queries.
-pub(super) struct Conn<'a, C> {
-    client: &'a mut C,
+/// Look-ups in a transaction: the one implementation of [`Lookup`]'s queries.
+pub(super) struct Conn<'a, 't> {
+    client: &'a mut postgres::Transaction<'t>,
     errors: &'a Errors,
 }
 
-impl<C: GenericClient> Conn<'_, C> {
-    fn rows(
-        &mut self,
-        sql: &str,
-        params: &[&(dyn postgres::types::ToSql + Sync)],
-    ) -> Result<Vec<Row>> {
+impl Conn<'_, '_> {
+    fn rows(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
         self.client
-            .query(sql, params)
+            .query_typed(sql, params)
             .map_err(|e| self.errors.classify(e))
     }
 
@@ -402,7 +465,7 @@ impl<C: GenericClient> Conn<'_, C> {
                 errors.columns(),
                 errors.table()
             ),
-            &[&logins],
+            &[(&logins, Type::TEXT_ARRAY)],
         )?;
         self.read(&rows, |row| {
             Ok((row.try_get(8)?, stored_user_from_row(row, shape)?))
@@ -418,7 +481,7 @@ impl<C: GenericClient> Conn<'_, C> {
             self.errors.shape.login,
             self.errors.table()
         );
-        let rows = self.rows(&sql, &[&emails])?;
+        let rows = self.rows(&sql, &[(&emails, Type::TEXT_ARRAY)])?;
         self.read(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
     }
 
@@ -470,7 +533,8 @@ impl<C: GenericClient> Conn<'_, C> {
     }
 }
 
-/// [`Lookup`] through a type's `conn()`: the store's connection, or its transaction's.
+/// [`Lookup`] through a type's `lookup()`: the store's own transaction for each, or the write
+/// transaction's.
 macro_rules! lookup_through_conn {
     ($type:ty) => {
         impl Lookup for $type {
@@ -478,22 +542,22 @@ macro_rules! lookup_through_conn {
                 self.errors.shape
             }
             fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
-                self.conn()?.find_user(username)
+                self.lookup(|conn| conn.find_user(username))
             }
             fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
-                self.conn()?.email_owner(email)
+                self.lookup(|conn| conn.email_owner(email))
             }
             fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<(String, StoredUser)>> {
-                self.conn()?.find_users(usernames)
+                self.lookup(|conn| conn.find_users(usernames))
             }
             fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
-                self.conn()?.email_owners(emails)
+                self.lookup(|conn| conn.email_owners(emails))
             }
             fn hash_census(&mut self) -> Result<HashCensus> {
-                self.conn()?.hash_census()
+                self.lookup(|conn| conn.hash_census())
             }
             fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
-                self.conn()?.for_each_username(each)
+                self.lookup(|conn| conn.for_each_username(each))
             }
         }
     };
@@ -501,22 +565,17 @@ macro_rules! lookup_through_conn {
 pub(super) use lookup_through_conn;
 
 impl PgStore {
-    // The shape of `PgTx::conn`, which can fail (it sends buffered rows first): one macro serves both.
-    #[allow(clippy::unnecessary_wraps)]
-    fn conn(&mut self) -> Result<Conn<'_, Client>> {
-        Ok(Conn {
-            client: &mut self.client,
-            errors: &self.errors,
-        })
+    fn lookup<T>(&mut self, f: impl FnOnce(&mut Conn<'_, '_>) -> Result<T>) -> Result<T> {
+        self.with_tx(f)
     }
 }
 
 lookup_through_conn!(PgStore);
 
-impl PgStore {
+impl Conn<'_, '_> {
     /// Logins that several rows share as a case-folding service matches them.
     fn login_duplicates(&mut self) -> Result<Vec<String>> {
-        let errors = &self.errors;
+        let errors = self.errors;
         if !errors.shape.login_folds_case {
             return Ok(Vec::new());
         }
@@ -525,14 +584,21 @@ impl PgStore {
             "SELECT lower({login})::text FROM {} GROUP BY 1 HAVING count(*) > 1 ORDER BY 1",
             errors.table()
         );
-        let rows = self
-            .client
-            .query(&sql, &[])
-            .map_err(|e| errors.classify(e))?;
-        rows.iter()
-            .map(|row| row.try_get(0))
-            .collect::<PgResult<_>>()
-            .map_err(|e| errors.classify(e))
+        let rows = self.rows(&sql, &[])?;
+        self.read(&rows, |row| row.try_get(0))
+    }
+
+    /// The logins of rows whose status is NULL.
+    fn null_disabled(&mut self) -> Result<Vec<String>> {
+        let errors = self.errors;
+        let sql = format!(
+            "SELECT coalesce({}, '')::text FROM {} WHERE {} IS NULL ORDER BY id",
+            errors.shape.login,
+            errors.table(),
+            errors.shape.status_column()
+        );
+        let rows = self.rows(&sql, &[])?;
+        self.read(&rows, |row| row.try_get(0))
     }
 }
 
@@ -540,11 +606,9 @@ impl Store for PgStore {
     fn init(&mut self) -> Result<InitReport> {
         let errors = &self.errors;
         let err = |e| errors.classify(e);
-        let mut tx = self.client.transaction().map_err(err)?;
-        tx.batch_execute(&lock_timeout(errors.lock_timeout))
-            .map_err(err)?;
+        let mut tx = begin(&mut self.client, errors, TxMode::ReadWrite)?;
         // Two init-db at once: the second waits, then finds the table.
-        tx.execute(
+        tx.execute_typed(
             "SELECT pg_advisory_xact_lock(hashtext('authctl init-db'))",
             &[],
         )
@@ -561,34 +625,19 @@ impl Store for PgStore {
     }
 
     fn health(&mut self) -> Result<Health> {
-        let errors = &self.errors;
-        let err = |e| errors.classify(e);
-        let null_disabled = self
-            .client
-            .query(
-                &format!(
-                    "SELECT coalesce({}, '')::text FROM {} WHERE {} IS NULL ORDER BY id",
-                    errors.shape.login,
-                    errors.table(),
-                    errors.shape.status_column()
-                ),
-                &[],
-            )
-            .map_err(err)?
-            .iter()
-            .map(|row| row.try_get(0))
-            .collect::<PgResult<_>>()
-            .map_err(err)?;
-        Ok(Health {
-            shape: errors.shape,
-            // The server checks its own pages (and has no cheap whole-database check to ask).
-            integrity_errors: Vec::new(),
-            missing_unique_indexes: missing_unique_indexes(&mut self.client, errors.shape)
-                .map_err(err)?,
-            null_disabled,
-            // A native uuid column holds no other form.
-            misformed_ids: Vec::new(),
-            login_duplicates: self.login_duplicates()?,
+        let shape = self.errors.shape;
+        self.with_tx(|conn| {
+            Ok(Health {
+                shape,
+                // The server checks its own pages (and has no cheap whole-database check to ask).
+                integrity_errors: Vec::new(),
+                missing_unique_indexes: missing_unique_indexes(conn.client, shape)
+                    .map_err(|e| conn.errors.classify(e))?,
+                null_disabled: conn.null_disabled()?,
+                // A native uuid column holds no other form.
+                misformed_ids: Vec::new(),
+                login_duplicates: conn.login_duplicates()?,
+            })
         })
     }
 
@@ -597,27 +646,29 @@ impl Store for PgStore {
         filter: StatusFilter,
         each: &mut dyn FnMut(UserRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        let errors = &self.errors;
         let select = format!(
             "SELECT {} FROM {} {}",
-            errors.columns(),
-            errors.table(),
-            errors.order()
+            self.errors.columns(),
+            self.errors.table(),
+            self.errors.order()
         );
-        for_each_row(
-            &mut self.client,
-            &select,
-            &mut |row| {
-                let err = |e| errors.classify(e);
-                let id = read_id(row).map_err(err)?;
-                let user = user_ref_from_row(row, &id, errors.shape).map_err(err)?;
-                if filter.keeps(user.disabled) {
-                    each(user)?;
-                }
-                Ok(())
-            },
-            errors,
-        )
+        self.with_tx(|conn| {
+            let errors = conn.errors;
+            for_each_row(
+                conn.client,
+                &select,
+                &mut |row| {
+                    let err = |e| errors.classify(e);
+                    let id = read_id(row).map_err(err)?;
+                    let user = user_ref_from_row(row, &id, errors.shape).map_err(err)?;
+                    if filter.keeps(user.disabled) {
+                        each(user)?;
+                    }
+                    Ok(())
+                },
+                errors,
+            )
+        })
     }
 
     fn for_each_stored_user(
@@ -625,40 +676,36 @@ impl Store for PgStore {
         filter: StatusFilter,
         each: &mut dyn FnMut(StoredUser) -> Result<()>,
     ) -> Result<()> {
-        let errors = &self.errors;
         let select = format!(
             "SELECT {}, hashed_password FROM {} {}",
-            errors.columns(),
-            errors.table(),
-            errors.order()
+            self.errors.columns(),
+            self.errors.table(),
+            self.errors.order()
         );
-        for_each_row(
-            &mut self.client,
-            &select,
-            &mut |row| {
-                let stored =
-                    stored_user_from_row(row, errors.shape).map_err(|e| errors.classify(e))?;
-                if filter.keeps(stored.user.disabled) {
-                    each(stored)?;
-                }
-                Ok(())
-            },
-            errors,
-        )
+        self.with_tx(|conn| {
+            let errors = conn.errors;
+            for_each_row(
+                conn.client,
+                &select,
+                &mut |row| {
+                    let stored =
+                        stored_user_from_row(row, errors.shape).map_err(|e| errors.classify(e))?;
+                    if filter.keeps(stored.user.disabled) {
+                        each(stored)?;
+                    }
+                    Ok(())
+                },
+                errors,
+            )
+        })
     }
 
     /// The table is locked against other writers (SHARE ROW EXCLUSIVE: readers go on), waiting
     /// at most the lock timeout; see [`Store::write`].
     fn write(&mut self) -> Result<Box<dyn Transaction + '_>> {
         let errors = &self.errors;
-        let err = |e| errors.classify(e);
-        let mut tx = self.client.transaction().map_err(err)?;
-        tx.batch_execute(&format!(
-            "{}; LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
-            lock_timeout(errors.lock_timeout),
-            errors.table()
-        ))
-        .map_err(err)?;
+        let lock = format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", errors.table());
+        let tx = begin(&mut self.client, errors, TxMode::Locked(&lock))?;
         Ok(Box::new(tx::PgTx::new(tx, errors)))
     }
 }
@@ -680,7 +727,7 @@ fn init_table(
     let missing_unique_indexes = missing_unique_indexes(tx, shape).map_err(err)?;
     let version = || {
         let comment: Option<String> = tx
-            .query_one(
+            .query_typed_one(
                 "SELECT obj_description(to_regclass('users'), 'pg_class')",
                 &[],
             )

@@ -1,12 +1,13 @@
 //! The write transaction on PostgreSQL. Inserts wait in a buffer and go to the server a thousand
 //! rows per statement; ids come from the table's sequence in blocks, so each insert still returns
-//! its id at once. Every other statement sends the buffer first.
+//! its id at once. Every other statement sends the buffer first. Statements are unnamed, as
+//! everywhere in the engine: a pooled server connection keeps none of them.
 
 use std::collections::VecDeque;
 
-use postgres::Statement;
+use postgres::types::{ToSql, Type};
 
-use super::{Conn, Errors, PgResult, lookup_through_conn};
+use super::{Conn, Errors, Param, PgResult, lookup_through_conn};
 use crate::db::shape::{Value, Written};
 use crate::db::{
     Dependents, Flag, ForeignKey, IdKind, Lookup, NewUser, Shape, StoredUser, Transaction, UserId,
@@ -27,9 +28,6 @@ pub(super) struct PgTx<'a> {
     /// Inserted but not yet sent, each with its id.
     pending: Vec<NewUser>,
     ids: Ids,
-    id_owner: Option<Statement>,
-    /// `update_user`'s statement, prepared once: an import that updates prepares it once.
-    update: Option<Statement>,
 }
 
 /// The id column's sequence, looked up when first needed.
@@ -62,8 +60,6 @@ impl<'a> PgTx<'a> {
                 next_block: 1,
                 ..Ids::default()
             },
-            id_owner: None,
-            update: None,
         }
     }
 
@@ -71,10 +67,10 @@ impl<'a> PgTx<'a> {
         |e| self.errors.classify(e)
     }
 
-    /// The transaction, with every buffered insert sent.
-    fn conn(&mut self) -> Result<Conn<'_, postgres::Transaction<'a>>> {
+    /// Runs a look-up in the transaction, every buffered insert sent first.
+    fn lookup<T>(&mut self, f: impl FnOnce(&mut Conn<'_, '_>) -> Result<T>) -> Result<T> {
         self.flush()?;
-        Ok(Conn {
+        f(&mut Conn {
             client: &mut self.tx,
             errors: self.errors,
         })
@@ -104,17 +100,17 @@ impl<'a> PgTx<'a> {
         // A row a unique index refuses is left out (the transaction lives on), then explained.
         let inserted = self
             .tx
-            .query(
+            .query_typed(
                 &insert_statement(shape, self.errors.id_type()),
                 &[
-                    &ids,
-                    &logins,
-                    &emails,
-                    &full_names,
-                    &status,
-                    &superuser,
-                    &verified,
-                    &hashes,
+                    (&ids, Type::TEXT_ARRAY),
+                    (&logins, Type::TEXT_ARRAY),
+                    (&emails, Type::TEXT_ARRAY),
+                    (&full_names, Type::TEXT_ARRAY),
+                    (&status, Type::BOOL_ARRAY),
+                    (&superuser, Type::BOOL_ARRAY),
+                    (&verified, Type::BOOL_ARRAY),
+                    (&hashes, Type::TEXT_ARRAY),
                 ],
             )
             .map_err(self.err())?;
@@ -148,14 +144,14 @@ impl<'a> PgTx<'a> {
         self.flush()?;
         let rows = self
             .tx
-            .query(
+            .query_typed(
                 "SELECT c.conrelid::regclass::text, a.attname::text, CASE c.confdeltype \
                    WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'r' THEN 'RESTRICT' \
                    WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END \
                  FROM pg_constraint c \
                  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
                  WHERE c.contype = 'f' AND c.confrelid = to_regclass(quote_ident($1)) ORDER BY 1",
-                &[&self.errors.shape.table],
+                &[(&self.errors.shape.table, Type::TEXT)],
             )
             .map_err(self.err())?;
         rows.iter()
@@ -187,7 +183,7 @@ impl<'a> PgTx<'a> {
             self.flush()?;
             let row = self
                 .tx
-                .query_one(
+                .query_typed_one(
                     &format!(
                         "SELECT coalesce(max(id), 0)::int8 + 1 FROM {}",
                         self.errors.table()
@@ -205,9 +201,9 @@ impl<'a> PgTx<'a> {
         self.ids.next_block = (block * 2).min(MAX_ID_BLOCK);
         let rows = self
             .tx
-            .query(
+            .query_typed(
                 "SELECT nextval($1::text::regclass) FROM generate_series(1, $2::int8)",
-                &[&sequence, &block],
+                &[(&sequence, Type::TEXT), (&block, Type::INT8)],
             )
             .map_err(self.err())?;
         for row in rows {
@@ -227,9 +223,9 @@ impl<'a> PgTx<'a> {
         if let Sequence::Unknown = self.ids.sequence {
             let name: Option<String> = self
                 .tx
-                .query_one(
+                .query_typed_one(
                     "SELECT pg_get_serial_sequence(quote_ident($1), 'id')",
-                    &[&self.errors.shape.table],
+                    &[(&self.errors.shape.table, Type::TEXT)],
                 )
                 .and_then(|row| row.try_get(0))
                 .map_err(self.err())?;
@@ -246,13 +242,13 @@ impl<'a> PgTx<'a> {
     fn catch_up(&mut self, sequence: &str) -> Result<()> {
         let table = self.errors.table();
         self.tx
-            .execute(
+            .execute_typed(
                 &format!(
                     "SELECT setval(s, m) FROM (SELECT $1::text::regclass AS s, \
                      (SELECT max(id) FROM {table})::int8 AS m) t \
                      WHERE m > coalesce(pg_sequence_last_value(s), 0)"
                 ),
-                &[&sequence],
+                &[(&sequence, Type::TEXT)],
             )
             .map_err(self.err())?;
         self.ids.explicit = false;
@@ -266,10 +262,14 @@ impl<'a> PgTx<'a> {
             return Ok(());
         };
         self.tx
-            .execute(
+            .execute_typed(
                 "SELECT setval($1::text::regclass, $2::int8, false) \
                  WHERE pg_sequence_last_value($1::text::regclass) = $3::int8",
-                &[&sequence, &first, &last],
+                &[
+                    (&sequence, Type::TEXT),
+                    (&first, Type::INT8),
+                    (&last, Type::INT8),
+                ],
             )
             .map_err(self.err())?;
         self.ids.reserved.clear();
@@ -278,14 +278,9 @@ impl<'a> PgTx<'a> {
 
     /// Runs a statement that must change exactly one row ([`crate::db::changed_one`]), after the
     /// buffer; a unique index's refusal becomes the domain's conflict.
-    fn change<S: postgres::ToStatement + ?Sized>(
-        &mut self,
-        sql: &S,
-        params: &[&(dyn postgres::types::ToSql + Sync)],
-        user: Option<&NewUser>,
-    ) -> Result<()> {
+    fn change(&mut self, sql: &str, params: &[Param<'_>], user: Option<&NewUser>) -> Result<()> {
         self.flush()?;
-        match self.tx.execute(sql, params) {
+        match self.tx.execute_typed(sql, params) {
             Ok(rows) => crate::db::changed_one(rows),
             Err(e) => match (e.code(), user) {
                 (Some(&postgres::error::SqlState::UNIQUE_VIOLATION), Some(user)) => {
@@ -350,7 +345,7 @@ fn unique_violation(e: &postgres::Error, user: &NewUser) -> Error {
 
 /// A row refused by a unique index that is not on `username`, `email` or `id` alone: the
 /// table's own, named (all of them, when it has several).
-fn unique_index(conn: &mut Conn<'_, postgres::Transaction<'_>>, user: &NewUser) -> Error {
+fn unique_index(conn: &mut Conn<'_, '_>, user: &NewUser) -> Error {
     let shape = conn.errors.shape;
     let names = conn.rows(
         "SELECT coalesce(string_agg(c.relname::text, ', ' ORDER BY c.relname), '?') \
@@ -358,7 +353,7 @@ fn unique_index(conn: &mut Conn<'_, postgres::Transaction<'_>>, user: &NewUser) 
          WHERE i.indrelid = to_regclass(quote_ident($1)) AND i.indisunique AND NOT (i.indnkeyatts = 1 \
            AND i.indexprs IS NULL AND i.indpred IS NULL AND (SELECT attname::text FROM pg_attribute \
              WHERE attrelid = i.indrelid AND attnum = i.indkey[0]) IN ('id', $2, 'email'))",
-        &[&shape.table, &shape.login],
+        &[(&shape.table, Type::TEXT), (&shape.login, Type::TEXT)],
     );
     match names.and_then(|rows| conn.read(&rows, |row| row.try_get::<_, String>(0))) {
         Ok(names) => Error::UniqueIndex {
@@ -370,45 +365,43 @@ fn unique_index(conn: &mut Conn<'_, postgres::Transaction<'_>>, user: &NewUser) 
 }
 
 impl PgTx<'_> {
-    /// The values an update sets, in [`Shape::written`]'s order (`$2…` of [`PgTx::update_statement`]).
-    fn values(&self, user: &NewUser) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
+    /// The values an update sets, in [`Shape::written`]'s order (`$2…` of [`PgTx::update_sql`]).
+    fn values(&self, user: &NewUser) -> Vec<(Box<dyn ToSql + Sync>, Type)> {
         let shape = self.errors.shape;
         shape
             .written()
-            .map(|column| -> Box<dyn postgres::types::ToSql + Sync> {
+            .map(|column| -> (Box<dyn ToSql + Sync>, Type) {
                 match shape.value(column, user) {
-                    Value::Text(text) => Box::new(text.map(str::to_owned)),
-                    Value::Bool(b) => Box::new(b),
+                    Value::Text(text) => (Box::new(text.map(str::to_owned)), Type::TEXT),
+                    Value::Bool(b) => (Box::new(b), Type::BOOL),
                 }
             })
             .collect()
     }
 
     /// `UPDATE … SET` the written columns, in [`Shape::written`]'s order as `$2…`, `WHERE id = $1`.
-    fn update_statement(&mut self) -> Result<Statement> {
-        if let Some(statement) = &self.update {
-            return Ok(statement.clone());
-        }
+    fn update_sql(&self) -> String {
         let shape = self.errors.shape;
         let sets: Vec<String> = shape
             .written()
             .enumerate()
             .map(|(i, column)| format!("{} = ${}", shape.column(column), i + 2))
             .collect();
-        let sql = format!(
+        format!(
             "UPDATE {} SET {} WHERE id = $1::text::{}",
             self.errors.table(),
             sets.join(", "),
             self.errors.id_type()
-        );
-        let statement = self.tx.prepare(&sql).map_err(self.err())?;
-        Ok(self.update.insert(statement).clone())
+        )
     }
 
     /// Runs `sql` on the rows of `fk` that refer to the user: returns how many.
     fn on_dependents(&mut self, sql: &str, id: &str) -> Result<usize> {
         self.flush()?;
-        let rows = self.tx.execute(sql, &[&id]).map_err(self.err())?;
+        let rows = self
+            .tx
+            .execute_typed(sql, &[(&id, Type::TEXT)])
+            .map_err(self.err())?;
         Ok(usize::try_from(rows).unwrap_or(usize::MAX))
     }
 }
@@ -419,21 +412,15 @@ impl WriteTx for PgTx<'_> {
             return Ok(Some(user.username.clone()));
         }
         // Buffered rows cannot hold it (just checked): no need to send them first.
-        let statement = if let Some(statement) = &self.id_owner {
-            statement.clone()
-        } else {
-            let sql = format!(
-                "SELECT coalesce({}, '')::text FROM {} WHERE id = $1::text::{}",
-                self.errors.shape.login,
-                self.errors.table(),
-                self.errors.id_type()
-            );
-            let statement = self.tx.prepare(&sql).map_err(self.err())?;
-            self.id_owner.insert(statement).clone()
-        };
+        let sql = format!(
+            "SELECT coalesce({}, '')::text FROM {} WHERE id = $1::text::{}",
+            self.errors.shape.login,
+            self.errors.table(),
+            self.errors.id_type()
+        );
         let row = self
             .tx
-            .query_opt(&statement, &[&id.to_string()])
+            .query_typed_opt(&sql, &[(&id.to_string(), Type::TEXT)])
             .map_err(self.err())?;
         row.map(|row| row.try_get(0))
             .transpose()
@@ -459,12 +446,12 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn update_user(&mut self, id: &UserId, user: &NewUser) -> Result<()> {
-        let statement = self.update_statement()?;
+        let sql = self.update_sql();
         let values = self.values(user);
         let id = id.to_string();
-        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![&id];
-        params.extend(values.iter().map(|v| &**v));
-        self.change(&statement, &params, Some(user))
+        let mut params: Vec<Param<'_>> = vec![(&id, Type::TEXT)];
+        params.extend(values.iter().map(|(v, t)| (&**v, t.clone())));
+        self.change(&sql, &params, Some(user))
     }
 
     fn set_flag(&mut self, id: &UserId, flag: Flag, value: bool) -> Result<()> {
@@ -474,7 +461,11 @@ impl WriteTx for PgTx<'_> {
             self.errors.table(),
             self.errors.id_type()
         );
-        self.change(&sql, &[&id.to_string(), &stored], None)
+        self.change(
+            &sql,
+            &[(&id.to_string(), Type::TEXT), (&stored, Type::BOOL)],
+            None,
+        )
     }
 
     fn delete_user(&mut self, id: &UserId) -> Result<Vec<Dependents>> {
@@ -499,7 +490,7 @@ impl WriteTx for PgTx<'_> {
             "DELETE FROM {} WHERE id = $1::text::{id_type}",
             self.errors.table()
         );
-        self.change(&sql, &[&key], None)?;
+        self.change(&sql, &[(&key, Type::TEXT)], None)?;
         Ok(removed.into_iter().filter(|d| d.rows > 0).collect())
     }
 }
