@@ -55,6 +55,9 @@ mod list_users;
 /// usernames, weak passwords.
 #[path = "policy.rs"]
 mod policy;
+/// Behind a transaction pooler (PgBouncer): every command, many at once, the service beside it.
+#[path = "pooler.rs"]
+mod pooler;
 /// Canary secrets, file permissions.
 #[path = "secrets.rs"]
 mod secrets;

@@ -20,6 +20,7 @@ from pwdlib.hashers.bcrypt import BcryptHasher
 from pydantic import BaseModel
 from sqlalchemy import Boolean, Column, Integer, String, create_engine
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
+from sqlalchemy.pool import NullPool
 
 DATABASE_URL = os.environ["DATABASE_URL"]
 SECRET_KEY = os.environ["SECRET_KEY"]
@@ -28,7 +29,13 @@ ACCESS_TOKEN_EXPIRE_MINUTES = 30
 
 # The tutorial's SQLite option; PostgreSQL's driver takes none.
 connect_args = {"check_same_thread": False} if DATABASE_URL.startswith("sqlite") else {}
-engine = create_engine(DATABASE_URL, connect_args=connect_args)
+engine_args = {}
+if os.environ.get("POOLER") == "transaction":
+    # Behind a transaction pooler, as SQLAlchemy's and psycopg's docs say: no client-side pool
+    # (the pooler is one) and no server-side prepared statements.
+    connect_args["prepare_threshold"] = None
+    engine_args["poolclass"] = NullPool
+engine = create_engine(DATABASE_URL, connect_args=connect_args, **engine_args)
 SessionLocal = sessionmaker(autocommit=False, autoflush=False, bind=engine)
 Base = declarative_base()
 

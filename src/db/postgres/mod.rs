@@ -278,8 +278,9 @@ fn begin<'c>(
 ) -> Result<postgres::Transaction<'c>> {
     let err = |e| errors.classify(e);
     let mut tx = client.transaction().map_err(|e| {
-        if e.is_closed() {
-            // PgBouncer's answer to BEGIN in statement mode (it tells only its log why).
+        // PgBouncer's answer to BEGIN in statement mode: its error (08P01, "transaction blocks
+        // not allowed in statement pooling mode"), or, when it closes first, the closing alone.
+        if e.is_closed() || e.code() == Some(&SqlState::PROTOCOL_VIOLATION) {
             unusable(
                 &errors.location,
                 "closed the connection as a transaction began: a pooler in statement mode \

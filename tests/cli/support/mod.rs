@@ -6,6 +6,7 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
+pub mod pooler;
 pub mod postgres;
 pub mod service;
 
@@ -90,6 +91,8 @@ pub struct TestEnv {
 struct Pg {
     schema: String,
     url: String,
+    /// The database on the server itself, for the test's own look (not through a pooler).
+    direct: String,
 }
 
 impl TestEnv {
@@ -115,9 +118,34 @@ impl TestEnv {
         let db = dir.path().join("users.db");
         let pg = (engine() == Engine::Postgres).then(|| {
             let (schema, url) = postgres::new_schema();
-            Pg { schema, url }
+            Pg {
+                schema,
+                url,
+                direct: postgres::server().url.clone(),
+            }
         });
         TestEnv { dir, db, pg }
+    }
+
+    /// A database of its own on the suite's cluster, with no table, that authctl reaches
+    /// through the suite's PgBouncer in transaction mode ([`pooler::Pooler`]).
+    pub fn pooled() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("authctl-")
+            .tempdir()
+            .unwrap();
+        let db = dir.path().join("users.db");
+        let (database, direct) = postgres::new_database();
+        let pg = Pg {
+            schema: "public".to_owned(),
+            url: pooler::pooler().url(&database),
+            direct,
+        };
+        TestEnv {
+            dir,
+            db,
+            pg: Some(pg),
+        }
     }
 
     pub fn engine(&self) -> Engine {
@@ -164,7 +192,7 @@ impl TestEnv {
 
     fn pg_client(&self) -> Option<::postgres::Client> {
         let pg = self.pg.as_ref()?;
-        Some(postgres::connect_in(Some(&pg.schema)))
+        Some(postgres::connect_to(&pg.direct, Some(&pg.schema)))
     }
 
     /// A database made by `authctl init-db`.

@@ -79,9 +79,28 @@ pub fn new_schema() -> (String, String) {
     (schema, url)
 }
 
-/// A client of the test database, in `schema` when given.
-pub fn connect_in(schema: Option<&str>) -> postgres::Client {
-    let mut client = connect(&server().url);
+/// A new empty database of one test's own on the test server (a pooler's tests need one: a
+/// pooler takes no `search_path` option). Returns its name and URL.
+pub fn new_database() -> (String, String) {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "d{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let url = &server().url;
+    let mut client = connect(url);
+    // One statement each: CREATE DATABASE runs in no transaction, implicit ones included.
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let base = url.rsplit_once('/').unwrap().0;
+    (name.clone(), format!("{base}/{name}"))
+}
+
+/// A client of the database at `url`, in `schema` when given.
+pub fn connect_to(url: &str, schema: Option<&str>) -> postgres::Client {
+    let mut client = connect(url);
     if let Some(schema) = schema {
         client
             .batch_execute(&format!("SET search_path = {schema}"))
@@ -96,7 +115,7 @@ fn connect(url: &str) -> postgres::Client {
 }
 
 /// The directory of the newest installed PostgreSQL's programs (Debian's layout, else `PATH`).
-fn bin_dir() -> Result<PathBuf, String> {
+pub(super) fn bin_dir() -> Result<PathBuf, String> {
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -125,7 +144,7 @@ fn bin_dir() -> Result<PathBuf, String> {
 }
 
 /// The server refuses to run as root: root hands the cluster to `nobody`.
-fn as_server_user(program: &Path) -> Command {
+pub(super) fn as_server_user(program: &Path) -> Command {
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -264,7 +283,7 @@ fn wait_until_up(url: &str) -> Result<(), String> {
     }
 }
 
-fn free_port() -> Result<u16, String> {
+pub(super) fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener
         .local_addr()
