@@ -293,6 +293,47 @@ fn racing_writers_see_each_other_under_the_write_lock() {
 }
 
 postgres_only! {
+    /// A migration's `ALTER TABLE` holds ACCESS EXCLUSIVE, which keeps readers out too: every
+    /// command gives up at --busy-timeout, its reads included, and writes nothing.
+    #[test]
+    fn a_migration_lock_held_past_the_busy_timeout_is_exit_6_for_reads_and_writes() {
+        let env = TestEnv::init();
+        env.add_user("alice", "pw-for-tests");
+        let mut migration = postgres::Client::connect(&env.url(), postgres::NoTls).unwrap();
+        migration
+            .batch_execute("BEGIN; ALTER TABLE users ADD COLUMN nickname VARCHAR")
+            .unwrap();
+        let busy = format!(
+            "error: database {} is locked by another connection (waited 1s); nothing was written, \
+             retry later or raise --busy-timeout\n",
+            env.location()
+        );
+        for (args, stdin) in [
+            (&["add-user", "bob", "--password-stdin"][..], "pw-for-bob-tests\n"),
+            (&["list-users"], ""),
+            (&["verify-login", "alice", "--password-stdin"], "pw-for-tests\n"),
+            (&["disable-user", "alice"], ""),
+        ] {
+            let started = std::time::Instant::now();
+            env.cmd()
+                .args(["--busy-timeout", "1s"])
+                .args(args)
+                .write_stdin(stdin)
+                // An unbounded wait would be killed here, and fail the test.
+                .timeout(Duration::from_secs(10))
+                .assert()
+                .code(6)
+                .stdout("")
+                .stderr(busy.clone());
+            let waited = started.elapsed();
+            assert!(waited >= Duration::from_secs(1), "{args:?}: {waited:?}");
+            assert!(waited < Duration::from_secs(3), "{args:?}: {waited:?}");
+        }
+        migration.batch_execute("ROLLBACK").unwrap();
+        assert_eq!(env.user_count(), 1);
+        assert_eq!(env.disabled_of("alice"), ("integer".to_owned(), Some(0)));
+    }
+
     /// Each way of not getting in has its own reason and exit code, and names the URL without the
     /// password: a wrong password (8), a database that does not exist (7), no server (7).
     #[test]
