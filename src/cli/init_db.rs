@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::db::{Access, InitReport, Location, Shape};
+use crate::db::{Access, InitReport, Location, Migrations, Shape};
 use crate::exit;
 
 use super::Context;
@@ -15,13 +15,23 @@ Creates the file (mode 0600) and the users table with the columns and unique ind
 service's SQLAlchemy model, so the service's create_all adopts it as is. On a table the service
 already made, changes nothing and says it is compatible. Safe to run again.
 
+Where the application's Alembic migrations make the table (a database with an alembic_version
+table, and always the full-stack template's), creates nothing and says to run `alembic upgrade
+head`: a table made outside the migrations stops them. The table they make is administered as is.
+
 Examples:
   authctl init-db
-  authctl --database-url sqlite:///./sql_app.db init-db --dry-run")]
+  authctl --database-url sqlite:///./sql_app.db init-db --dry-run
+  authctl --db fixture.db init-db --table-shape fastapi-template --no-migrations")]
 pub struct Args {
     /// Say what would be created, but create and change nothing
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+
+    /// Create the table even where the application's migrations would make it: for a
+    /// database that never runs them (a test fixture)
+    #[arg(long = "no-migrations")]
+    pub no_migrations: bool,
 
     #[command(flatten)]
     pub output: FormatArgs,
@@ -49,7 +59,11 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         Access::Init
     };
     let mut store = ctx.open_at(&location, access)?;
-    let report = store.init()?;
+    let report = store.init(if args.no_migrations {
+        Migrations::Ignored
+    } else {
+        Migrations::Respected
+    })?;
     let shape = store.shape();
     let described = describe(&report, &location, shape, args.dry_run);
     match args.output.format {

@@ -9,7 +9,7 @@ mod shape;
 mod sqlite;
 
 pub use postgres::Target;
-pub use shape::{FASTAPI_TEMPLATE, FASTAPI_USERS, IdKind, Shape, ShapeName, TUTORIAL};
+pub use shape::{FASTAPI_TEMPLATE, FASTAPI_USERS, IdKind, Migrations, Shape, ShapeName, TUTORIAL};
 
 /// The DDL the service's `create_all` emits on SQLite, for the tests that build its table.
 #[doc(hidden)]
@@ -483,8 +483,10 @@ pub trait Store: Lookup {
     /// Creates the `users` table if missing; checks an existing one. Only for [`Access::Init`]
     /// (and [`Access::InitDryRun`], which rolls the creation back). The check and the creation
     /// are one write transaction, so two `init-db` at once (or one beside the service's
-    /// `create_all`) end with one table, never an error or a half-made schema.
-    fn init(&mut self) -> Result<InitReport>;
+    /// `create_all`) end with one table, never an error or a half-made schema. A table the
+    /// application's migrations make is not created unless `migrations` says they never run
+    /// ([`shape::may_create`]).
+    fn init(&mut self, migrations: Migrations) -> Result<InitReport>;
 
     /// The engine's view of the database's health; reads only.
     fn health(&mut self) -> Result<Health>;

@@ -474,20 +474,35 @@ pub struct Tables {
     /// `user.id` is an integer column: fastapi-users' `SQLAlchemyBaseUserTable[int]`, or a
     /// template fork from before its UUID ids, neither of which is a shape here.
     pub user_id_is_integer: bool,
+    /// There is an `alembic_version` table: the schema is the application's migrations'.
+    pub alembic: bool,
+}
+
+/// Whether `init-db` may create a table that the application's migrations would make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    /// Not where they make it: a database Alembic manages, or the full-stack template's table
+    /// (its `prestart.sh` runs `alembic upgrade head`, which stops at a table already there).
+    Respected,
+    /// `--no-migrations`: the database never runs them (a test fixture), so create it here.
+    Ignored,
 }
 
 impl Tables {
     /// From the engine's one read of the catalog: (table, column, is an integer `id`) rows of
-    /// the `users` and `user` tables, in column order.
+    /// the `users`, `user` and `alembic_version` tables, in column order.
     pub(super) fn from_columns(rows: impl IntoIterator<Item = (String, String, bool)>) -> Self {
         let mut tables = Tables {
             users: Vec::new(),
             user: Vec::new(),
             user_id_is_integer: false,
+            alembic: false,
         };
         for (table, column, integer_id) in rows {
             if table.eq_ignore_ascii_case("users") {
                 tables.users.push(column);
+            } else if table.eq_ignore_ascii_case(ALEMBIC_TABLE) {
+                tables.alembic = true;
             } else {
                 tables.user_id_is_integer |= integer_id;
                 tables.user.push(column);
@@ -560,6 +575,39 @@ pub fn to_create(
         None if tables.users.is_empty() && tables.user.is_empty() => Ok(&TUTORIAL),
         forced => detect(location, tables, forced),
     }
+}
+
+/// Alembic's own table: the revision the database is migrated to.
+pub const ALEMBIC_TABLE: &str = "alembic_version";
+
+/// Whether `init-db` may create the shape's table, which the database lacks: not where the
+/// application's migrations make it, unless told they never run.
+pub fn may_create(
+    location: &str,
+    shape: &Shape,
+    tables: &Tables,
+    migrations: Migrations,
+) -> Result<()> {
+    let reason = match (migrations, tables.alembic, shape.name) {
+        (Migrations::Ignored, _, _) => return Ok(()),
+        (_, true, _) => format!(
+            "is managed by Alembic (it has an {ALEMBIC_TABLE} table), so its tables come from \
+             the application's migrations, which stop at a table made outside them; run \
+             `alembic upgrade head` to make its table {} (authctl then administers it as it is), or \
+             give --no-migrations if this database never runs them",
+            shape.named()
+        ),
+        (_, false, ShapeName::FastapiTemplate) => format!(
+            "has no table {} yet, and the full-stack template makes it with its Alembic migrations \
+             (the backend's prestart.sh runs `alembic upgrade head`), which stop with \
+             DuplicateTable at one made outside them; run them to make it (authctl then \
+             administers it as it is), or give --no-migrations if this database never runs them \
+             (a test fixture)",
+            shape.named()
+        ),
+        (_, false, _) => return Ok(()),
+    };
+    Err(unusable(location, reason))
 }
 
 /// Whether a table is a shape's: its columns, and for the template no `is_verified` (which
@@ -635,7 +683,37 @@ mod tests {
             users: columns(users),
             user: columns(user),
             user_id_is_integer: false,
+            alembic: false,
         }
+    }
+
+    #[test]
+    fn migrations_decide_what_init_db_may_create() {
+        let empty = tables(&[], &[]);
+        let migrated = Tables {
+            alembic: true,
+            ..tables(&[], &[])
+        };
+        for name in ShapeName::ALL {
+            let shape = name.shape();
+            let template = name == ShapeName::FastapiTemplate;
+            assert_eq!(
+                may_create("db", shape, &empty, Migrations::Respected).is_ok(),
+                !template,
+                "{name}"
+            );
+            assert!(may_create("db", shape, &migrated, Migrations::Respected).is_err());
+            for tables in [&empty, &migrated] {
+                assert!(may_create("db", shape, tables, Migrations::Ignored).is_ok());
+            }
+        }
+        // The catalog row of Alembic's table marks the schema as migrated, not as a user table.
+        let read = Tables::from_columns([(
+            "alembic_version".to_owned(),
+            "version_num".to_owned(),
+            false,
+        )]);
+        assert!(read.alembic && read.user.is_empty() && read.users.is_empty());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rusqlite::types::{ToSqlOutput, Type, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
-use super::shape::{self, IdKind, Shape, ShapeName, Tables, Value};
+use super::shape::{self, IdKind, Migrations, Shape, ShapeName, Tables, Value};
 use super::{
     Access, Dependents, Flag, ForeignKey, Health, InitReport, Lookup, NewUser, OpenOptions,
     StatusFilter, Store, StoredUser, Transaction, User, UserId, UserRef, WriteTx, unusable,
@@ -325,7 +325,8 @@ fn tables(conn: &Connection) -> rusqlite::Result<Tables> {
     let mut stmt = conn.prepare_cached(
         "SELECT m.name, p.name, p.name = 'id' AND upper(p.type) LIKE '%INT%' \
          FROM sqlite_schema m, pragma_table_info(m.name) p \
-         WHERE m.type = 'table' AND lower(m.name) IN ('users', 'user') ORDER BY m.name, p.cid",
+         WHERE m.type = 'table' AND lower(m.name) IN ('users', 'user', 'alembic_version') \
+         ORDER BY m.name, p.cid",
     )?;
     let rows = stmt
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
@@ -717,7 +718,7 @@ impl Store for SqliteStore {
         self.run(health)
     }
 
-    fn init(&mut self) -> Result<InitReport> {
+    fn init(&mut self, migrations: Migrations) -> Result<InitReport> {
         let database_created = self.database_created;
         let ctx = &self.ctx;
         let err = |e| ctx.classify(e);
@@ -728,6 +729,13 @@ impl Store for SqliteStore {
         let tables = tables(&tx).map_err(err)?;
         let shape = shape::to_create(&ctx.location, &tables, ctx.forced)?;
         if !tables.has(shape) {
+            if let Err(refused) = shape::may_create(&ctx.location, shape, &tables, migrations) {
+                // The file this command made is empty: no trace of a refused init-db is left.
+                if database_created && let Some(path) = tx.path() {
+                    let _ = fs::remove_file(path);
+                }
+                return Err(refused);
+            }
             tx.execute_batch(schema_of(shape.name)).map_err(err)?;
             // A dry run drops the transaction: rolled back.
             if !self.dry_run {
@@ -1205,7 +1213,7 @@ mod tests {
                 shape: None,
             };
             crate::db::open(&Location::file(path.to_owned()), Access::Init, options)
-                .and_then(|mut store| store.init().map(|_| store))
+                .and_then(|mut store| store.init(crate::db::Migrations::Respected).map(|_| store))
                 .unwrap()
         }
 

@@ -653,7 +653,7 @@ mod tests {
             shape: None,
         };
         crate::db::open(&location, Access::Init, options)
-            .and_then(|mut store| store.init().map(|_| store))
+            .and_then(|mut store| store.init(crate::db::Migrations::Respected).map(|_| store))
             .unwrap()
     }
 

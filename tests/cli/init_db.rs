@@ -212,3 +212,115 @@ postgres_only! {
         ));
     }
 }
+
+/// What Alembic leaves in a database it migrated: its table, holding the head revision.
+const ALEMBIC_VERSION: &str = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, \
+     CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)); \
+     INSERT INTO alembic_version VALUES ('1a31ce608336');";
+
+/// What `init-db` says in a database that Alembic manages and that lacks `table`.
+fn managed_by_alembic(env: &TestEnv, table: &str) -> String {
+    format!(
+        "error: database {}: is managed by Alembic (it has an alembic_version table), so its \
+         tables come from the application's migrations, which stop at a table made outside them; \
+         run `alembic upgrade head` to make its table {table} (authctl then administers it as it \
+         is), or give --no-migrations if this database never runs them\n",
+        env.location()
+    )
+}
+
+#[test]
+fn creates_no_table_where_alembic_manages_the_schema_unless_told_it_never_runs() {
+    for shape in ["tutorial", "fastapi-users"] {
+        let env = TestEnv::empty();
+        env.insert_raw(ALEMBIC_VERSION);
+        let before = env.schema();
+        let table = if shape == "tutorial" {
+            "users"
+        } else {
+            "\"user\" (fastapi-users)"
+        };
+        for dry_run in [&[][..], &["--dry-run"]] {
+            env.cmd()
+                .args(["init-db", "--table-shape", shape])
+                .args(dry_run)
+                .assert()
+                .code(7)
+                .stdout("")
+                .stderr(managed_by_alembic(&env, table));
+        }
+        assert_eq!(env.schema(), before, "{shape}");
+        env.run(
+            &["-q", "init-db", "--table-shape", shape, "--no-migrations"],
+            "",
+        )
+        .code(0);
+        env.add_user(
+            if shape == "tutorial" {
+                "alice"
+            } else {
+                "alice@example.com"
+            },
+            "pw-for-tests",
+        );
+    }
+}
+
+#[test]
+fn the_template_table_comes_from_its_migrations_even_on_an_empty_database() {
+    let env = TestEnv::empty();
+    let before = (env.engine() == Engine::Postgres).then(|| env.schema());
+    let refusal = format!(
+        "error: database {}: has no table \"user\" (fastapi-template) yet, and the full-stack \
+         template makes it with its Alembic migrations (the backend's prestart.sh runs `alembic \
+         upgrade head`), which stop with DuplicateTable at one made outside them; run them to \
+         make it (authctl then administers it as it is), or give --no-migrations if this \
+         database never runs them (a test fixture)\n",
+        env.location()
+    );
+    for dry_run in [&[][..], &["--dry-run"]] {
+        env.cmd()
+            .args(["init-db", "--table-shape", "fastapi-template"])
+            .args(dry_run)
+            .assert()
+            .code(7)
+            .stdout("")
+            .stderr(refusal.clone());
+    }
+    // Nothing is left of the refusal: no file on SQLite, no table on PostgreSQL.
+    if env.engine() == Engine::Sqlite {
+        assert!(!env.db.exists());
+    } else {
+        assert_eq!(Some(env.schema()), before);
+    }
+    env.run(
+        &[
+            "init-db",
+            "--table-shape",
+            "fastapi-template",
+            "--no-migrations",
+            "-q",
+        ],
+        "",
+    )
+    .code(0);
+    env.add_user("ann@example.com", "pw-for-tests");
+}
+
+#[test]
+fn a_table_the_migrations_made_is_administered_as_it_is() {
+    let env = TestEnv::service_table();
+    env.insert_raw(ALEMBIC_VERSION);
+    let before = env.schema();
+    env.cmd().arg("init-db").assert().code(0).stderr(format!(
+        "database {} has a users table the service made; it is compatible and was left unchanged\n",
+        env.location()
+    ));
+    assert_eq!(env.schema(), before);
+    env.add_user("alice", "pw-for-tests");
+    env.run(
+        &["verify-login", "alice", "--password-stdin"],
+        "pw-for-tests\n",
+    )
+    .code(0);
+}

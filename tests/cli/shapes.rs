@@ -77,9 +77,12 @@ impl Shape {
     /// A new database with this shape's table, made by `init-db --table-shape`, which says so.
     pub fn env(self) -> TestEnv {
         let env = TestEnv::empty();
-        env.run(&["init-db", "--table-shape", self.name], "")
-            .code(0)
-            .stderr(self.created(&env, "created"));
+        env.run(
+            &["init-db", "--table-shape", self.name, "--no-migrations"],
+            "",
+        )
+        .code(0)
+        .stderr(self.created(&env, "created"));
         env
     }
 
@@ -471,7 +474,16 @@ fn the_shape_is_detected_without_being_named(shape: Shape) {
     // A dry run names the table it would create, and creates nothing.
     let planned = TestEnv::empty();
     planned
-        .run(&["init-db", "--dry-run", "--table-shape", shape.name], "")
+        .run(
+            &[
+                "init-db",
+                "--dry-run",
+                "--table-shape",
+                shape.name,
+                "--no-migrations",
+            ],
+            "",
+        )
         .code(0)
         .stderr(shape.created(&planned, "would create"));
     planned.run(&["list-users"], "").code(7);

@@ -22,7 +22,7 @@ use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, GenericClient, Row};
 
-use super::shape::{self, IdKind, Shape, ShapeName, Tables};
+use super::shape::{self, IdKind, Migrations, Shape, ShapeName, Tables};
 use super::{
     Access, Health, InitReport, Lookup, OpenOptions, StatusFilter, Store, StoredUser, Transaction,
     User, UserId, UserRef, unusable,
@@ -309,7 +309,8 @@ fn tables(client: &mut impl GenericClient) -> PgResult<Tables> {
         "SELECT c.relname::text, a.attname::text, \
            a.attname = 'id' AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype) \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-         WHERE a.attrelid IN (to_regclass('users'), to_regclass('\"user\"')) \
+         WHERE a.attrelid IN (to_regclass('users'), to_regclass('\"user\"'), \
+             to_regclass('alembic_version')) \
            AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum",
         &[],
     )?;
@@ -604,7 +605,7 @@ impl Conn<'_, '_> {
 }
 
 impl Store for PgStore {
-    fn init(&mut self) -> Result<InitReport> {
+    fn init(&mut self, migrations: Migrations) -> Result<InitReport> {
         let errors = &self.errors;
         let err = |e| errors.classify(e);
         let mut tx = begin(&mut self.client, errors, TxMode::ReadWrite)?;
@@ -616,6 +617,9 @@ impl Store for PgStore {
         .map_err(err)?;
         let tables = tables(&mut tx).map_err(err)?;
         let shape = shape::to_create(&errors.location, &tables, errors.forced)?;
+        if !tables.has(shape) {
+            shape::may_create(&errors.location, shape, &tables, migrations)?;
+        }
         let report = init_table(&mut tx, shape, tables.has(shape), errors)?;
         // A dry run drops the transaction: rolled back.
         if !self.dry_run && matches!(report, InitReport::Created { .. }) {
