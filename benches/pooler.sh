@@ -63,7 +63,8 @@ direct="postgresql://bench:bench@127.0.0.1:$pg_port/bench?sslmode=disable"
 pooled="postgresql://bench:bench@127.0.0.1:$pool_port/bench?sslmode=disable"
 
 # PgBouncer's counters for the database: round trips (queries) and transactions.
-stats() { psql -qAt -F ' ' -h 127.0.0.1 -p "$pool_port" -U bench -d pgbouncer -c 'SHOW STATS' | awk '$1 == "bench" { print $5, $4 }'; }
+# SHOW STATS: database, total_xact_count, total_query_count, … (PgBouncer 1.18).
+stats() { psql -qAt -F ' ' -h 127.0.0.1 -p "$pool_port" -U bench -d pgbouncer -c 'SHOW STATS' | awk '$1 == "bench" { print $3, $2 }'; }
 statements() { grep -c '^authctl|' "$work/server.log" || true; }
 
 fresh() { # bin url

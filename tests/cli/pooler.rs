@@ -35,6 +35,25 @@ fn the_service_writes(env: &TestEnv, n: usize) {
     }
 }
 
+/// A pooled database with its table and one user, alice (password `pw-for-alice-tests`).
+fn pooled_with_alice() -> TestEnv {
+    let env = TestEnv::pooled();
+    env.run(&["-q", "init-db"], "").code(0);
+    env.run(
+        &[
+            "-q",
+            "add-user",
+            "alice",
+            "--password-stdin",
+            "--hash-profile",
+            "test",
+        ],
+        "pw-for-alice-tests\n",
+    )
+    .code(0);
+    env
+}
+
 #[test]
 fn every_command_works_through_the_pooler_and_leaves_its_connections_as_they_were() {
     if !own_cluster("every_command_works_through_the_pooler") {
@@ -126,20 +145,7 @@ fn six_of_each_command_at_once_through_two_server_connections() {
     if !own_cluster("six_of_each_command_at_once") {
         return;
     }
-    let env = TestEnv::pooled();
-    env.run(&["-q", "init-db"], "").code(0);
-    env.run(
-        &[
-            "-q",
-            "add-user",
-            "alice",
-            "--password-stdin",
-            "--hash-profile",
-            "test",
-        ],
-        "pw-for-alice-tests\n",
-    )
-    .code(0);
+    let env = pooled_with_alice();
     let mut children = Vec::new();
     for i in 0..6 {
         let user = format!("user{i}");
@@ -204,20 +210,7 @@ fn after_read_only_commands_the_next_clients_write_succeeds() {
     if !own_cluster("after_read_only_commands_the_next_clients_write_succeeds") {
         return;
     }
-    let env = TestEnv::pooled();
-    env.run(&["-q", "init-db"], "").code(0);
-    env.run(
-        &[
-            "-q",
-            "add-user",
-            "alice",
-            "--password-stdin",
-            "--hash-profile",
-            "test",
-        ],
-        "pw-for-alice-tests\n",
-    )
-    .code(0);
+    let env = pooled_with_alice();
     for (n, args) in [
         &["list-users"][..],
         &["show-user", "alice"],

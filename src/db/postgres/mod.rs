@@ -261,6 +261,27 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// Every row of the table in listing order, its user columns and `more`, through a cursor
+    /// in a transaction of its own.
+    fn for_each_listed(
+        &mut self,
+        more: &str,
+        each: &mut dyn FnMut(&Row, &Errors) -> Result<()>,
+    ) -> Result<()> {
+        let select = format!(
+            "SELECT {}{more} FROM {} {}",
+            self.errors.columns(),
+            self.errors.table(),
+            self.errors.order()
+        );
+        self.with_tx(|conn| {
+            let errors = conn.errors;
+            for_each_row(conn.client, &select, &mut |row| each(row, errors), errors)
+        })
+    }
+}
+
 /// What a transaction may do, and what it waits for first.
 enum TxMode<'a> {
     ReadOnly,
@@ -651,28 +672,14 @@ impl Store for PgStore {
         filter: StatusFilter,
         each: &mut dyn FnMut(UserRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        let select = format!(
-            "SELECT {} FROM {} {}",
-            self.errors.columns(),
-            self.errors.table(),
-            self.errors.order()
-        );
-        self.with_tx(|conn| {
-            let errors = conn.errors;
-            for_each_row(
-                conn.client,
-                &select,
-                &mut |row| {
-                    let err = |e| errors.classify(e);
-                    let id = read_id(row).map_err(err)?;
-                    let user = user_ref_from_row(row, &id, errors.shape).map_err(err)?;
-                    if filter.keeps(user.disabled) {
-                        each(user)?;
-                    }
-                    Ok(())
-                },
-                errors,
-            )
+        self.for_each_listed("", &mut |row, errors| {
+            let err = |e| errors.classify(e);
+            let id = read_id(row).map_err(err)?;
+            let user = user_ref_from_row(row, &id, errors.shape).map_err(err)?;
+            if filter.keeps(user.disabled) {
+                each(user)?;
+            }
+            Ok(())
         })
     }
 
@@ -681,27 +688,12 @@ impl Store for PgStore {
         filter: StatusFilter,
         each: &mut dyn FnMut(StoredUser) -> Result<()>,
     ) -> Result<()> {
-        let select = format!(
-            "SELECT {}, hashed_password FROM {} {}",
-            self.errors.columns(),
-            self.errors.table(),
-            self.errors.order()
-        );
-        self.with_tx(|conn| {
-            let errors = conn.errors;
-            for_each_row(
-                conn.client,
-                &select,
-                &mut |row| {
-                    let stored =
-                        stored_user_from_row(row, errors.shape).map_err(|e| errors.classify(e))?;
-                    if filter.keeps(stored.user.disabled) {
-                        each(stored)?;
-                    }
-                    Ok(())
-                },
-                errors,
-            )
+        self.for_each_listed(", hashed_password", &mut |row, errors| {
+            let stored = stored_user_from_row(row, errors.shape).map_err(|e| errors.classify(e))?;
+            if filter.keeps(stored.user.disabled) {
+                each(stored)?;
+            }
+            Ok(())
         })
     }
 

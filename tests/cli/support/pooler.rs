@@ -8,11 +8,10 @@
 //! connection (a session setting, a prepared statement, a cursor) the next one meets.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
-use super::postgres::{PASSWORD, as_server_user, free_port, server};
+use super::postgres::{PASSWORD, free_port, keep_until_exit, server, wait_until_up};
 
 /// The database name through which the pooler serves `STATEMENT_TARGET` in statement mode.
 pub const STATEMENT_MODE: &str = "statement_mode";
@@ -112,39 +111,21 @@ fn start() -> Result<Pooler, String> {
         port,
         _keeper: Mutex::new(keeper),
     };
-    wait_until_up(&pooler.url("postgres"), &dir)?;
+    wait_until_up(&pooler.url("postgres")).map_err(|e| {
+        let log = std::fs::read_to_string(dir.join("pgbouncer.log")).unwrap_or_default();
+        format!("PgBouncer: {e}\n{log}")
+    })?;
     Ok(pooler)
 }
 
-/// Starts PgBouncer (which refuses to run as root) under a shell that stops it when its
-/// stdin, held by this process only, closes.
+/// Starts PgBouncer (which refuses to run as root) until the test process ends.
 fn keep(program: &Path, dir: &Path) -> Result<Child, String> {
-    let script = format!(
-        "'{program}' '{dir}/pgbouncer.ini' >/dev/null 2>&1 & pid=$!; cat >/dev/null; \
-         kill -INT $pid; wait $pid; rm -rf '{dir}'",
-        program = program.display(),
-        dir = dir.display()
+    let pgbouncer = format!(
+        "'{}' '{}/pgbouncer.ini' >/dev/null 2>&1",
+        program.display(),
+        dir.display()
     );
-    let mut cmd = as_server_user(Path::new("/bin/sh"));
-    cmd.args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    cmd.spawn().map_err(|e| format!("starting pgbouncer: {e}"))
-}
-
-fn wait_until_up(url: &str, dir: &Path) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match postgres::Client::connect(url, postgres::NoTls) {
-            Ok(_) => return Ok(()),
-            Err(e) if Instant::now() > deadline => {
-                let log = std::fs::read_to_string(dir.join("pgbouncer.log")).unwrap_or_default();
-                return Err(format!("PgBouncer did not start: {e}\n{log}"));
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
+    keep_until_exit(&pgbouncer, dir, "pgbouncer")
 }
 
 /// What each of the pool's server connections holds now, as the next client would meet it:

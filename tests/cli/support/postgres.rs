@@ -255,22 +255,32 @@ fn start() -> Result<Server, String> {
 /// Starts the server under a shell that stops it (and removes its directory) when its stdin,
 /// held by this process only, closes.
 fn keep(bin: &Path, data: &Path, dir: &Path) -> Result<Child, String> {
-    let script = format!(
-        "'{postgres}' -D '{data}' >'{dir}/log' 2>&1 & pid=$!; cat >/dev/null; \
-         kill -INT $pid; wait $pid; rm -rf '{dir}'",
+    let server = format!(
+        "'{postgres}' -D '{data}' >'{dir}/log' 2>&1",
         postgres = bin.join("postgres").display(),
         data = data.display(),
         dir = dir.display()
+    );
+    keep_until_exit(&server, dir, "postgres")
+}
+
+/// Runs `server` (a shell command line) as the server user under a shell that interrupts it
+/// and removes `dir` when its stdin, held by this process only, closes.
+pub(super) fn keep_until_exit(server: &str, dir: &Path, what: &str) -> Result<Child, String> {
+    let script = format!(
+        "{server} & pid=$!; cat >/dev/null; kill -INT $pid; wait $pid; rm -rf '{}'",
+        dir.display()
     );
     let mut cmd = as_server_user(Path::new("/bin/sh"));
     cmd.args(["-c", &script])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    cmd.spawn().map_err(|e| format!("starting postgres: {e}"))
+    cmd.spawn().map_err(|e| format!("starting {what}: {e}"))
 }
 
-fn wait_until_up(url: &str) -> Result<(), String> {
+/// Waits until a client can connect to `url` (at most 30 s).
+pub(super) fn wait_until_up(url: &str) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         match postgres::Client::connect(url, postgres::NoTls) {
