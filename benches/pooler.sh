@@ -104,7 +104,10 @@ for bin in "${bins[@]}"; do
         for ((r = 0; r < RUNS; r++)); do
             fresh "$bin" "$url"
             start=$(date +%s.%N)
-            "$bin" --database-url "$url" -q import "$work/users.csv" --hash-profile test 2>/dev/null
+            if ! "$bin" --database-url "$url" -q import "$work/users.csv" --hash-profile test 2>/dev/null; then
+                echo "import $N users $target: failed"
+                continue 2
+            fi
             end=$(date +%s.%N)
             times+=("$(echo "$end - $start" | bc)")
         done
