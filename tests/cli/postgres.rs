@@ -61,6 +61,9 @@ mod pooler;
 /// Canary secrets, file permissions.
 #[path = "secrets.rs"]
 mod secrets;
+/// Several hosts, a primary and its standby, client certificates.
+#[path = "servers.rs"]
+mod servers;
 /// `set-password`.
 #[path = "set_password.rs"]
 mod set_password;

@@ -10,6 +10,7 @@
 //! unnamed (`query_typed`: parse, bind and execute in one round trip), and a listing's cursor is
 //! the transaction's own: nothing is left on the connection when the transaction ends.
 
+mod connect;
 mod target;
 mod tls;
 mod tx;
@@ -206,7 +207,7 @@ impl PgStore {
             shape: options.shape.map_or(&shape::TUTORIAL, ShapeName::shape),
         };
         let resolved = target.resolve()?;
-        let client = target::connect(resolved, &errors)?;
+        let client = connect::connect(&resolved, &errors)?;
         let mut store = PgStore {
             client,
             errors,

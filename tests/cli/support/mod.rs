@@ -9,6 +9,7 @@ use tempfile::TempDir;
 pub mod pooler;
 pub mod postgres;
 pub mod service;
+pub mod standby;
 
 pub use authctl::db::SERVICE_DDL;
 
@@ -259,6 +260,12 @@ impl TestEnv {
             "PGPASSWORD",
             "PGDATABASE",
             "PGSSLMODE",
+            "PGHOSTADDR",
+            "PGPASSFILE",
+            "PGSSLROOTCERT",
+            "PGSSLCERT",
+            "PGSSLKEY",
+            "PGTARGETSESSIONATTRS",
         ] {
             cmd.env_remove(var);
         }

@@ -164,7 +164,7 @@ pub(super) fn as_server_user(program: &Path) -> Command {
     }
 }
 
-fn run(mut cmd: Command, what: &str) -> Result<(), String> {
+pub(super) fn run(mut cmd: Command, what: &str) -> Result<(), String> {
     let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
     if out.status.success() {
         Ok(())
@@ -220,15 +220,17 @@ fn start() -> Result<Server, String> {
         conf,
         "listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{}'\n\
          fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\n\
-         ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'",
+         ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\nssl_ca_file = '{}'",
         dir.display(),
         dir.join("server.crt").display(),
         dir.join("server.key").display(),
+        ca.display(),
     )
     .map_err(|e| e.to_string())?;
-    // Only TLS connections for the role `tls_only`.
+    // Only TLS connections for the role `tls_only`; only a client certificate for `cert_only`.
     let hba = format!(
-        "hostssl all tls_only 127.0.0.1/32 scram-sha-256\nhost all tls_only 127.0.0.1/32 reject\n{}",
+        "hostssl all tls_only 127.0.0.1/32 scram-sha-256\nhost all tls_only 127.0.0.1/32 reject\n\
+         hostssl all cert_only 127.0.0.1/32 cert\nhost all cert_only 127.0.0.1/32 reject\n{}",
         std::fs::read_to_string(data.join("pg_hba.conf")).map_err(|e| e.to_string())?
     );
     std::fs::write(data.join("pg_hba.conf"), hba).map_err(|e| e.to_string())?;
@@ -239,6 +241,7 @@ fn start() -> Result<Server, String> {
     for statement in [
         format!("CREATE DATABASE {DATABASE}"),
         format!("CREATE ROLE tls_only LOGIN SUPERUSER PASSWORD '{PASSWORD}'"),
+        "CREATE ROLE cert_only LOGIN SUPERUSER".to_owned(),
     ] {
         admin
             .batch_execute(&statement)
@@ -301,8 +304,9 @@ pub(super) fn free_port() -> Result<u16, String> {
         .map_err(|e| e.to_string())
 }
 
-/// A CA and a server certificate it signed (for `localhost` and 127.0.0.1), made with the
-/// `openssl` command. Returns the CA's certificate.
+/// A CA, a server certificate it signed (for `localhost` and 127.0.0.1) and a client
+/// certificate for the role `cert_only`, made with the `openssl` command. Returns the CA's
+/// certificate; the others are beside it.
 fn make_certificates(dir: &Path) -> Result<PathBuf, String> {
     let openssl = |args: &[&str], what: &str| {
         let mut cmd = Command::new("openssl");
@@ -366,6 +370,40 @@ fn make_certificates(dir: &Path) -> Result<PathBuf, String> {
             "server.crt",
         ],
         "signing the server certificate",
+    )?;
+    // The role `cert_only`'s certificate, by the same CA: client.crt and client.key.
+    openssl(
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=cert_only",
+            "-keyout",
+            "client.key",
+            "-out",
+            "client.csr",
+        ],
+        "making the client key",
+    )?;
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "client.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            "client.crt",
+        ],
+        "signing the client certificate",
     )?;
     std::fs::set_permissions(
         dir.join("server.key"),
