@@ -121,7 +121,7 @@ pub enum Error {
     /// `location` is the database as shown to people: a path, or a URL without its password.
     #[error(
         "database {location} is locked by another connection (waited {waited}); nothing was written",
-        waited = humantime::format_duration(*.waited)
+        waited = crate::duration::human(*.waited)
     )]
     Busy { location: String, waited: Duration },
 

@@ -17,7 +17,7 @@
 //! - [`db`]: the storage seam. [`db::Location`] (a file or a server URL), [`db::Store`] and
 //!   [`db::WriteTx`] (look-ups, one short write transaction whose contract is written on
 //!   [`db::Store::write`]), and the engines below it: all SQL lives in `db/sqlite.rs` and
-//!   `db/postgres/` (the server's URL and TLS in `target.rs` and `tls.rs`; inserts sent in
+//!   `db/postgres/` (the server's URL in `target.rs`, reaching it in `connect.rs`, TLS in `tls.rs`; inserts sent in
 //!   batches by its write transaction, `tx.rs`).
 //!
 //! # One write, from the command line to the table
@@ -52,6 +52,7 @@ pub mod bulk;
 pub mod check;
 pub mod cli;
 pub mod db;
+pub mod duration;
 pub mod error;
 pub mod exit;
 pub mod password;

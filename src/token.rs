@@ -22,7 +22,7 @@ pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// Longest lifetime accepted: a token cannot be revoked before it expires.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(366 * 24 * 60 * 60);
 /// [`MAX_LIFETIME`] as people write it (humantime would print "1year 18h").
-const MAX_LIFETIME_TEXT: &str = "366days";
+const MAX_LIFETIME_TEXT: &str = "366 days";
 
 /// The signing key. Never printed: its `Debug` hides the bytes.
 pub struct SigningKey(SecretString);
@@ -80,29 +80,17 @@ pub struct Token {
 pub fn check_lifetime(lifetime: Duration) -> Result<i64> {
     if lifetime < Duration::from_secs(1) || lifetime > MAX_LIFETIME {
         return Err(Error::invalid(format!(
-            "token lifetime {} is out of range (1s to {MAX_LIFETIME_TEXT})",
-            shown(lifetime),
+            "token lifetime {} is out of range (1 second to {MAX_LIFETIME_TEXT})",
+            crate::duration::human(lifetime),
         )));
     }
     if lifetime.subsec_nanos() != 0 {
         return Err(Error::invalid(format!(
             "token lifetime {} is not a whole number of seconds (exp is in seconds)",
-            humantime::format_duration(lifetime)
+            crate::duration::human(lifetime)
         )));
     }
     i64::try_from(lifetime.as_secs()).map_err(|_| Error::invalid("token lifetime is too long"))
-}
-
-/// A lifetime as people write it: whole days as days (humantime would say "1year 1month 4days
-/// 7h 26m 24s" for 400 days, counting a year as 365.25 days).
-fn shown(lifetime: Duration) -> String {
-    const DAY: u64 = 86_400;
-    match lifetime.as_secs() {
-        secs if secs >= DAY && secs % DAY == 0 && lifetime.subsec_nanos() == 0 => {
-            format!("{}days", secs / DAY)
-        }
-        _ => humantime::format_duration(lifetime).to_string(),
-    }
 }
 
 /// Signs `{"sub": subject, "exp": now + lifetime}` (and `"aud": [audience]` when given) with

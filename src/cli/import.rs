@@ -21,9 +21,11 @@ use super::secrets::{HashArgs, PolicyArgs};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Fields (CSV header or JSON keys): username (required), email, full_name, disabled (true/false),
-id (optional: keep ids when moving users), and either password (hashed on import) or
-hashed_password (an argon2 or bcrypt hash, checked, stored as is). The same fields `export` writes.
+Fields (CSV header or JSON keys): the login (required: username on the tutorial's table, email on
+the full-stack template's and fastapi-users'), email (the tutorial's), full_name, disabled
+(true/false), is_superuser and is_verified (where the table has them), id (optional: keep ids when
+moving users), and either password (hashed on import) or hashed_password (an argon2 or bcrypt
+hash, checked, stored as is). The same fields `export` writes.
 
 Passwords are hashed, and given hashes checked, for the service's hash scheme (--hash-scheme),
 detected from the table's hashes, or from the imported ones when the table has none: a hash the

@@ -93,7 +93,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     ctx.out.status(format!(
         "issued a token for '{}', valid for {}",
         args.username,
-        humantime::format_duration(lifetime)
+        crate::duration::human(lifetime)
     ));
     Ok(exit::SUCCESS)
 }

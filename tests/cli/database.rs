@@ -159,7 +159,7 @@ fn a_lock_held_past_the_busy_timeout_is_exit_6_and_writes_nothing() {
         .code(6)
         .stdout("")
         .stderr(format!(
-            "error: database {} is locked by another connection (waited 300ms); nothing was written, retry later or raise --busy-timeout\n",
+            "error: database {} is locked by another connection (waited 300 milliseconds); nothing was written, retry later or raise --busy-timeout\n",
             env.location()
         ));
     // Measured from outside, both ways: the wait is the one asked for, not a fixed one.
@@ -304,7 +304,7 @@ postgres_only! {
             .batch_execute("BEGIN; ALTER TABLE users ADD COLUMN nickname VARCHAR")
             .unwrap();
         let busy = format!(
-            "error: database {} is locked by another connection (waited 1s); nothing was written, \
+            "error: database {} is locked by another connection (waited 1 second); nothing was written, \
              retry later or raise --busy-timeout\n",
             env.location()
         );
@@ -571,7 +571,7 @@ postgres_only! {
         let busy = (
             6,
             format!(
-                "error: database {shown} is locked by another connection (waited 5s); nothing \
+                "error: database {shown} is locked by another connection (waited 5 seconds); nothing \
                  was written, retry later or raise --busy-timeout\n"
             ),
         );

@@ -51,7 +51,7 @@ fn prints_only_a_token_the_service_would_decode() {
         .args(["issue-token", "alice"])
         .assert()
         .code(0)
-        .stderr("issued a token for 'alice', valid for 30m\n");
+        .stderr("issued a token for 'alice', valid for 30 minutes\n");
     let out = support::stdout(&assert);
     let token = out.strip_suffix('\n').unwrap();
     assert!(
@@ -207,12 +207,12 @@ fn lifetimes_are_checked() {
     };
     issue("0s")
         .code(5)
-        .stderr("error: token lifetime 0s is out of range (1s to 366days)\n");
+        .stderr("error: token lifetime 0 seconds is out of range (1 second to 366 days)\n");
     issue("400days")
         .code(5)
-        .stderr("error: token lifetime 400days is out of range (1s to 366days)\n");
+        .stderr("error: token lifetime 400 days is out of range (1 second to 366 days)\n");
     issue("1500ms").code(5).stderr(
-        "error: token lifetime 1s 500ms is not a whole number of seconds (exp is in seconds)\n",
+        "error: token lifetime 1 second 500 milliseconds is not a whole number of seconds (exp is in seconds)\n",
     );
     issue("soon").code(2);
     // Both ends of the range are allowed.
