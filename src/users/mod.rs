@@ -6,6 +6,7 @@
 //! no SQL.
 
 mod cached;
+mod email;
 mod lookalike;
 mod spec;
 mod write;
@@ -13,6 +14,7 @@ mod write;
 use std::time::{Duration, SystemTime};
 
 pub(crate) use cached::Cached;
+pub use email::email_str;
 pub use lookalike::{Likeness, LookAlike, keys as look_alike_keys};
 pub use spec::{
     UserSpec, check_email, check_full_name, check_login, email_problem, full_name_problem,

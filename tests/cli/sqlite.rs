@@ -29,6 +29,9 @@ mod disable_user;
 /// The README and `--help` agree with the commands; README examples run.
 #[path = "docs.rs"]
 mod docs;
+/// Email addresses judged as the applications' pydantic `EmailStr` judges them.
+#[path = "emails.rs"]
+mod emails;
 /// `export`.
 #[path = "export.rs"]
 mod export;

@@ -54,7 +54,7 @@ impl App {
         }
     }
 
-    fn python(self) -> &'static Path {
+    pub fn python(self) -> &'static Path {
         static PWDLIB: OnceLock<Result<PathBuf, String>> = OnceLock::new();
         static PASSLIB: OnceLock<Result<PathBuf, String>> = OnceLock::new();
         static FASTAPI_USERS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
