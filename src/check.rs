@@ -98,6 +98,7 @@ pub fn check(store: &mut dyn Store, scheme: SchemeChoice) -> Result<Report> {
             ));
         }
         names(user, &mut findings);
+        model(user, &mut findings);
         Ok(())
     })?;
     table.finish(&mut findings);
@@ -169,6 +170,48 @@ fn health_findings(health: Health, findings: &mut Vec<Finding>) {
             Some(&username),
             message,
         ));
+    }
+}
+
+/// Stored values the application's model refuses (its listing of users fails on the row) or
+/// would store differently (its own signup with the address makes a second account).
+fn model(user: &crate::db::User, findings: &mut Vec<Finding>) {
+    let shape = user.shape;
+    let login = &user.username;
+    if shape.email_str {
+        match users::email_str(login) {
+            Err(why) => findings.push(finding(
+                Severity::Problem,
+                "model",
+                Some(login),
+                format!(
+                    "{} {login:?} {why}: the {} model (pydantic's EmailStr) refuses it, so the \
+                     application fails on this row (its user listing answers 500)",
+                    shape.login, shape.name
+                ),
+            )),
+            Ok(normalized) if normalized != *login => findings.push(finding(
+                Severity::Warning,
+                "model",
+                Some(login),
+                format!(
+                    "{} {login:?} is not stored as the application stores it ({normalized:?}): \
+                     its own signup with this address would make a second account",
+                    shape.login
+                ),
+            )),
+            Ok(_) => {}
+        }
+    }
+    let values = [
+        (shape.login, Some(login.as_str())),
+        ("email", user.email.as_deref()),
+        ("full_name", user.full_name.as_deref()),
+    ];
+    for (field, value) in values {
+        if let Some(why) = value.and_then(|v| users::length_problem(shape, field, v)) {
+            findings.push(finding(Severity::Problem, "model", Some(login), why));
+        }
     }
 }
 

@@ -84,9 +84,9 @@ pub(super) fn check_record(
         problems.add(shape.login, "is missing");
         return None;
     };
-    check_values(
+    let username = check_values(
         shape,
-        &username,
+        username,
         email.as_deref(),
         full_name.as_deref(),
         &mut problems,
@@ -193,27 +193,50 @@ fn parse_flag(name: &str, value: FieldValue, problems: &mut Problems) -> bool {
     }
 }
 
+/// The login as the application's model would store it; every refused value a problem.
 fn check_values(
     shape: &Shape,
-    username: &str,
+    username: String,
     email: Option<&str>,
     full_name: Option<&str>,
     problems: &mut Problems,
-) {
-    if let Err(e) = users::check_login(shape.login, username) {
+) -> String {
+    let mut login = username;
+    if shape.email_str {
+        // Described, never quoted: in a file with its columns mixed up they may be passwords.
+        match users::email_str(&login) {
+            Ok(normalized) => login = normalized,
+            Err(why) => problems.add(
+                shape.login,
+                format!(
+                    "{why}: the {} model (pydantic's EmailStr) refuses it",
+                    shape.name
+                ),
+            ),
+        }
+    } else if let Err(e) = users::check_login(shape.login, &login) {
         problems.add(shape.login, e.to_string());
     } else if shape.login_is_email
-        && let Some(why) = users::email_problem(username)
+        && let Some(why) = users::email_problem(&login)
     {
         problems.add(shape.login, why);
     }
-    // Described, never quoted: in a file with its columns mixed up they may be passwords.
     if let Some(why) = email.and_then(users::email_problem) {
         problems.add("email", why);
     }
     if let Some(why) = full_name.and_then(users::full_name_problem) {
         problems.add("full_name", why);
     }
+    for (field, value) in [
+        (shape.login, Some(login.as_str())),
+        ("email", email),
+        ("full_name", full_name),
+    ] {
+        if let Some(why) = value.and_then(|v| users::length_problem(shape, field, v)) {
+            problems.add(field, why);
+        }
+    }
+    login
 }
 
 fn secret(password: Option<String>, hash: Option<String>, problems: &mut Problems) -> Secret {

@@ -162,6 +162,11 @@ pub struct Shape {
     /// Whether, and where, the application checks the status of a token's user on each
     /// request (so that disabling takes effect before tokens expire).
     pub status_check: &'static str,
+    /// The application's model reads the login with pydantic's `EmailStr` (validated, and
+    /// stored normalised): the template's and fastapi-users'. The tutorial's has no check.
+    pub email_str: bool,
+    /// The longest value, in characters, the model's columns take: (field, limit).
+    pub max_lengths: &'static [(&'static str, usize)],
 }
 
 /// The FastAPI security tutorial's `users` table (`service-contract.md`).
@@ -208,6 +213,8 @@ pub static TUTORIAL: Shape = Shape {
         unverified: "user not verified",
     },
     verifies_bcrypt_too: false,
+    email_str: false,
+    max_lengths: &[],
     status_check: "checks `disabled` on each request (the tutorial's /users/me does)",
 };
 
@@ -257,6 +264,8 @@ pub static FASTAPI_TEMPLATE: Shape = Shape {
         unverified: "user not verified",
     },
     verifies_bcrypt_too: true,
+    email_str: true,
+    max_lengths: &[("email", 255), ("full_name", 255)],
     status_check: "checks `is_active` on each request (the template's get_current_active_user does)",
 };
 
@@ -308,6 +317,8 @@ pub static FASTAPI_USERS: Shape = Shape {
         unverified: "user not verified (LOGIN_USER_NOT_VERIFIED)",
     },
     verifies_bcrypt_too: true,
+    email_str: true,
+    max_lengths: &[("email", 320)],
     status_check: "checks `is_active` on each request (fastapi-users' current_user(active=True) does)",
 };
 

@@ -121,8 +121,8 @@ fn local_part(local: &str) -> Result<String, String> {
     if local.starts_with('"') {
         return Err("quotes the part before the @-sign, which the application refuses".to_owned());
     }
-    if let Some(c) = local.chars().find(|&c| c != '.' && !is_atext(c)) {
-        return Err(format!("has {c:?} before the @-sign"));
+    if local.chars().any(|c| c != '.' && !is_atext(c)) {
+        return Err("has a character an address cannot have before the @-sign".to_owned());
     }
     dots(&local, "before the @-sign")?;
     unsafe_chars(&local)?;
@@ -175,8 +175,8 @@ fn domain_name(domain: &str) -> Result<(String, String), String> {
         return Err("has an IP address after the @-sign, which the application refuses".to_owned());
     }
     let invalid = |c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || !c.is_ascii());
-    if let Some(c) = domain.chars().find(|&c| invalid(c)) {
-        return Err(format!("has {c:?} after the @-sign"));
+    if domain.chars().any(invalid) {
+        return Err("has a character an address cannot have after the @-sign".to_owned());
     }
     unsafe_chars(domain)?;
     let uts46 = Uts46::new();
@@ -184,8 +184,8 @@ fn domain_name(domain: &str) -> Result<(String, String), String> {
         uts46.to_unicode(domain.as_bytes(), AsciiDenyList::EMPTY, Hyphens::Allow);
     let bad_label = || "has a part after the @-sign that is not a valid domain name".to_owned();
     result.map_err(|_| bad_label())?;
-    if let Some(c) = mapped.chars().find(|&c| invalid(c)) {
-        return Err(format!("has {c:?} after the @-sign"));
+    if mapped.chars().any(invalid) {
+        return Err("has a character an address cannot have after the @-sign".to_owned());
     }
     hostname(&mapped)?;
     if mapped

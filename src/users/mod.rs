@@ -18,6 +18,7 @@ pub use email::email_str;
 pub use lookalike::{Likeness, LookAlike, keys as look_alike_keys};
 pub use spec::{
     UserSpec, check_email, check_full_name, check_login, email_problem, full_name_problem,
+    length_problem, login_for_shape,
 };
 pub use write::OnExisting;
 pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};
@@ -267,6 +268,7 @@ pub fn add(
     options: AddOptions,
     passwords: &mut dyn PasswordSource,
 ) -> Result<Outcome> {
+    let spec = &spec.clone().for_shape(store.shape())?;
     let plan = plan(
         store,
         spec,

@@ -74,12 +74,36 @@ impl UserSpec {
         }
     }
 
+    /// The spec as the application's model would store it ([`login_for_shape`]), checked
+    /// against the shape ([`UserSpec::check_shape`]).
+    pub fn for_shape(mut self, shape: &Shape) -> Result<Self> {
+        self.username = login_for_shape(shape, &self.username)?;
+        self.check_shape(shape)?;
+        Ok(self)
+    }
+
     /// Refuses what the table's shape cannot hold: a login that is not an email where the login
-    /// is one, and fields (an email beside the login, a full name, a flag) it has no column for.
+    /// is one (as the application's model reads it), a value longer than its column, and fields
+    /// (an email beside the login, a full name, a flag) it has no column for.
     pub fn check_shape(&self, shape: &Shape) -> Result<()> {
         check_login(shape.login, &self.username)?;
-        if shape.login_is_email {
+        if shape.email_str {
+            login_for_shape(shape, &self.username)?;
+        } else if shape.login_is_email {
             check_email(&self.username)?;
+        }
+        let values = [
+            (shape.login, Some(self.username.as_str())),
+            ("email", self.email.as_ref().and_then(Option::as_deref)),
+            (
+                "full_name",
+                self.full_name.as_ref().and_then(Option::as_deref),
+            ),
+        ];
+        for (field, value) in values {
+            if let Some(why) = value.and_then(|v| length_problem(shape, field, v)) {
+                return Err(Error::invalid(why));
+            }
         }
         let refuse = |what: &str| {
             let table = format!("the {}", shape.title());
@@ -111,6 +135,34 @@ impl UserSpec {
             _ => Ok(()),
         }
     }
+}
+
+/// The login as the application's model stores it: on the shapes that read it with pydantic's
+/// `EmailStr`, validated and normalised as it does (so conflicts and look-ups meet the value
+/// the application's own signup would write); elsewhere as given.
+pub fn login_for_shape(shape: &Shape, login: &str) -> Result<String> {
+    if !shape.email_str {
+        return Ok(login.to_owned());
+    }
+    super::email_str(login).map_err(|why| {
+        Error::invalid(format!(
+            "{} {login:?} {why}: the {} model (pydantic's EmailStr) refuses it",
+            shape.login, shape.name
+        ))
+    })
+}
+
+/// "full_name is 300 characters long; …": a value longer than the shape's model takes, without
+/// quoting it.
+pub fn length_problem(shape: &Shape, field: &str, value: &str) -> Option<String> {
+    let &(_, limit) = shape.max_lengths.iter().find(|(f, _)| *f == field)?;
+    let length = value.chars().count();
+    (length > limit).then(|| {
+        format!(
+            "{field} is {length} characters long; the {} model takes at most {limit}",
+            shape.name
+        )
+    })
 }
 
 /// Usernames are stored exactly as given (the service matches bytes), so refuse what a person

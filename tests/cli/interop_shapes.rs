@@ -181,4 +181,39 @@ postgres_only! {
         let me = service.get_me(Some(&admin));
         assert_eq!((me.status, me.body), (400, json!({"detail": "Inactive user"})));
     }
+
+    /// What authctl writes the template's own routes read back: its user listing (whose
+    /// response model re-validates every email) answers 200 with every row authctl wrote, a
+    /// special-use address never reaches it, and the template's own signup with another spelling
+    /// of an address authctl added finds that account instead of making a second one.
+    #[test]
+    fn the_templates_own_routes_read_every_row_authctl_writes() {
+        let env = TEMPLATE.env();
+        env.add_user_with("admin@example.com", &["--superuser"], "the admin's long password");
+        env.run(&["add-user", "Carol@Example.COM", "--random-password"], "").code(0);
+        let csv = "email,full_name,password\n Dan@EXAMPLE.org,Dan,dan's long password\n";
+        env.run(&["import", "-", "--input-format", "csv"], csv).code(0);
+        env.run(&["add-user", "ops@svc.local", "--random-password"], "").code(5);
+        let csv = "email,password\nci@localhost,ci's long password\n";
+        env.run(&["import", "-", "--input-format", "csv"], csv).code(5);
+        let service = Service::start_app(App::FastapiTemplate, env.dir(), &app_url(&env), KEY);
+        let admin = token_of(&service.login("admin@example.com", "the admin's long password"));
+        let all = service.get("/api/v1/users/", Some(&admin));
+        assert_eq!(all.status, 200, "{all:?}");
+        let mut emails: Vec<String> = all.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["email"].as_str().unwrap().to_owned())
+            .collect();
+        emails.sort();
+        assert_eq!(emails, ["Carol@example.com", "Dan@example.org", "admin@example.com"]);
+        let signup = json!({"email": "Carol@EXAMPLE.com", "password": "carol's other password"});
+        let again = service.post_json("/api/v1/users/signup", &admin, &signup);
+        assert_eq!(
+            (again.status, again.body),
+            (400, json!({"detail": "The user with this email already exists in the system"}))
+        );
+        token_of(&service.login("Dan@example.org", "dan's long password"));
+    }
 }
