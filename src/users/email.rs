@@ -6,7 +6,9 @@
 //!
 //! NOTE: email-validator checks internationalised domains with the `idna` package (IDNA 2008);
 //! here the `idna` crate (UTS 46) does, with IDNA 2008's refusal of symbols and punctuation in
-//! labels added. The differential test (tests/cli/emails.rs) pins where the two agree.
+//! labels added, and characters newer than the application's Unicode (14.0, Python 3.11's)
+//! refused as it refuses them. The differential test (tests/cli/emails.rs) pins where the two
+//! agree.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
@@ -148,14 +150,7 @@ fn unsafe_chars(text: &str) -> Result<(), String> {
     let bad = text
         .chars()
         .enumerate()
-        .find(|&(i, c)| match c.general_category_group() {
-            GeneralCategoryGroup::Letter
-            | GeneralCategoryGroup::Number
-            | GeneralCategoryGroup::Punctuation
-            | GeneralCategoryGroup::Symbol => false,
-            GeneralCategoryGroup::Mark => i == 0,
-            _ => true,
-        });
+        .find(|&(i, c)| unassigned_in_unicode_14(c) || unsafe_category(i, c));
     match bad {
         Some((_, c)) => Err(format!(
             "contains U+{:04X}, an unsafe character",
@@ -163,6 +158,34 @@ fn unsafe_chars(text: &str) -> Result<(), String> {
         )),
         None => Ok(()),
     }
+}
+
+fn unsafe_category(i: usize, c: char) -> bool {
+    match c.general_category_group() {
+        GeneralCategoryGroup::Letter
+        | GeneralCategoryGroup::Number
+        | GeneralCategoryGroup::Punctuation
+        | GeneralCategoryGroup::Symbol => false,
+        GeneralCategoryGroup::Mark => i == 0,
+        _ => true,
+    }
+}
+
+/// Unassigned to the application's Python (Unicode 14), whatever newer tables say.
+fn unassigned_in_unicode_14(c: char) -> bool {
+    use std::cmp::Ordering;
+    let c = u32::from(c);
+    super::unicode14::UNASSIGNED
+        .binary_search_by(|&(lo, hi)| {
+            if hi < c {
+                Ordering::Less
+            } else if lo > c {
+                Ordering::Greater
+            } else {
+                Ordering::Equal
+            }
+        })
+        .is_ok()
 }
 
 /// The domain in Unicode (as the application stores it) and in ASCII (as DNS has it).
@@ -184,6 +207,8 @@ fn domain_name(domain: &str) -> Result<(String, String), String> {
         uts46.to_unicode(domain.as_bytes(), AsciiDenyList::EMPTY, Hyphens::Allow);
     let bad_label = || "has a part after the @-sign that is not a valid domain name".to_owned();
     result.map_err(|_| bad_label())?;
+    // Punycode labels decode to characters that must pass the same test.
+    unsafe_chars(&mapped)?;
     if mapped.chars().any(invalid) {
         return Err("has a character an address cannot have after the @-sign".to_owned());
     }
@@ -337,6 +362,8 @@ mod tests {
             "a\u{200b}@example.com",
             "a@☃.com",
             "a@b.com\n",
+            "a\u{897}@example.com",
+            "a\u{1fae8}@example.com",
         ] {
             assert!(email_str(refused).is_err(), "{refused:?}");
         }

@@ -9,6 +9,7 @@ mod cached;
 mod email;
 mod lookalike;
 mod spec;
+mod unicode14;
 mod write;
 
 use std::time::{Duration, SystemTime};

@@ -51,16 +51,6 @@ const STRICTER: [&str; 8] = [
     "a@xn---bbk.ü.de",
 ];
 
-/// Taken by authctl though both venvs refuse them: characters Unicode assigned after 14.0, the
-/// Unicode of the venvs' Python 3.11, are unassigned (unsafe) to email-validator there, and
-/// authctl's tables are newer. A known gap, pinned so that a fix shows here.
-const NEWER_UNICODE: [&str; 4] = [
-    "a@xn--a-nnd.com",
-    "a@xn--4gb62j.com",
-    "a\u{897}@example.com",
-    "a\u{1fae8}@example.com",
-];
-
 /// For every address: refused by both, or accepted by both and stored the same; but for the
 /// cases above, each of which must still differ as described.
 #[test]
@@ -79,7 +69,6 @@ fn every_address_is_judged_and_stored_as_pydantic_does() {
             let known = match (&ours, &verdict.normalized) {
                 _ if ours == verdict.normalized => continue,
                 (None, Some(_)) => STRICTER.contains(&input),
-                (Some(_), None) => NEWER_UNICODE.contains(&input),
                 _ => false,
             };
             if known {
@@ -98,7 +87,7 @@ fn every_address_is_judged_and_stored_as_pydantic_does() {
             differ.join("\n")
         );
     }
-    for listed in STRICTER.iter().chain(&NEWER_UNICODE) {
+    for listed in &STRICTER {
         assert!(
             seen.iter().any(|s| s == listed),
             "{listed:?} no longer differs: unlist it"

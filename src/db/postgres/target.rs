@@ -835,6 +835,27 @@ mod tests {
             "database URL 'postgresql://u@h/d?bogus=1': 'bogus' is not a libpq connection option"
         );
         assert!(message("postgresql://u@h/d?service=prod").contains("pg_service.conf"));
+        for (option, reason) in [
+            ("sslcrl", "revocation lists"),
+            ("sslcrldir", "revocation lists"),
+            ("krbsrvname", "Kerberos"),
+            ("gsslib", "Kerberos"),
+            ("require_auth", "does not support it"),
+            ("ssl_min_protocol_version", "does not support it"),
+            ("requiressl", "does not support it"),
+        ] {
+            let refused = message(&format!("postgresql://u@h/d?{option}=1"));
+            assert!(
+                refused.contains(&format!("option '{option}' is not supported: "))
+                    && refused.contains(reason),
+                "{refused}"
+            );
+        }
+        assert!(
+            message("postgresql://u@h/d?load_balance_hosts=round-robin")
+                .contains("load_balance_hosts 'round-robin' is not one of disable, random")
+        );
+        assert!(message("postgresql://u@h/d?sslsni=yes").contains("sslsni 'yes'"));
         assert!(message("postgresql://u@h/d?gssencmode=require").contains("gssencmode 'require'"));
         assert!(message("postgresql://u@h/d?client_encoding=LATIN1").contains("client_encoding"));
         assert!(message("postgresql://u@h/d?connect_timeout=soon").contains("connect_timeout"));
