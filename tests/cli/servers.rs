@@ -59,6 +59,16 @@ fn several_hosts_are_tried_in_order() {
         url.replacen(&here, &format!("{here},{here}"), 1)
     );
     list(&env, &balanced).code(0).stdout(CSV);
+    // An empty PGUSER is no user, as for libpq: the login name is used.
+    let no_user = url.replacen(&format!("authctl:{PASSWORD}@"), "", 1);
+    env.bare()
+        .args(["--database-url", &no_user, "list-users", "--format", "csv"])
+        .env("PGUSER", "")
+        .env("USER", "authctl")
+        .env("PGPASSWORD", PASSWORD)
+        .assert()
+        .code(0)
+        .stdout(CSV);
     let none = url.replacen(&here, &format!("{down},{down}"), 1);
     let stderr = stderr(&list(&env, &none).code(7));
     assert!(

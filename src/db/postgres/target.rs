@@ -442,7 +442,10 @@ impl Target {
     /// The servers in the order to try them: libpq's host, hostaddr and port lists paired.
     fn endpoints(&self, parts: &Parts) -> Result<Vec<Endpoint>> {
         let count = parts.hosts.len().max(parts.hostaddrs.len());
-        if !parts.hosts.is_empty() && !parts.hostaddrs.is_empty() && parts.hosts.len() != count {
+        if !parts.hosts.is_empty()
+            && !parts.hostaddrs.is_empty()
+            && parts.hosts.len() != parts.hostaddrs.len()
+        {
             return Err(self.refused(format!(
                 "could not match {} host addresses (hostaddr) to {} hosts",
                 parts.hostaddrs.len(),
@@ -765,6 +768,14 @@ mod tests {
         assert_eq!(socket[1].to_string(), "b:5432");
         let addr = endpoints("postgresql://u@db.example/d?hostaddr=10.0.0.1");
         assert_eq!(addr[0].hostaddr, Some("10.0.0.1".parse().unwrap()));
+        // Addresses alone name the servers, as in libpq.
+        let addrs = endpoints("postgresql://u@/d?hostaddr=10.0.0.1,10.0.0.2");
+        assert_eq!(addrs.len(), 2);
+        assert_eq!(addrs[1].to_string(), "10.0.0.2:5432");
+        assert_eq!(
+            endpoints("postgresql://u@[::1]:6000/d")[0].to_string(),
+            "[::1]:6000"
+        );
         let refused = |url: &str| {
             Target::parse(url)
                 .unwrap()
@@ -779,6 +790,10 @@ mod tests {
         );
         assert!(
             refused("postgresql://u@a/d?port=http").contains("port 'http' is not a port number")
+        );
+        assert!(
+            refused("postgresql://u@a,b/d?hostaddr=10.0.0.1")
+                .contains("could not match 1 host addresses (hostaddr) to 2 hosts")
         );
         assert!(
             refused("postgresql://u@a/d?hostaddr=db")
