@@ -75,6 +75,22 @@ fn fastapi_users_accepts_what_authctl_writes() {
     let allowed = service.get(&route, Some(&token));
     assert_eq!(allowed.status, 200, "{allowed:?}");
     assert_eq!(allowed.body["email"], "bob@example.com");
+    // An internationalised address is stored as its model stores it: the application reads it
+    // back (its schema re-validates the email) and its own registration finds the account.
+    env.run(&["add-user", "Eve@Bücher.DE", "--random-password"], "")
+        .code(0);
+    let eve = id_of(&env, FASTAPI_USERS, "Eve@bücher.de");
+    let read = service.get(&format!("/users/{eve}"), Some(&token));
+    assert_eq!(
+        (read.status, read.body["email"].clone()),
+        (200, json!("Eve@bücher.de"))
+    );
+    let register = json!({"email": "Eve@BÜCHER.de", "password": "eve's other password"});
+    let again = service.post_json("/auth/register", &token, &register);
+    assert_eq!(
+        (again.status, again.body),
+        (400, json!({"detail": "REGISTER_USER_ALREADY_EXISTS"}))
+    );
     // Disabled: no login, and tokens already out stop working.
     env.run(&["disable-user", "bob@example.com"], "").code(0);
     let login = service.login("bob@example.com", "bob's long password");
