@@ -26,11 +26,13 @@ pub fn standby() -> &'static Standby {
 }
 
 impl Standby {
-    /// Waits until the standby has replayed everything the primary has written so far.
+    /// Waits until the standby has replayed everything the primary has written so far: up to
+    /// the insert position, as the cluster commits asynchronously (synchronous_commit = off) and
+    /// the write position may lag the last commit.
     pub fn catch_up(&self) {
         let mut primary = postgres::Client::connect(&server().url, postgres::NoTls).unwrap();
         let lsn: String = primary
-            .query_one("SELECT pg_current_wal_lsn()::text", &[])
+            .query_one("SELECT pg_current_wal_insert_lsn()::text", &[])
             .unwrap()
             .get(0);
         let url = format!(
