@@ -201,6 +201,10 @@ fn client_certificates_are_presented_as_libpq_presents_them() {
     let refused = stderr_of(list(&env, &url).code(8));
     assert!(refused.contains("authentication failed: "), "{refused}");
     let shown = shown(&url);
+    // As libpq: a key root owns may be readable by its group (0640), one the user owns not.
+    chmod(&key, 0o640);
+    let root_owned = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&key).unwrap()) == 0;
+    with_home().assert().code(if root_owned { 0 } else { 8 });
     chmod(&key, 0o644);
     with_home().assert().code(8).stdout("").stderr(format!(
         "error: database {shown}: the client key {} can be read by others (mode 644): as libpq, \
