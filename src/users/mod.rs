@@ -346,9 +346,9 @@ pub fn set_password(
     options: PasswordOptions,
     passwords: &mut dyn PasswordSource,
 ) -> Result<Outcome> {
-    let planned = store
-        .find_user(username)?
-        .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
+    let planned =
+        find_named(store, username)?.ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
+    let username = &planned.user.username.clone();
     let (hasher, resolved) = options.hashing.resolve(store)?;
     let email = planned.user.email.clone();
     let judge =
@@ -394,6 +394,21 @@ fn store_hash(store: &mut dyn Store, username: &str, hash: String, dry_run: bool
     Ok(current.user)
 }
 
+/// The user a command names, matched as the service matches a login; on the shapes whose model
+/// normalises the email, else as the application would have stored it (`Carol@Example.COM`
+/// finds `Carol@example.com`). The name as typed comes first, so a row stored otherwise (by hand,
+/// or refused by the model) stays reachable. Not for `verify-login`, which logs in as the
+/// application's login form does.
+fn find_named<L: Lookup + ?Sized>(lookup: &mut L, login: &str) -> Result<Option<StoredUser>> {
+    if let Some(found) = lookup.find_user(login)? {
+        return Ok(Some(found));
+    }
+    match login_for_shape(lookup.shape(), login) {
+        Ok(stored_as) if stored_as != login => lookup.find_user(&stored_as),
+        _ => Ok(None),
+    }
+}
+
 /// Runs `act` on every named user (each name once) in one transaction: all of them, or none
 /// when `act` fails for one.
 fn for_each_named(
@@ -407,7 +422,7 @@ fn for_each_named(
     let mut outcomes = Vec::with_capacity(usernames.len());
     for username in usernames {
         if seen.insert(username.as_str()) {
-            let stored = tx.find_user(username)?;
+            let stored = find_named(&mut *tx, username)?;
             outcomes.push(act(&mut *tx, username, stored)?);
         }
     }
@@ -574,9 +589,8 @@ pub struct Shown {
 
 /// Looks up one user and judges the stored hash for the service's scheme.
 pub fn show(store: &mut dyn Store, username: &str, scheme: SchemeChoice) -> Result<Shown> {
-    let stored = store
-        .find_user(username)?
-        .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
+    let stored =
+        find_named(store, username)?.ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
     let scheme = resolve_scheme(scheme, store)?;
     Ok(Shown {
         hash: scheme.scheme.judge(&stored.hashed_password),
@@ -628,9 +642,8 @@ pub fn issue_token(
     lifetime: Option<Duration>,
     now: SystemTime,
 ) -> Result<(Token, Duration)> {
-    let stored = store
-        .find_user(username)?
-        .ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
+    let stored =
+        find_named(store, username)?.ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
     if stored.user.disabled {
         return Err(Error::UserDisabled(username.to_owned()));
     }
@@ -638,7 +651,7 @@ pub fn issue_token(
     let subject = if rules.sub_is_id {
         stored.user.id.to_string()
     } else {
-        username.to_owned()
+        stored.user.username.clone()
     };
     let lifetime = lifetime.unwrap_or(rules.lifetime);
     let token = token::issue(key, &subject, rules.audience, lifetime, now)?;

@@ -1200,6 +1200,29 @@ fn addresses_are_stored_as_the_applications_models_store_them() {
     assert_eq!(listed(&env)[0]["email"], json!("Carol@example.com"));
     env.run(&["add-user", "Carol@example.com", "--random-password"], "")
         .code(4);
+    // The commands that name a user find it by either spelling; the report names it as stored.
+    let said = |args: &[&str], stdin: &str| support::stderr(&env.run(args, stdin).code(0));
+    let disabled = said(&["disable-user", "Carol@Example.COM"], "");
+    assert!(
+        disabled.starts_with("disabled user 'Carol@example.com'\n"),
+        "{disabled}"
+    );
+    let shown = support::stdout(&env.run(&["show-user", "Carol@EXAMPLE.com"], "").code(0));
+    assert!(shown.contains("Carol@example.com"), "{shown}");
+    let changed = said(
+        &["set-password", "Carol@EXAMPLE.com", "--password-stdin"],
+        "carol's new long password\n",
+    );
+    assert!(changed.contains("'Carol@example.com'"), "{changed}");
+    assert_eq!(listed(&env)[0]["email"], json!("Carol@example.com"));
+    // A row stored otherwise (by hand) is still found as it is stored.
+    env.insert_raw("UPDATE \"user\" SET email = 'Odd@Example.COM'");
+    let enabled = said(&["enable-user", "Odd@Example.COM"], "");
+    assert!(
+        enabled.starts_with("enabled user 'Odd@Example.COM'\n"),
+        "{enabled}"
+    );
+    env.insert_raw("UPDATE \"user\" SET email = 'Carol@example.com'");
     let csv = "email,password\n  Dan@EXAMPLE.org ,dan's long password\n";
     env.run(&["import", "-", "--input-format", "csv"], csv)
         .code(0);
