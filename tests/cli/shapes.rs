@@ -845,6 +845,7 @@ fn check_finds_logins_the_application_cannot_tell_apart() {
     let env = FASTAPI_USERS.env();
     env.add_user("ann@example.com", "ann's long password");
     env.add_user("bob@example.com", "bob's long password");
+    env.add_user("carol@example.com", "carol's long password");
     env.insert_raw(
         "INSERT INTO \"user\" (id, email, hashed_password, is_active, is_superuser, is_verified)
          SELECT '5b0e1f7c-3f0e-4b8e-9f3c-7f2d1a0b9c8d', 'ANN@example.com', hashed_password,
@@ -1245,6 +1246,7 @@ fn check_reports_rows_the_applications_model_would_refuse() {
     let env = TEMPLATE.env();
     env.add_user("ann@example.com", "ann's long password");
     env.add_user("bob@example.com", "bob's long password");
+    env.add_user("carol@example.com", "carol's long password");
     env.insert_raw(
         "UPDATE \"user\" SET email = 'ops@svc.local' WHERE email = 'ann@example.com';
          UPDATE \"user\" SET email = 'Bob@Example.COM' WHERE email = 'bob@example.com';",
