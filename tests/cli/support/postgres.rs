@@ -143,6 +143,13 @@ pub(super) fn bin_dir() -> Result<PathBuf, String> {
         })
 }
 
+/// Makes `dir` the server user's (see [`as_server_user`]); as another user, it already is.
+pub(super) fn hand_to_server_user(dir: &Path) {
+    let mut cmd = Command::new("chown");
+    cmd.args(["-R", "65534:65534"]).arg(dir);
+    run(cmd, "chown").ok();
+}
+
 /// The server refuses to run as root: root hands the cluster to `nobody`.
 pub(super) fn as_server_user(program: &Path) -> Command {
     let root = Command::new("id")
@@ -187,15 +194,7 @@ fn start() -> Result<Server, String> {
     let data = dir.join("data");
     std::fs::write(dir.join("pwfile"), PASSWORD).map_err(|e| e.to_string())?;
     let ca = make_certificates(&dir)?;
-    run(
-        {
-            let mut cmd = Command::new("chown");
-            cmd.args(["-R", "65534:65534"]).arg(&dir);
-            cmd
-        },
-        "chown",
-    )
-    .ok();
+    hand_to_server_user(&dir);
     let mut initdb = as_server_user(&bin.join("initdb"));
     initdb
         .arg("-D")
@@ -331,80 +330,48 @@ fn make_certificates(dir: &Path) -> Result<PathBuf, String> {
         ],
         "making the test CA",
     )?;
-    openssl(
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
-        "making the server key",
-    )?;
+    // A key and a certificate for `name` (`/CN=cn`), signed by the CA, with `extra` arguments.
+    let signed = |name: &str, cn: &str, extra: &[&str]| {
+        let (key, csr, crt) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+        );
+        let subject = format!("/CN={cn}");
+        openssl(
+            &[
+                "req", "-newkey", "rsa:2048", "-nodes", "-subj", &subject, "-keyout", &key, "-out",
+                &csr,
+            ],
+            &format!("making the {name} key"),
+        )?;
+        let sign = [
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+        ];
+        let out = ["-out", crt.as_str()];
+        openssl(
+            &[&sign[..], extra, &out[..]].concat(),
+            &format!("signing the {name} certificate"),
+        )
+    };
     std::fs::write(
         dir.join("san.ext"),
         "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
     )
     .map_err(|e| e.to_string())?;
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-            "-out",
-            "server.crt",
-        ],
-        "signing the server certificate",
-    )?;
-    // The role `cert_only`'s certificate, by the same CA: client.crt and client.key.
-    openssl(
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=cert_only",
-            "-keyout",
-            "client.key",
-            "-out",
-            "client.csr",
-        ],
-        "making the client key",
-    )?;
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "client.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-out",
-            "client.crt",
-        ],
-        "signing the client certificate",
-    )?;
+    signed("server", "localhost", &["-extfile", "san.ext"])?;
+    // The role `cert_only`'s certificate (a v1 one, as PostgreSQL's own recipe makes them).
+    signed("client", "cert_only", &[])?;
     std::fs::set_permissions(
         dir.join("server.key"),
         std::os::unix::fs::PermissionsExt::from_mode(0o600),

@@ -8,7 +8,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::postgres::{
-    PASSWORD, as_server_user, bin_dir, free_port, keep_until_exit, run, server, wait_until_up,
+    PASSWORD, as_server_user, bin_dir, free_port, hand_to_server_user, keep_until_exit, run,
+    server, wait_until_up,
 };
 
 pub struct Standby {
@@ -67,9 +68,7 @@ fn start() -> Result<Standby, String> {
         .tempdir()
         .map_err(|e| e.to_string())?
         .keep();
-    let mut chown = std::process::Command::new("chown");
-    chown.args(["65534:65534"]).arg(&dir);
-    run(chown, "chown").ok();
+    hand_to_server_user(&dir);
     let data = dir.join("data");
     let mut backup = as_server_user(&bin.join("pg_basebackup"));
     backup.arg("-D").arg(&data).args([
