@@ -178,7 +178,7 @@ fn health_findings(health: Health, findings: &mut Vec<Finding>) {
 fn model(user: &crate::db::User, findings: &mut Vec<Finding>) {
     let shape = user.shape;
     let login = &user.username;
-    if shape.email_str {
+    if shape.login_is_email {
         match users::email_str(login) {
             Err(why) => findings.push(finding(
                 Severity::Problem,

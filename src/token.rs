@@ -21,7 +21,7 @@ pub const TUTORIAL_EXAMPLE_KEY: &str =
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// Longest lifetime accepted: a token cannot be revoked before it expires.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(366 * 24 * 60 * 60);
-/// [`MAX_LIFETIME`] as people write it (humantime would print "1year 18h").
+/// [`MAX_LIFETIME`] as people write it.
 const MAX_LIFETIME_TEXT: &str = "366 days";
 
 /// The signing key. Never printed: its `Debug` hides the bytes.

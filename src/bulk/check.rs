@@ -202,7 +202,7 @@ fn check_values(
     problems: &mut Problems,
 ) -> String {
     let mut login = username;
-    if shape.email_str {
+    if shape.login_is_email {
         // Described, never quoted: in a file with its columns mixed up they may be passwords.
         match users::email_str(&login) {
             Ok(normalized) => login = normalized,
@@ -216,10 +216,6 @@ fn check_values(
         }
     } else if let Err(e) = users::check_login(shape.login, &login) {
         problems.add(shape.login, e.to_string());
-    } else if shape.login_is_email
-        && let Some(why) = users::email_problem(&login)
-    {
-        problems.add(shape.login, why);
     }
     if let Some(why) = email.and_then(users::email_problem) {
         problems.add("email", why);

@@ -132,7 +132,8 @@ pub struct Shape {
     pub table: &'static str,
     /// The column a login names (`username`, `email`).
     pub login: &'static str,
-    /// The login is an email address, matched case-insensitively by the service
+    /// The login is an email address, which the application's model reads with pydantic's
+    /// `EmailStr` (validated, and stored normalised); matched case-insensitively by the service
     /// (`lower(email) = lower(?)`) when `login_folds_case`.
     pub login_is_email: bool,
     pub login_folds_case: bool,
@@ -162,9 +163,6 @@ pub struct Shape {
     /// Whether, and where, the application checks the status of a token's user on each
     /// request (so that disabling takes effect before tokens expire).
     pub status_check: &'static str,
-    /// The application's model reads the login with pydantic's `EmailStr` (validated, and
-    /// stored normalised): the template's and fastapi-users'. The tutorial's has no check.
-    pub email_str: bool,
     /// The longest value, in characters, the model's columns take: (field, limit).
     pub max_lengths: &'static [(&'static str, usize)],
 }
@@ -213,7 +211,6 @@ pub static TUTORIAL: Shape = Shape {
         unverified: "user not verified",
     },
     verifies_bcrypt_too: false,
-    email_str: false,
     max_lengths: &[],
     status_check: "checks `disabled` on each request (the tutorial's /users/me does)",
 };
@@ -264,7 +261,6 @@ pub static FASTAPI_TEMPLATE: Shape = Shape {
         unverified: "user not verified",
     },
     verifies_bcrypt_too: true,
-    email_str: true,
     max_lengths: &[("email", 255), ("full_name", 255)],
     status_check: "checks `is_active` on each request (the template's get_current_active_user does)",
 };
@@ -317,7 +313,6 @@ pub static FASTAPI_USERS: Shape = Shape {
         unverified: "user not verified (LOGIN_USER_NOT_VERIFIED)",
     },
     verifies_bcrypt_too: true,
-    email_str: true,
     max_lengths: &[("email", 320)],
     status_check: "checks `is_active` on each request (fastapi-users' current_user(active=True) does)",
 };

@@ -49,9 +49,7 @@ pub fn email_str(value: &str) -> Result<String, String> {
         return Err("contains a line break".to_owned());
     }
     let address = trim(without_display_name(value).unwrap_or(value));
-    let Some((local, domain)) = split(address) else {
-        return Err("has no @-sign".to_owned());
-    };
+    let (local, domain) = split(address)?;
     let local = local_part(local)?;
     let (domain, ascii_domain) = domain_name(domain)?;
     let normalized = format!("{local}@{domain}");
@@ -91,14 +89,20 @@ fn without_display_name(value: &str) -> Option<&str> {
     (!address.is_empty() && (quoted || plain)).then_some(address)
 }
 
-/// At the first `@`; a `<` before it is a display name, refused. email-validator splits outside
-/// quotes, but a quote is refused wherever it is (no quoted local parts here, none in a domain),
-/// so the first `@` gives the same verdicts.
-fn split(address: &str) -> Option<(&str, &str)> {
-    let at = address.find(['@', '<'])?;
-    address[at..]
-        .starts_with('@')
-        .then(|| (&address[..at], &address[at + 1..]))
+/// At the first `@`, or `Err` at a `<` before it: email-validator takes that for a display
+/// name, refused here, before NFC can fold it into a letter (`<` and U+0338 into `≮`).
+/// email-validator also splits outside quotes, but a quote is refused wherever it is (no quoted
+/// local parts, none in a domain), so the first `@` gives the same verdicts.
+fn split(address: &str) -> Result<(&str, &str), String> {
+    let at = address.find(['@', '<']).ok_or("has no @-sign")?;
+    if address[at..].starts_with('<') {
+        return Err(
+            "has an angle bracket before the @-sign (a display name), which the \
+                    application refuses"
+                .to_owned(),
+        );
+    }
+    Ok((&address[..at], &address[at + 1..]))
 }
 
 fn is_atext(c: char) -> bool {

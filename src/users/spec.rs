@@ -87,11 +87,7 @@ impl UserSpec {
     /// (an email beside the login, a full name, a flag) it has no column for.
     pub fn check_shape(&self, shape: &Shape) -> Result<()> {
         check_login(shape.login, &self.username)?;
-        if shape.email_str {
-            login_for_shape(shape, &self.username)?;
-        } else if shape.login_is_email {
-            check_email(&self.username)?;
-        }
+        login_for_shape(shape, &self.username)?;
         let values = [
             (shape.login, Some(self.username.as_str())),
             ("email", self.email.as_ref().and_then(Option::as_deref)),
@@ -141,7 +137,7 @@ impl UserSpec {
 /// `EmailStr`, validated and normalised as it does (so conflicts and look-ups meet the value
 /// the application's own signup would write); elsewhere as given.
 pub fn login_for_shape(shape: &Shape, login: &str) -> Result<String> {
-    if !shape.email_str {
+    if !shape.login_is_email {
         return Ok(login.to_owned());
     }
     super::email_str(login).map_err(|why| {

@@ -4,7 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::support::postgres::{PASSWORD, own_cluster, server};
+use crate::support::postgres::{PASSWORD, free_port, own_cluster, server};
 use crate::support::standby::standby;
 use crate::support::{TestEnv, stderr};
 
@@ -12,8 +12,7 @@ const CSV: &str = "id,username,email,full_name,disabled\n1,alice,,,false\n";
 
 /// A TCP port nothing listens on.
 fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+    free_port().unwrap()
 }
 
 /// `host:port` of the test's own URL.

@@ -341,8 +341,11 @@ impl Target {
     /// The client's configuration, and every value of authctl's own options checked.
     fn client_config(&self, parts: &Parts) -> Result<postgres::Config> {
         // NOTE: the client's messages quote option names and never values, so no password.
-        let config = postgres::Config::from_str(&parts.client_url)
-            .map_err(|e| self.refused(format!("not valid: {e}")))?;
+        let config = postgres::Config::from_str(&parts.client_url).map_err(|e| {
+            // The option's name is in the cause: "invalid value for option `port`".
+            let cause = std::error::Error::source(&e).map_or(String::new(), |c| format!(": {c}"));
+            self.refused(format!("not valid: {e}{cause}"))
+        })?;
         for (key, value) in &parts.own {
             let valid = match key.as_str() {
                 "sslmode" | "ssl" => SslMode::from_str(value).map(|_| ()),
@@ -595,7 +598,7 @@ fn default_socket_dir() -> &'static str {
     }
 }
 
-pub(super) fn home() -> Option<PathBuf> {
+fn home() -> Option<PathBuf> {
     std::env::var_os("HOME").map(PathBuf::from)
 }
 
@@ -872,8 +875,14 @@ mod tests {
         );
         assert!(message("postgresql://u@h/d?sslsni=yes").contains("sslsni 'yes'"));
         assert!(message("postgresql://u@h/d?gssencmode=require").contains("gssencmode 'require'"));
-        assert!(message("postgresql://u@h/d?client_encoding=LATIN1").contains("client_encoding"));
-        assert!(message("postgresql://u@h/d?connect_timeout=soon").contains("connect_timeout"));
+        assert!(
+            message("postgresql://u@h/d?client_encoding=LATIN1")
+                .contains("client_encoding 'LATIN1' is not one of UTF8, UTF-8, AUTO")
+        );
+        assert!(
+            message("postgresql://u@h/d?connect_timeout=soon")
+                .contains("invalid value for option `connect_timeout`")
+        );
         for accepted in [
             "sslsni=0",
             "gssencmode=prefer",

@@ -295,7 +295,7 @@ pub(super) fn wait_until_up(url: &str) -> Result<(), String> {
     }
 }
 
-pub(super) fn free_port() -> Result<u16, String> {
+pub fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     listener
         .local_addr()
