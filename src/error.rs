@@ -80,16 +80,13 @@ pub enum Error {
         on_delete: String,
     },
 
-    /// A new username a person could take for an existing user's.
+    /// A new username a person could take for an existing user's: which one, and how alike.
     #[error("{0}")]
-    LookAlike(crate::users::LookAlike),
+    LookAlike(String),
 
     /// A new password the policy refuses. The weakness never quotes the password.
     #[error("the password for '{username}' is too weak: {weakness}")]
-    WeakPassword {
-        username: String,
-        weakness: crate::password::Weakness,
-    },
+    WeakPassword { username: String, weakness: String },
 
     /// A value given to authctl was refused (username, email, password policy, key, lifetime…).
     #[error("{0}")]
@@ -128,6 +125,15 @@ pub enum Error {
     /// The database cannot be used as it is; the reason says what to do.
     #[error("database {location}: {reason}")]
     Unusable { location: String, reason: String },
+
+    /// The database's user table is not one a command can work on; what to do about it is the
+    /// command line's to say ([`TableAdvice`]).
+    #[error("database {location}: {reason}")]
+    Table {
+        location: String,
+        reason: String,
+        advice: TableAdvice,
+    },
 
     /// A required secret or input is missing or unreadable.
     #[error("{0}")]
@@ -202,7 +208,9 @@ impl Error {
             | Error::ExampleKey
             | Error::NotAnArray => Kind::Invalid,
             Error::Busy { .. } => Kind::Busy,
-            Error::Unusable { .. } | Error::NoDatabase { .. } => Kind::DatabaseUnusable,
+            Error::Unusable { .. } | Error::Table { .. } | Error::NoDatabase { .. } => {
+                Kind::DatabaseUnusable
+            }
             Error::UnverifiableHash { .. } => Kind::Unverifiable,
             Error::Environment(_) => Kind::Environment,
             Error::Internal(_) | Error::Database { .. } | Error::Output { .. } => Kind::Internal,
@@ -212,6 +220,40 @@ impl Error {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::Invalid(message.into())
     }
+
+    /// [`Error::Unusable`] for the database shown as `location`.
+    pub(crate) fn unusable(location: &str, reason: impl Into<String>) -> Self {
+        Error::Unusable {
+            location: location.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// [`Error::Table`] for the database shown as `location`.
+    pub(crate) fn table(location: &str, reason: impl Into<String>, advice: TableAdvice) -> Self {
+        Error::Table {
+            location: location.to_owned(),
+            reason: reason.into(),
+            advice,
+        }
+    }
+}
+
+/// What can be done about a user table that is not what a command needs, for the command line
+/// to word with its own flags and commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableAdvice {
+    /// A `user` table of neither known shape: name its shape, if it is one of them.
+    NameTheShape,
+    /// Tables of two shapes: say which to administer.
+    ChooseTheShape,
+    /// Alembic makes the tables: unless this database never runs its migrations.
+    SkipMigrations,
+    /// The template's migrations make its table: unless they never run (a test fixture).
+    SkipTemplateMigrations,
+    /// The table is missing: create it, naming its shape where it is not the tutorial's
+    /// (whose application may create it itself).
+    Create { shape: Option<&'static str> },
 }
 
 /// One refused record of an import: where it is, which field, why.

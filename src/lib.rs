@@ -57,5 +57,6 @@ pub mod error;
 pub mod exit;
 pub mod password;
 pub mod records;
+pub mod shape;
 pub mod token;
 pub mod users;

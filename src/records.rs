@@ -8,8 +8,9 @@ use std::path::Path;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use crate::db::{Shape, User, UserRef};
+use crate::db::{User, UserRef};
 use crate::error::{Error, Result, RowError};
+use crate::shape::Shape;
 
 /// The file formats of `import`, `export` and the machine formats of `list-users`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

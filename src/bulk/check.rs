@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 
-use crate::db::{Shape, UserId};
+use crate::db::UserId;
 use crate::error::{RowCause, RowError};
 use crate::password::{self, Policy, Resolved, SecretString};
 use crate::records::{self, FieldValue, RawRecord};
+use crate::shape::Shape;
 use crate::users::{self, LookAlike, UserSpec, Warning};
 
 /// The password part of a record.
@@ -164,7 +165,7 @@ fn parse_id(value: Option<FieldValue>, shape: &Shape, problems: &mut Problems) -
         FieldValue::Text(s) => UserId::parse(s.trim()),
         FieldValue::Bool(_) => UserId::Other(String::new()),
     };
-    if shape.id.accepts(&id) {
+    if id.fits(shape.id) {
         return Some(id);
     }
     problems.add("id", shape.id.expected());

@@ -8,10 +8,11 @@ use std::io::Read;
 
 use check::{Row, Secret};
 
-use crate::db::{Lookup, Shape, Store};
+use crate::db::{Lookup, Store};
 use crate::error::{Error, Kind, Result, RowCause, RowError};
 use crate::password::{self, HashCensus, Hasher, Resolved, SchemeChoice};
 use crate::records::{self, FileFormat};
+use crate::shape::Shape;
 use crate::users::{
     self, Action, Cached, Hashing, OnExisting, PasswordChange, Plan, Rules, Warning,
 };
@@ -352,7 +353,8 @@ mod tests {
     #[test]
     fn check_input_counts_what_passed_and_lists_the_rest() {
         let csv = "username,email,password\nann,,pw\n,x@example.com,pw\nbob,b,pw\ncy,,pw\n";
-        let checked = check_input(csv.as_bytes(), FileFormat::Csv, &crate::db::TUTORIAL).unwrap();
+        let checked =
+            check_input(csv.as_bytes(), FileFormat::Csv, &crate::shape::TUTORIAL).unwrap();
         assert_eq!(checked.passed(), 2);
         let places: Vec<&str> = checked
             .problems()
@@ -360,5 +362,89 @@ mod tests {
             .map(|p| p.location.as_str())
             .collect();
         assert_eq!(places, ["line 3", "line 4"]);
+    }
+
+    /// An import racing another writer (who writes while the passwords hash).
+    mod import_races {
+        use std::path::{Path, PathBuf};
+
+        use crate::bulk::{ImportOptions, MissingPassword, Progress, import};
+        use crate::db::testing;
+        use crate::error::{Error, Kind};
+        use crate::password::{HashProfile, SchemeChoice};
+        use crate::records::FileFormat;
+        use crate::users::{Hashing, OnExisting, Rules};
+
+        /// Another writer that runs `.1` on the database while the import hashes (between
+        /// plan and write).
+        struct Racer(PathBuf, fn(&Path));
+
+        impl Progress for Racer {
+            fn start(&self, _: usize) {
+                (self.1)(&self.0);
+            }
+            fn tick(&self) {}
+            fn finish(&self) {}
+        }
+
+        fn options(on_conflict: OnExisting) -> ImportOptions {
+            ImportOptions {
+                on_conflict,
+                missing_password: MissingPassword::Random,
+                hashing: Hashing {
+                    scheme: SchemeChoice::default(),
+                    profile: HashProfile::Test,
+                },
+                rules: Rules::default(),
+                dry_run: false,
+            }
+        }
+
+        /// A name taken by another writer while the import hashed is a conflict (exit 4) listed with
+        /// its record, found under the write lock; nothing is written.
+        #[test]
+        fn a_name_taken_between_plan_and_write_is_a_listed_conflict() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("users.db");
+            let mut store = testing::init(&path);
+            let racer = Racer(path.clone(), |path| {
+                testing::insert(path, &testing::new_user("newbie", None));
+            });
+            let input = "username,password\nfirst,pw-for-tests\nnewbie,pw-for-tests\n".as_bytes();
+            let result = import(
+                &mut *store,
+                input,
+                FileFormat::Csv,
+                options(OnExisting::Fail),
+                &racer,
+            );
+            let Err(Error::Rows(rows)) = &result else {
+                panic!("{result:?}");
+            };
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].location, "line 3");
+            assert_eq!(result.unwrap_err().kind(), Kind::Conflict);
+            assert_eq!(testing::count(&path), 1);
+        }
+
+        /// A user gone between the plan and the write is the table changing under the import, not a
+        /// record's fault: the import stops with that error and lists no record.
+        #[test]
+        fn a_user_gone_between_plan_and_write_is_not_a_refused_record() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("users.db");
+            let mut store = testing::init(&path);
+            testing::insert(&path, &testing::new_user("kept", None));
+            let racer = Racer(path, |path| testing::delete(path, "kept"));
+            let input = "username,email\nkept,kept@example.com\n".as_bytes();
+            let result = import(
+                &mut *store,
+                input,
+                FileFormat::Csv,
+                options(OnExisting::Skip),
+                &racer,
+            );
+            assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
+        }
     }
 }

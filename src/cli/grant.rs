@@ -1,8 +1,9 @@
 //! `authctl grant` and `authctl revoke`: the rights the full-stack template's and fastapi-users'
 //! tables keep beside the status (`is_superuser`, `is_verified`).
 
-use crate::db::{Access, Flag};
+use crate::db::Access;
 use crate::exit;
+use crate::shape::Flag;
 use crate::users;
 
 use super::{Context, WriteArgs};

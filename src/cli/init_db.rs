@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use crate::db::{Access, InitReport, Location, Migrations, Shape};
+use crate::db::{Access, InitReport, Location};
 use crate::exit;
+use crate::shape::{Migrations, Shape};
 
 use super::Context;
 use super::format::{Format, FormatArgs};

@@ -28,8 +28,9 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 
-use crate::db::{self, Access, Location, OpenOptions, ShapeName, Store};
+use crate::db::{self, Access, Location, OpenOptions, Store};
 use crate::error::Error;
+use crate::shape::ShapeName;
 pub use output::Output;
 
 const ABOUT: &str = "Administer the users table of a FastAPI OAuth2 login service";

@@ -6,10 +6,11 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::db::{Shape, UserRef};
-use crate::error::{self, Error, RowCause, RowError};
+use crate::db::UserRef;
+use crate::error::{self, Error, RowCause, RowError, TableAdvice};
 use crate::exit;
 use crate::records::{RecordWriter, UserRecord};
+use crate::shape::Shape;
 use crate::users::{Action, Outcome, Warning};
 
 use super::format::{Format, ListFormat};
@@ -113,6 +114,7 @@ fn message(err: &anyhow::Error) -> String {
                 .collect();
             return format!("{}:\n{}", error::rows_heading(rows.len()), rows.join("\n"));
         }
+        Some(Error::Table { advice, .. }) => return format!("{err:#}{}", table_advice(*advice)),
         Some(Error::Busy { .. }) => ", retry later or raise --busy-timeout",
         Some(Error::ExampleKey) => ", or pass --allow-example-key for a test service",
         Some(Error::NotAnArray) => " (use --input-format jsonl for one object per line)",
@@ -126,6 +128,27 @@ fn message(err: &anyhow::Error) -> String {
         _ => "",
     };
     format!("{err:#}{advice}")
+}
+
+fn table_advice(advice: TableAdvice) -> String {
+    match advice {
+        TableAdvice::NameTheShape => {
+            "; name its shape with --table-shape if it is one of them".to_owned()
+        }
+        TableAdvice::ChooseTheShape => "; say which to administer with --table-shape \
+                                        (tutorial, fastapi-template, fastapi-users)"
+            .to_owned(),
+        TableAdvice::SkipMigrations => {
+            ", or give --no-migrations if this database never runs them".to_owned()
+        }
+        TableAdvice::SkipTemplateMigrations => {
+            ", or give --no-migrations if this database never runs them (a test fixture)".to_owned()
+        }
+        TableAdvice::Create { shape: None } => "; create it with `authctl init-db`".to_owned(),
+        TableAdvice::Create { shape: Some(name) } => format!(
+            "; create it with `authctl init-db --table-shape {name}` or the application itself"
+        ),
+    }
 }
 
 fn row_advice(row: &RowError) -> &'static str {
@@ -326,5 +349,39 @@ impl<W: Write> UserWriter<W> {
             UserWriter::Records(records) => records.finish(),
             UserWriter::Table(table) => table.finish(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape::{FASTAPI_USERS, ShapeName, TUTORIAL, Tables, detect};
+
+    fn tables(users: &[&str], user: &[&str]) -> Tables {
+        Tables {
+            users: users.iter().map(|&c| c.to_owned()).collect(),
+            user: user.iter().map(|&c| c.to_owned()).collect(),
+            user_id_is_integer: false,
+            alembic: false,
+        }
+    }
+
+    /// The domain refuses a table in its own terms; the message adds the flags that change it.
+    #[test]
+    fn table_refusals_name_the_flags_that_change_them() {
+        let message =
+            |t: Tables, forced| message(&anyhow::Error::from(detect("x", &t, forced).unwrap_err()));
+        assert!(
+            message(tables(TUTORIAL.columns, FASTAPI_USERS.columns), None)
+                .contains("--table-shape")
+        );
+        assert!(
+            message(tables(&[], &[]), Some(ShapeName::FastapiUsers))
+                .contains("init-db --table-shape fastapi-users")
+        );
+        assert_eq!(
+            message(tables(&[], &[]), None),
+            "database x: has no users table; create it with `authctl init-db`"
+        );
     }
 }

@@ -6,7 +6,8 @@ use std::io::{self, Write};
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use crate::db::{Shape, UserRef};
+use crate::db::UserRef;
+use crate::shape::Shape;
 
 /// The columns for a shape: the tutorial's `ID USERNAME EMAIL FULL NAME STATUS`, with the
 /// login's name and the rights the shape has.

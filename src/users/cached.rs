@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
-use crate::db::{Dependents, Flag, Lookup, NewUser, Shape, StoredUser, UserId, WriteTx};
+use crate::db::{Dependents, Lookup, NewUser, StoredUser, UserId, WriteTx};
 use crate::error::Result;
 use crate::password::HashCensus;
+use crate::shape::{Flag, Shape};
 
 use super::UserSpec;
 use super::write::user_of;
@@ -163,43 +164,22 @@ impl<L: WriteTx + ?Sized> WriteTx for Cached<'_, L> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-    use crate::db::{Access, Location, OpenOptions, SERVICE_DDL, Store};
-
-    fn new_user(username: &str, email: Option<&str>) -> NewUser {
-        NewUser {
-            id: None,
-            username: username.to_owned(),
-            email: email.map(str::to_owned),
-            full_name: None,
-            disabled: false,
-            superuser: false,
-            verified: false,
-            hashed_password: "h".to_owned(),
-        }
-    }
+    use crate::db::Store;
+    use crate::db::testing::{self, new_user};
 
     /// A table with ann (x@, an opaque hash) and bob (b@, a bcrypt hash), and the specs an
     /// import of ann (y@), bob and carl (x@) would bring: the cache holds what they can ask.
     fn table() -> (tempfile::TempDir, Box<dyn Store>, Vec<UserSpec>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("users.db");
-        let setup = rusqlite::Connection::open(&path).unwrap();
-        setup.execute_batch(SERVICE_DDL).unwrap();
-        setup
-            .execute_batch(
-                "INSERT INTO users (username, email, disabled, hashed_password) VALUES \
-                 ('ann', 'x@example.com', 0, 'h'), ('bob', 'b@example.com', 0, \
-                 '$2b$12$KIXQJrnVq9OQ0n9Eo5TBteJYDJ7vlb0E8yXvFkV1l7Z3mJqg0NqCe')",
-            )
-            .unwrap();
-        let options = OpenOptions {
-            lock_timeout: Duration::from_secs(1),
-            shape: None,
-        };
-        let store = crate::db::open(&Location::Sqlite(path), Access::ReadWrite, options).unwrap();
+        testing::service_table(&path, true);
+        testing::insert(&path, &new_user("ann", Some("x@example.com")));
+        let mut bob = new_user("bob", Some("b@example.com"));
+        bob.hashed_password =
+            "$2b$12$KIXQJrnVq9OQ0n9Eo5TBteJYDJ7vlb0E8yXvFkV1l7Z3mJqg0NqCe".to_owned();
+        testing::insert(&path, &bob);
+        let store = testing::open(&path);
         let specs = [("ann", "y"), ("bob", "b"), ("carl", "x")]
             .iter()
             .map(|(name, email)| {

@@ -24,14 +24,13 @@ pub use spec::{
 pub use write::OnExisting;
 pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};
 
-use crate::db::{
-    Dependents, Flag, Lookup, Shape, StatusFilter, Store, StoredUser, User, UserRef, WriteTx,
-};
+use crate::db::{Dependents, Lookup, StatusFilter, Store, StoredUser, User, UserRef, WriteTx};
 use crate::error::{Error, Result};
 use crate::password::{
     self, HashInfo, HashProfile, Hasher, Policy, ProfileMatch, Resolved, Scheme, SchemeChoice,
     SecretString, StoredHashProblem, Weakness,
 };
+use crate::shape::{Flag, Shape};
 use crate::token::{self, SigningKey, Token};
 
 /// What a command did (or, in a dry run, would do) to one user.
@@ -120,18 +119,6 @@ impl std::fmt::Display for Warning {
     }
 }
 
-/// The conflict of a login already taken: the username, or (where the login is the email) the
-/// email with the user who has it, whose case may differ where the service folds case.
-pub(crate) fn taken(shape: &Shape, login: &str, stored: Option<&StoredUser>) -> Error {
-    if shape.login_is_email {
-        return Error::EmailTaken {
-            email: login.to_owned(),
-            owner: stored.map_or(login, |s| &s.user.username).to_owned(),
-        };
-    }
-    Error::UsernameTaken(login.to_owned())
-}
-
 /// What new users and new passwords must pass.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Rules {
@@ -156,7 +143,7 @@ pub(crate) fn judge_password(
         if policy.enforce {
             return Err(Error::WeakPassword {
                 username: username.to_owned(),
-                weakness,
+                weakness: weakness.to_string(),
             });
         }
         warnings.push(Warning::WeakPassword(weakness));
@@ -671,7 +658,11 @@ mod tests {
             shape: None,
         };
         crate::db::open(&location, Access::Init, options)
-            .and_then(|mut store| store.init(crate::db::Migrations::Respected).map(|_| store))
+            .and_then(|mut store| {
+                store
+                    .init(crate::shape::Migrations::Respected)
+                    .map(|_| store)
+            })
             .unwrap()
     }
 

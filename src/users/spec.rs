@@ -1,8 +1,9 @@
 //! A user as a command describes it, and the checks on its values: usernames, emails and full
 //! names are stored exactly as given, so what a person could never type back is refused.
 
-use crate::db::{NewUser, Shape, StoredUser, UserId};
+use crate::db::{NewUser, StoredUser, UserId};
 use crate::error::{Error, Result};
+use crate::shape::Shape;
 
 /// A user as a command describes it. `None` fields are not given: an update leaves them alone,
 /// a creation uses the empty value (NULL email and full name, active).
@@ -125,7 +126,7 @@ impl UserSpec {
             return refuse("is_verified");
         }
         match &self.id {
-            Some(id) if !shape.id.accepts(id) => {
+            Some(id) if !id.fits(shape.id) => {
                 Err(Error::invalid(format!("id {id} {}", shape.id.expected())))
             }
             _ => Ok(()),
@@ -294,7 +295,7 @@ mod tests {
 
     #[test]
     fn an_id_of_another_kind_than_the_table_s_is_refused() {
-        use crate::db::{FASTAPI_USERS, TUTORIAL};
+        use crate::shape::{FASTAPI_USERS, TUTORIAL};
         let with_id = |id| UserSpec {
             id: Some(id),
             ..UserSpec::new("a@example.com".into(), None, None, None).unwrap()
@@ -327,7 +328,7 @@ mod tests {
                 odd_disabled: None,
                 superuser: None,
                 verified: None,
-                shape: &crate::db::TUTORIAL,
+                shape: &crate::shape::TUTORIAL,
             },
             hashed_password: "h".into(),
         };

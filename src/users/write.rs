@@ -2,9 +2,10 @@
 //! the table before anything is asked or hashed, settle the password change outside the lock,
 //! then apply under the write lock, re-checking what the plan saw.
 
-use crate::db::{Lookup, NewUser, Shape, StoredUser, Transaction, User, UserId, WriteTx};
+use crate::db::{Lookup, NewUser, StoredUser, Transaction, User, UserId, WriteTx};
 use crate::error::{Error, Result};
 use crate::password::Hasher;
+use crate::shape::Shape;
 
 use super::lookalike::{self, LookAlike};
 use super::{Action, Outcome, UserSpec};
@@ -60,7 +61,9 @@ pub fn plan(
     let needs_password = match (&existing, on_existing) {
         (None, _) => true,
         (Some(existing), OnExisting::Fail) => {
-            return Err(super::taken(lookup.shape(), &spec.username, Some(existing)));
+            return Err(lookup
+                .shape()
+                .login_taken(&spec.username, Some(&existing.user.username)));
         }
         (Some(_), OnExisting::Skip) => false,
         (Some(_), OnExisting::Update { password }) => password,
@@ -82,7 +85,7 @@ fn look_alike(lookup: &mut dyn Lookup, username: &str, allow: bool) -> Result<Op
         .and_then(|existing| LookAlike::of(username, &existing))
         .map(|found| found.named(lookup.shape().login));
     match found {
-        Some(found) if !allow => Err(Error::LookAlike(found)),
+        Some(found) if !allow => Err(Error::LookAlike(found.to_string())),
         found => Ok(found),
     }
 }
@@ -128,7 +131,9 @@ pub fn apply(
         return create(tx, spec, password);
     };
     match on_existing {
-        OnExisting::Fail => Err(super::taken(tx.shape(), &spec.username, Some(&existing))),
+        OnExisting::Fail => Err(tx
+            .shape()
+            .login_taken(&spec.username, Some(&existing.user.username))),
         OnExisting::Skip => Ok(Outcome::of(Action::Unchanged, existing.user)),
         OnExisting::Update { .. } => update(tx, spec, password, existing),
     }
@@ -229,4 +234,64 @@ pub(super) fn user_of(id: UserId, user: &NewUser, shape: &'static Shape) -> User
 /// Commits, unless this is a dry run (then the transaction is rolled back when dropped).
 pub fn finish(tx: Box<dyn Transaction + '_>, dry_run: bool) -> Result<()> {
     if dry_run { tx.rollback() } else { tx.commit() }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::db::testing;
+    use crate::error::Error;
+    use crate::users::{OnExisting, PasswordChange, UserSpec, apply, plan};
+
+    /// The write transaction re-checks what the plan saw: an email taken by another writer
+    /// between the plan and the write is a conflict, even on a table without the unique email
+    /// index (where only the domain's check under the lock stands in the way).
+    #[test]
+    fn the_write_re_checks_what_the_plan_saw() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.db");
+        testing::service_table(&path, false);
+        let mut store = testing::open(&path);
+        let email = Some(Some("same@example.com".to_owned()));
+        let spec = UserSpec::new("second".into(), email, None, None).unwrap();
+        let planned = plan(&mut *store, &spec, OnExisting::Fail, false).unwrap();
+        assert!(planned.existing.is_none());
+        testing::insert(&path, &testing::new_user("first", Some("same@example.com")));
+        let mut tx = store.write().unwrap();
+        let written = apply(
+            &mut *tx,
+            &spec,
+            &PasswordChange::Set("h".into()),
+            OnExisting::Fail,
+        );
+        assert!(
+            matches!(&written, Err(Error::EmailTaken { owner, .. }) if owner == "first"),
+            "{written:?}"
+        );
+    }
+
+    /// An upsert that keeps the stored hash (the given password verifies) stops when the hash
+    /// changed between the plan and the write, rather than write over the new one.
+    #[test]
+    fn a_hash_changed_since_the_plan_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.db");
+        testing::service_table(&path, true);
+        let mut alice = testing::new_user("alice", None);
+        alice.hashed_password = "old".to_owned();
+        testing::insert(&path, &alice);
+        let mut store = testing::open(&path);
+        let spec = UserSpec::new("alice".into(), None, Some(Some("Alice".into())), None).unwrap();
+        // Planned with the password verifying against 'old'; then someone sets a new one.
+        let keep = PasswordChange::KeepIf("old".to_owned());
+        testing::update(&path, "alice", |user| {
+            user.hashed_password = "new".to_owned();
+        });
+        let mut tx = store.write().unwrap();
+        let update = OnExisting::Update { password: true };
+        let written = apply(&mut *tx, &spec, &keep, update);
+        assert!(
+            matches!(&written, Err(Error::Internal(m)) if m.contains("changed while authctl was running")),
+            "{written:?}"
+        );
+    }
 }

@@ -7,7 +7,8 @@ use postgres::config::Host;
 use postgres::{Client, SimpleQueryMessage};
 
 use super::target::{Endpoint, Resolved, SessionAttrs, SslMode};
-use super::{Errors, tls, unusable};
+use super::tls;
+use crate::db::engine::{Classify, Context};
 use crate::error::{Error, Result};
 
 /// What a server is, as `target_session_attrs` asks.
@@ -54,7 +55,7 @@ impl SessionAttrs {
 }
 
 impl ServerState {
-    fn of(client: &mut Client, errors: &Errors) -> Result<Self> {
+    fn of(client: &mut Client, ctx: &Context) -> Result<Self> {
         // The simple protocol, outside any transaction: it sets nothing and names nothing, so
         // a pooled server connection goes back as it came.
         let messages = client
@@ -62,7 +63,7 @@ impl ServerState {
                 "SELECT pg_catalog.pg_is_in_recovery()::text, \
                  pg_catalog.current_setting('transaction_read_only')",
             )
-            .map_err(|e| errors.classify(e))?;
+            .map_err(|e| ctx.classify(e))?;
         let row = messages.iter().find_map(|m| match m {
             SimpleQueryMessage::Row(row) => Some((row.get(0), row.get(1))),
             _ => None,
@@ -83,11 +84,11 @@ impl ServerState {
 }
 
 /// The first of the servers that will do; else why none would.
-pub(super) fn connect(resolved: &Resolved, errors: &Errors) -> Result<Client> {
+pub(super) fn connect(resolved: &Resolved, ctx: &Context) -> Result<Client> {
     let tls = match resolved.tls.mode {
         SslMode::Disable => None,
         _ => Some(tls::client_config(&resolved.tls).map_err(|reason| {
-            Error::Environment(format!("database {}: {reason}", errors.location))
+            Error::Environment(format!("database {}: {reason}", ctx.location))
         })?),
     };
     let mut kept = None;
@@ -95,7 +96,7 @@ pub(super) fn connect(resolved: &Resolved, errors: &Errors) -> Result<Client> {
     let mut last_error = None;
     let mut notes = Vec::new();
     for endpoint in &resolved.endpoints {
-        let mut client = match connect_one(resolved, endpoint, tls.as_ref(), errors) {
+        let mut client = match connect_one(resolved, endpoint, tls.as_ref(), ctx) {
             Ok(client) => client,
             Err(e) => {
                 notes.push(match &e {
@@ -110,7 +111,7 @@ pub(super) fn connect(resolved: &Resolved, errors: &Errors) -> Result<Client> {
             return Ok(client);
         }
         reached = true;
-        let state = ServerState::of(&mut client, errors)?;
+        let state = ServerState::of(&mut client, ctx)?;
         match resolved.session.judge(state) {
             Verdict::Take => return Ok(client),
             Verdict::Keep => kept = kept.or(Some(client)),
@@ -123,8 +124,8 @@ pub(super) fn connect(resolved: &Resolved, errors: &Errors) -> Result<Client> {
     match last_error {
         // No server was reached: the last one's reason, as for a single server.
         Some(e) if !reached => Err(e),
-        _ => Err(unusable(
-            &errors.location,
+        _ => Err(Error::unusable(
+            &ctx.location,
             format!(
                 "no server of the URL {} (target_session_attrs={}): {}",
                 resolved.session.wanted(),
@@ -139,7 +140,7 @@ fn connect_one(
     resolved: &Resolved,
     endpoint: &Endpoint,
     tls: Option<&rustls::ClientConfig>,
-    errors: &Errors,
+    ctx: &Context,
 ) -> Result<Client> {
     use postgres::config::SslMode as ClientMode;
     let mut config = resolved.config.clone();
@@ -159,9 +160,7 @@ fn connect_one(
     }
     let Some(tls) = tls else {
         config.ssl_mode(ClientMode::Disable);
-        return config
-            .connect(postgres::NoTls)
-            .map_err(|e| errors.classify(e));
+        return config.connect(postgres::NoTls).map_err(|e| ctx.classify(e));
     };
     config.ssl_mode(match resolved.tls.mode {
         SslMode::Allow | SslMode::Prefer => ClientMode::Prefer,
@@ -169,7 +168,7 @@ fn connect_one(
     });
     config
         .connect(tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone()))
-        .map_err(|e| errors.classify(e))
+        .map_err(|e| ctx.classify(e))
 }
 
 /// The password of the first matching line of the password file, as libpq reads it: fields

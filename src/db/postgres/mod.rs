@@ -11,6 +11,8 @@
 //! the transaction's own: nothing is left on the connection when the transaction ends.
 
 mod connect;
+mod health;
+mod lookup;
 mod target;
 mod tls;
 mod tx;
@@ -23,13 +25,15 @@ use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, GenericClient, Row};
 
-use super::shape::{self, IdKind, Migrations, Shape, ShapeName, Tables};
+use super::engine::{self, Classify, Context, ShapeSql};
 use super::{
-    Access, Health, InitReport, Lookup, OpenOptions, StatusFilter, Store, StoredUser, Transaction,
-    User, UserId, UserRef, unusable,
+    Access, Health, InitReport, OpenOptions, StatusFilter, Store, StoredUser, Transaction, User,
+    UserId, UserRef,
 };
+use crate::error::TableAdvice;
 use crate::error::{Error, Result};
-use crate::password::{HashCensus, MAX_BCRYPT_COST};
+use crate::shape::{self, IdKind, Migrations, Shape, ShapeName, Tables};
+use lookup::Conn;
 
 /// authctl's table; its comment carries [`SCHEMA_VERSION`].
 const SCHEMA: &str = include_str!("schema.sql");
@@ -66,23 +70,21 @@ const CURSOR_ROWS: i32 = 1000;
 
 pub struct PgStore {
     client: Client,
-    errors: Errors,
+    ctx: Context,
     dry_run: bool,
     /// Every transaction is `READ ONLY`: what only reads cannot write by mistake.
     read_only: bool,
 }
 
-/// What turning a PostgreSQL failure into a domain error needs, and the table's shape that the
-/// statements are built from.
-pub(super) struct Errors {
-    location: String,
-    lock_timeout: Duration,
-    /// Forced by `--table-shape`, for `init-db`.
-    forced: Option<ShapeName>,
-    shape: &'static Shape,
+/// The shape's SQL as PostgreSQL spells it, for the statements built per command.
+trait Statements {
+    fn table(&self) -> String;
+    fn columns(&self) -> String;
+    fn id_type(&self) -> &'static str;
+    fn order(&self) -> String;
 }
 
-impl Errors {
+impl Statements for Context {
     fn table(&self) -> String {
         self.shape.quoted_table()
     }
@@ -112,11 +114,10 @@ impl Errors {
     }
 }
 
-impl Errors {
-    /// Turns a client or server failure into the domain's error class.
-    pub(super) fn classify(&self, e: postgres::Error) -> Error {
+impl Classify<postgres::Error> for Context {
+    fn classify(&self, e: postgres::Error) -> Error {
         let Some(db) = e.as_db_error() else {
-            return self.classify_connection(e);
+            return classify_connection(self, e);
         };
         let message = db.message().to_owned();
         let code = db.code();
@@ -146,10 +147,16 @@ impl Errors {
             SqlState::INVALID_CATALOG_NAME => {
                 format!("{message} on the server; create it first (createdb)")
             }
-            SqlState::UNDEFINED_TABLE => format!(
-                "has no {} table (it went while authctl was running); create it with `authctl init-db`",
-                self.shape.table
-            ),
+            SqlState::UNDEFINED_TABLE => {
+                return Error::table(
+                    &self.location,
+                    format!(
+                        "has no {} table (it went while authctl was running)",
+                        self.shape.table
+                    ),
+                    TableAdvice::Create { shape: None },
+                );
+            }
             SqlState::INSUFFICIENT_PRIVILEGE => format!("permission denied: {message}"),
             SqlState::READ_ONLY_SQL_TRANSACTION => {
                 format!("is read-only ({message}); nothing was written")
@@ -168,49 +175,44 @@ impl Errors {
                 };
             }
         };
-        unusable(&self.location, reason)
+        Error::unusable(&self.location, reason)
     }
+}
 
-    /// A failure that is not the server's answer: reaching it, TLS, or the connection lost.
-    fn classify_connection(&self, e: postgres::Error) -> Error {
-        // The client's own words are in the chain: "invalid configuration: password missing".
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            text = format!("{text}: {cause}");
-            source = cause.source();
-        }
-        if text.contains("password missing") {
-            return Error::Environment(format!(
-                "database {}: the server asks for a password and none was given; put it in the URL, \
-                 PGPASSWORD or ~/.pgpass",
-                self.location
-            ));
-        }
-        let reason = if e.is_closed() {
-            format!("the connection to the server was lost: {text}")
-        } else if text.contains("TLS") || text.contains("tls") {
-            format!("TLS failed: {text}")
-        } else {
-            format!("the server cannot be reached: {text}")
-        };
-        unusable(&self.location, reason)
+/// A failure that is not the server's answer: reaching it, TLS, or the connection lost.
+fn classify_connection(ctx: &Context, e: postgres::Error) -> Error {
+    // The client's own words are in the chain: "invalid configuration: password missing".
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
     }
+    if text.contains("password missing") {
+        return Error::Environment(format!(
+            "database {}: the server asks for a password and none was given; put it in the URL, \
+             PGPASSWORD or ~/.pgpass",
+            ctx.location
+        ));
+    }
+    let reason = if e.is_closed() {
+        format!("the connection to the server was lost: {text}")
+    } else if text.contains("TLS") || text.contains("tls") {
+        format!("TLS failed: {text}")
+    } else {
+        format!("the server cannot be reached: {text}")
+    };
+    Error::unusable(&ctx.location, reason)
 }
 
 impl PgStore {
     pub fn open(target: &Target, access: Access, options: OpenOptions) -> Result<Self> {
-        let errors = Errors {
-            location: target.to_string(),
-            lock_timeout: options.lock_timeout,
-            forced: options.shape,
-            shape: options.shape.map_or(&shape::TUTORIAL, ShapeName::shape),
-        };
+        let ctx = Context::new(target.to_string(), options);
         let resolved = target.resolve()?;
-        let client = connect::connect(&resolved, &errors)?;
+        let client = connect::connect(&resolved, &ctx)?;
         let mut store = PgStore {
             client,
-            errors,
+            ctx,
             dry_run: access == Access::InitDryRun,
             read_only: access == Access::ReadOnly,
         };
@@ -221,7 +223,7 @@ impl PgStore {
     fn check_access(&mut self, access: Access) -> Result<()> {
         let writes = matches!(access, Access::ReadWrite | Access::Init);
         let (tables, read_only) = self.with_tx(|conn| {
-            let tables = tables(conn.client).map_err(|e| conn.errors.classify(e))?;
+            let tables = tables(conn.client).map_err(|e| conn.ctx.classify(e))?;
             if !writes {
                 return Ok((tables, false));
             }
@@ -233,11 +235,11 @@ impl PgStore {
             Ok((tables, read_only.first().copied().unwrap_or(false)))
         })?;
         if access.needs_table() {
-            self.errors.shape = shape::detect(&self.errors.location, &tables, self.errors.forced)?;
+            self.ctx.shape = shape::detect(&self.ctx.location, &tables, self.ctx.forced)?;
         }
         if read_only {
-            return Err(unusable(
-                &self.errors.location,
+            return Err(Error::unusable(
+                &self.ctx.location,
                 "is read-only (a standby server, or default_transaction_read_only); nothing was written",
             ));
         }
@@ -251,13 +253,13 @@ impl PgStore {
         } else {
             TxMode::ReadWrite
         };
-        let errors = &self.errors;
-        let mut tx = begin(&mut self.client, errors, mode)?;
+        let ctx = &self.ctx;
+        let mut tx = begin(&mut self.client, ctx, mode)?;
         let value = f(&mut Conn {
             client: &mut tx,
-            errors,
+            ctx,
         })?;
-        tx.commit().map_err(|e| errors.classify(e))?;
+        tx.commit().map_err(|e| ctx.classify(e))?;
         Ok(value)
     }
 }
@@ -268,17 +270,17 @@ impl PgStore {
     fn for_each_listed(
         &mut self,
         more: &str,
-        each: &mut dyn FnMut(&Row, &Errors) -> Result<()>,
+        each: &mut dyn FnMut(&Row, &Context) -> Result<()>,
     ) -> Result<()> {
         let select = format!(
             "SELECT {}{more} FROM {} {}",
-            self.errors.columns(),
-            self.errors.table(),
-            self.errors.order()
+            self.ctx.columns(),
+            self.ctx.table(),
+            self.ctx.order()
         );
         self.with_tx(|conn| {
-            let errors = conn.errors;
-            for_each_row(conn.client, &select, &mut |row| each(row, errors), errors)
+            let ctx = conn.ctx;
+            for_each_row(conn.client, &select, &mut |row| each(row, ctx), ctx)
         })
     }
 }
@@ -295,16 +297,16 @@ enum TxMode<'a> {
 /// it the server answers 55P03 ([`Error::Busy`]). Two round trips: `BEGIN`, then its settings.
 fn begin<'c>(
     client: &'c mut Client,
-    errors: &Errors,
+    ctx: &Context,
     mode: TxMode<'_>,
 ) -> Result<postgres::Transaction<'c>> {
-    let err = |e| errors.classify(e);
+    let err = |e| ctx.classify(e);
     let mut tx = client.transaction().map_err(|e| {
         // PgBouncer's answer to BEGIN in statement mode: its error (08P01, "transaction blocks
         // not allowed in statement pooling mode"), or, when it closes first, the closing alone.
         if e.is_closed() || e.code() == Some(&SqlState::PROTOCOL_VIOLATION) {
-            unusable(
-                &errors.location,
+            Error::unusable(
+                &ctx.location,
                 "closed the connection as a transaction began: a pooler in statement mode \
                  (PgBouncer's pool_mode = statement) allows no transactions, and authctl reads \
                  and writes only in them; use a pool in transaction or session mode, or the \
@@ -314,7 +316,7 @@ fn begin<'c>(
             err(e)
         }
     })?;
-    let timeout = lock_timeout(errors.lock_timeout);
+    let timeout = lock_timeout(ctx.lock_timeout);
     let setup = match mode {
         TxMode::ReadOnly => format!("SET TRANSACTION READ ONLY; {timeout}"),
         TxMode::ReadWrite => timeout,
@@ -343,78 +345,35 @@ fn tables(client: &mut impl GenericClient) -> PgResult<Tables> {
     Ok(Tables::from_columns(rows))
 }
 
-/// Which of the shape's unique columns lack a unique index of their own.
-fn missing_unique_indexes(client: &mut impl GenericClient, shape: &Shape) -> PgResult<Vec<String>> {
-    let unique: Vec<String> = client
-        .query_typed(
-            "SELECT lower(a.attname::text) FROM pg_index i \
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
-             WHERE i.indrelid = to_regclass(quote_ident($1)) AND i.indisunique \
-               AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL",
-            &[(&shape.table, Type::TEXT)],
-        )?
-        .iter()
-        .map(|row| row.try_get(0))
-        .collect::<PgResult<_>>()?;
-    Ok(shape.missing_unique(&unique))
-}
-
-/// The status and the flags of a row: (disabled, is_superuser, is_verified).
-fn read_flags(row: &Row, shape: &Shape) -> PgResult<(bool, Option<bool>, Option<bool>)> {
+/// Reads a row of [`Statements::columns`] as the service reads it, borrowed from the row: the
+/// one reader behind listings, look-ups and exports (`then` makes what is kept of it).
+fn read_user<T>(
+    row: &Row,
+    shape: &'static Shape,
+    then: impl FnOnce(UserRef<'_>) -> T,
+) -> PgResult<T> {
     // A boolean column: NULL (hand-inserted rows) is false, as the service reads it.
     let flag = |i| -> PgResult<bool> { Ok(row.try_get::<_, Option<bool>>(i)?.unwrap_or(false)) };
-    Ok((
-        shape.status_value(flag(4)?),
-        if shape.superuser {
-            Some(flag(5)?)
-        } else {
-            None
-        },
-        if shape.verified { Some(flag(6)?) } else { None },
-    ))
-}
-
-fn read_id(row: &Row) -> PgResult<UserId> {
-    Ok(UserId::parse(row.try_get(0)?))
-}
-
-fn user_from_row(row: &Row, shape: &'static Shape) -> PgResult<User> {
-    let (disabled, superuser, verified) = read_flags(row, shape)?;
-    Ok(User {
-        id: read_id(row)?,
-        username: row.try_get::<_, Option<String>>(1)?.unwrap_or_default(),
-        email: row.try_get(2)?,
-        full_name: row.try_get(3)?,
-        disabled,
-        odd_disabled: None,
-        superuser,
-        verified,
-        shape,
-    })
-}
-
-fn user_ref_from_row<'r>(
-    row: &'r Row,
-    id: &'r UserId,
-    shape: &'static Shape,
-) -> PgResult<UserRef<'r>> {
-    let (disabled, superuser, verified) = read_flags(row, shape)?;
-    Ok(UserRef {
-        id,
+    let right =
+        |has: bool, i| -> PgResult<Option<bool>> { Ok(if has { Some(flag(i)?) } else { None }) };
+    let id = UserId::parse(row.try_get(0)?);
+    Ok(then(UserRef {
+        id: &id,
         username: row.try_get::<_, Option<&str>>(1)?.unwrap_or_default(),
         email: row.try_get(2)?,
         full_name: row.try_get(3)?,
-        disabled,
+        disabled: shape.status_value(flag(4)?),
         odd_disabled: None,
-        superuser,
-        verified,
+        superuser: right(shape.superuser, 5)?,
+        verified: right(shape.verified, 6)?,
         shape,
-    })
+    }))
 }
 
-fn stored_user_from_row(row: &Row, shape: &'static Shape) -> PgResult<StoredUser> {
+/// [`read_user`] of a row that also holds the hash, after the select list.
+fn read_stored_user(row: &Row, shape: &'static Shape) -> PgResult<StoredUser> {
     Ok(StoredUser {
-        user: user_from_row(row, shape)?,
+        user: read_user(row, shape, |user| User::from(user))?,
         hashed_password: row.try_get::<_, Option<String>>(7)?.unwrap_or_default(),
     })
 }
@@ -425,9 +384,9 @@ fn for_each_row(
     tx: &mut postgres::Transaction<'_>,
     select: &str,
     each: &mut dyn FnMut(&Row) -> Result<()>,
-    errors: &Errors,
+    ctx: &Context,
 ) -> Result<()> {
-    let err = |e| errors.classify(e);
+    let err = |e| ctx.classify(e);
     tx.batch_execute(&format!(
         "DECLARE authctl_rows NO SCROLL CURSOR FOR {select}"
     ))
@@ -445,192 +404,11 @@ fn for_each_row(
     tx.batch_execute("CLOSE authctl_rows").map_err(err)
 }
 
-/// Look-ups in a transaction: the one implementation of [`Lookup`]'s queries.
-pub(super) struct Conn<'a, 't> {
-    client: &'a mut postgres::Transaction<'t>,
-    errors: &'a Errors,
-}
-
-impl Conn<'_, '_> {
-    fn rows(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
-        self.client
-            .query_typed(sql, params)
-            .map_err(|e| self.errors.classify(e))
-    }
-
-    fn read<T>(&self, rows: &[Row], each: impl Fn(&Row) -> PgResult<T>) -> Result<Vec<T>> {
-        rows.iter()
-            .map(|row| each(row).map_err(|e| self.errors.classify(e)))
-            .collect()
-    }
-
-    pub(super) fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
-        Ok(self.find_users(&[username])?.pop().map(|(_, user)| user))
-    }
-
-    pub(super) fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
-        Ok(self.email_owners(&[email])?.pop().map(|(_, owner)| owner))
-    }
-
-    /// Each row with the login that found it: the server's own `lower()` decides, whatever the
-    /// database's locale.
-    pub(super) fn find_users(&mut self, logins: &[&str]) -> Result<Vec<(String, StoredUser)>> {
-        let errors = self.errors;
-        let (shape, login) = (errors.shape, errors.shape.login);
-        let matching = if shape.login_folds_case {
-            format!("lower({login}) = lower(asked)")
-        } else {
-            format!("{login} = asked")
-        };
-        let rows = self.rows(
-            &format!(
-                "SELECT {}, hashed_password, asked FROM unnest($1::text[]) AS asked \
-                 JOIN {} ON {matching}",
-                errors.columns(),
-                errors.table()
-            ),
-            &[(&logins, Type::TEXT_ARRAY)],
-        )?;
-        self.read(&rows, |row| {
-            Ok((row.try_get(8)?, stored_user_from_row(row, shape)?))
-        })
-    }
-
-    pub(super) fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
-        if !self.errors.shape.email {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT email::text, coalesce({}, '')::text FROM {} WHERE email = ANY($1)",
-            self.errors.shape.login,
-            self.errors.table()
-        );
-        let rows = self.rows(&sql, &[(&emails, Type::TEXT_ARRAY)])?;
-        self.read(&rows, |row| Ok((row.try_get(0)?, row.try_get(1)?)))
-    }
-
-    pub(super) fn hash_census(&mut self) -> Result<HashCensus> {
-        // One pass on the server by exact prefix, no hash parsed: the kinds `password::inspect`
-        // knows, and bcrypt costs only within the bounds it verifies.
-        const ARGON2: &str = "(hashed_password LIKE '$argon2id$%' OR hashed_password LIKE '$argon2i$%' \
-                              OR hashed_password LIKE '$argon2d$%')";
-        const BCRYPT: &str =
-            r"(hashed_password ~ '^\$2[aby]\$[0-9]{2}\$' AND length(hashed_password) = 60)";
-        let rows = self.rows(
-            &format!(
-                "SELECT count(*) FILTER (WHERE {ARGON2}), count(*) FILTER (WHERE {BCRYPT}), \
-                 max(CASE WHEN {BCRYPT} THEN substr(hashed_password, 5, 2)::int8 END) \
-                   FILTER (WHERE {BCRYPT}) FROM {}",
-                self.errors.table()
-            ),
-            &[],
-        )?;
-        let census = self.read(&rows, |row| {
-            let count = |i| {
-                row.try_get::<_, i64>(i)
-                    .map(|n| u64::try_from(n).unwrap_or(0))
-            };
-            Ok(HashCensus {
-                argon2: count(0)?,
-                bcrypt: count(1)?,
-                bcrypt_cost: row
-                    .try_get::<_, Option<i64>>(2)?
-                    .and_then(|cost| u32::try_from(cost).ok())
-                    .filter(|cost| (4..=MAX_BCRYPT_COST).contains(cost)),
-            })
-        })?;
-        Ok(census.into_iter().next().unwrap_or_default())
-    }
-
-    pub(super) fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
-        let errors = self.errors;
-        let (login, table) = (errors.shape.login, errors.table());
-        for_each_row(
-            self.client,
-            &format!("SELECT {login}::text FROM {table} WHERE {login} IS NOT NULL"),
-            &mut |row| {
-                each(row.try_get(0).map_err(|e| errors.classify(e))?);
-                Ok(())
-            },
-            errors,
-        )
-    }
-}
-
-/// [`Lookup`] through a type's `lookup()`: the store's own transaction for each, or the write
-/// transaction's.
-macro_rules! lookup_through_conn {
-    ($type:ty) => {
-        impl Lookup for $type {
-            fn shape(&self) -> &'static Shape {
-                self.errors.shape
-            }
-            fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
-                self.lookup(|conn| conn.find_user(username))
-            }
-            fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
-                self.lookup(|conn| conn.email_owner(email))
-            }
-            fn find_users(&mut self, usernames: &[&str]) -> Result<Vec<(String, StoredUser)>> {
-                self.lookup(|conn| conn.find_users(usernames))
-            }
-            fn email_owners(&mut self, emails: &[&str]) -> Result<Vec<(String, String)>> {
-                self.lookup(|conn| conn.email_owners(emails))
-            }
-            fn hash_census(&mut self) -> Result<HashCensus> {
-                self.lookup(|conn| conn.hash_census())
-            }
-            fn for_each_username(&mut self, each: &mut dyn FnMut(&str)) -> Result<()> {
-                self.lookup(|conn| conn.for_each_username(each))
-            }
-        }
-    };
-}
-pub(super) use lookup_through_conn;
-
-impl PgStore {
-    fn lookup<T>(&mut self, f: impl FnOnce(&mut Conn<'_, '_>) -> Result<T>) -> Result<T> {
-        self.with_tx(f)
-    }
-}
-
-lookup_through_conn!(PgStore);
-
-impl Conn<'_, '_> {
-    /// Logins that several rows share as a case-folding service matches them.
-    fn login_duplicates(&mut self) -> Result<Vec<String>> {
-        let errors = self.errors;
-        if !errors.shape.login_folds_case {
-            return Ok(Vec::new());
-        }
-        let login = errors.shape.login;
-        let sql = format!(
-            "SELECT lower({login})::text FROM {} GROUP BY 1 HAVING count(*) > 1 ORDER BY 1",
-            errors.table()
-        );
-        let rows = self.rows(&sql, &[])?;
-        self.read(&rows, |row| row.try_get(0))
-    }
-
-    /// The logins of rows whose status is NULL.
-    fn null_disabled(&mut self) -> Result<Vec<String>> {
-        let errors = self.errors;
-        let sql = format!(
-            "SELECT coalesce({}, '')::text FROM {} WHERE {} IS NULL ORDER BY id",
-            errors.shape.login,
-            errors.table(),
-            errors.shape.status_column()
-        );
-        let rows = self.rows(&sql, &[])?;
-        self.read(&rows, |row| row.try_get(0))
-    }
-}
-
 impl Store for PgStore {
     fn init(&mut self, migrations: Migrations) -> Result<InitReport> {
-        let errors = &self.errors;
-        let err = |e| errors.classify(e);
-        let mut tx = begin(&mut self.client, errors, TxMode::ReadWrite)?;
+        let ctx = &self.ctx;
+        let err = |e| ctx.classify(e);
+        let mut tx = begin(&mut self.client, ctx, TxMode::ReadWrite)?;
         // Two init-db at once: the second waits, then finds the table.
         tx.execute_typed(
             "SELECT pg_advisory_xact_lock(hashtext('authctl init-db'))",
@@ -638,34 +416,21 @@ impl Store for PgStore {
         )
         .map_err(err)?;
         let tables = tables(&mut tx).map_err(err)?;
-        let shape = shape::to_create(&errors.location, &tables, errors.forced)?;
+        let shape = shape::to_create(&ctx.location, &tables, ctx.forced)?;
         if !tables.has(shape) {
-            shape::may_create(&errors.location, shape, &tables, migrations)?;
+            shape::may_create(&ctx.location, shape, &tables, migrations)?;
         }
-        let report = init_table(&mut tx, shape, tables.has(shape), errors)?;
+        let report = init_table(&mut tx, shape, tables.has(shape), ctx)?;
         // A dry run drops the transaction: rolled back.
         if !self.dry_run && matches!(report, InitReport::Created { .. }) {
             tx.commit().map_err(err)?;
         }
-        self.errors.shape = shape;
+        self.ctx.shape = shape;
         Ok(report)
     }
 
     fn health(&mut self) -> Result<Health> {
-        let shape = self.errors.shape;
-        self.with_tx(|conn| {
-            Ok(Health {
-                shape,
-                // The server checks its own pages (and has no cheap whole-database check to ask).
-                integrity_errors: Vec::new(),
-                missing_unique_indexes: missing_unique_indexes(conn.client, shape)
-                    .map_err(|e| conn.errors.classify(e))?,
-                null_disabled: conn.null_disabled()?,
-                // A native uuid column holds no other form.
-                misformed_ids: Vec::new(),
-                login_duplicates: conn.login_duplicates()?,
-            })
-        })
+        self.with_tx(health::health)
     }
 
     fn for_each_user(
@@ -673,14 +438,15 @@ impl Store for PgStore {
         filter: StatusFilter,
         each: &mut dyn FnMut(UserRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        self.for_each_listed("", &mut |row, errors| {
-            let err = |e| errors.classify(e);
-            let id = read_id(row).map_err(err)?;
-            let user = user_ref_from_row(row, &id, errors.shape).map_err(err)?;
-            if filter.keeps(user.disabled) {
-                each(user)?;
-            }
-            Ok(())
+        self.for_each_listed("", &mut |row, ctx| {
+            read_user(row, ctx.shape, |user| {
+                if filter.keeps(user.disabled) {
+                    each(user)
+                } else {
+                    Ok(())
+                }
+            })
+            .map_err(|e| ctx.classify(e))?
         })
     }
 
@@ -689,8 +455,8 @@ impl Store for PgStore {
         filter: StatusFilter,
         each: &mut dyn FnMut(StoredUser) -> Result<()>,
     ) -> Result<()> {
-        self.for_each_listed(", hashed_password", &mut |row, errors| {
-            let stored = stored_user_from_row(row, errors.shape).map_err(|e| errors.classify(e))?;
+        self.for_each_listed(", hashed_password", &mut |row, ctx| {
+            let stored = read_stored_user(row, ctx.shape).map_err(|e| ctx.classify(e))?;
             if filter.keeps(stored.user.disabled) {
                 each(stored)?;
             }
@@ -701,10 +467,10 @@ impl Store for PgStore {
     /// The table is locked against other writers (SHARE ROW EXCLUSIVE: readers go on), waiting
     /// at most the lock timeout; see [`Store::write`].
     fn write(&mut self) -> Result<Box<dyn Transaction + '_>> {
-        let errors = &self.errors;
-        let lock = format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", errors.table());
-        let tx = begin(&mut self.client, errors, TxMode::Locked(&lock))?;
-        Ok(Box::new(tx::PgTx::new(tx, errors)))
+        let ctx = &self.ctx;
+        let lock = format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", ctx.table());
+        let tx = begin(&mut self.client, ctx, TxMode::Locked(&lock))?;
+        Ok(Box::new(tx::PgTx::new(tx, ctx)))
     }
 }
 
@@ -713,16 +479,16 @@ fn init_table(
     tx: &mut postgres::Transaction<'_>,
     shape: &'static Shape,
     exists: bool,
-    errors: &Errors,
+    ctx: &Context,
 ) -> Result<InitReport> {
-    let err = |e| errors.classify(e);
+    let err = |e| ctx.classify(e);
     if !exists {
         tx.batch_execute(schema_of(shape.name)).map_err(err)?;
         return Ok(InitReport::Created {
             database_created: false,
         });
     }
-    let missing_unique_indexes = missing_unique_indexes(tx, shape).map_err(err)?;
+    let missing_unique_indexes = health::missing_unique_indexes(tx, shape).map_err(err)?;
     let version = || {
         let comment: Option<String> = tx
             .query_typed_one(
@@ -737,8 +503,8 @@ fn init_table(
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0))
     };
-    super::existing_table(
-        &errors.location,
+    engine::existing_table(
+        &ctx.location,
         shape,
         version,
         SCHEMA_VERSION,

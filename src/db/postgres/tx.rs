@@ -7,14 +7,14 @@ use std::collections::VecDeque;
 
 use postgres::types::{ToSql, Type};
 
-use super::{Conn, Errors, Param, PgResult, lookup_through_conn};
-use crate::db::shape::{Value, Written};
-use crate::db::{
-    Dependents, Flag, ForeignKey, IdKind, Lookup, NewUser, Shape, StoredUser, Transaction, UserId,
-    WriteTx,
+use super::lookup::Conn;
+use super::{Param, PgResult, Statements};
+use crate::db::engine::{
+    self, Classify, Context, Deletion, ForeignKey, OnDelete, Session, ShapeSql, Value,
 };
+use crate::db::{Dependents, Lookup, NewUser, Transaction, UserId, WriteTx};
 use crate::error::{Error, Result};
-use crate::password::HashCensus;
+use crate::shape::{Flag, IdKind, Shape, Written};
 
 /// Rows per multi-row insert.
 const FLUSH_AT: usize = 1000;
@@ -24,7 +24,7 @@ const MAX_ID_BLOCK: i64 = 1024;
 
 pub(super) struct PgTx<'a> {
     tx: postgres::Transaction<'a>,
-    errors: &'a Errors,
+    ctx: &'a Context,
     /// Inserted but not yet sent, each with its id.
     pending: Vec<NewUser>,
     ids: Ids,
@@ -51,10 +51,10 @@ struct Ids {
 }
 
 impl<'a> PgTx<'a> {
-    pub(super) fn new(tx: postgres::Transaction<'a>, errors: &'a Errors) -> Self {
+    pub(super) fn new(tx: postgres::Transaction<'a>, ctx: &'a Context) -> Self {
         PgTx {
             tx,
-            errors,
+            ctx,
             pending: Vec::new(),
             ids: Ids {
                 next_block: 1,
@@ -64,15 +64,15 @@ impl<'a> PgTx<'a> {
     }
 
     fn err(&self) -> impl Fn(postgres::Error) -> Error + '_ {
-        |e| self.errors.classify(e)
+        |e| self.ctx.classify(e)
     }
 
-    /// Runs a look-up in the transaction, every buffered insert sent first.
-    fn lookup<T>(&mut self, f: impl FnOnce(&mut Conn<'_, '_>) -> Result<T>) -> Result<T> {
+    /// A look-up of its own, every buffered insert sent first (see [`Session`]).
+    fn conn<T>(&mut self, f: impl FnOnce(&mut Conn<'_, '_>) -> Result<T>) -> Result<T> {
         self.flush()?;
         f(&mut Conn {
             client: &mut self.tx,
-            errors: self.errors,
+            ctx: self.ctx,
         })
     }
 
@@ -90,7 +90,7 @@ impl<'a> PgTx<'a> {
         let emails = column(|u| u.email.as_deref());
         let full_names = column(|u| u.full_name.as_deref());
         let hashes = column(|u| Some(&u.hashed_password));
-        let shape = self.errors.shape;
+        let shape = self.ctx.shape;
         let flag = |f: fn(&NewUser) -> bool| rows.iter().map(f).collect::<Vec<bool>>();
         let status: Vec<bool> = rows
             .iter()
@@ -101,7 +101,7 @@ impl<'a> PgTx<'a> {
         let inserted = self
             .tx
             .query_typed(
-                &insert_statement(shape, self.errors.id_type()),
+                &insert_statement(shape, self.ctx.id_type()),
                 &[
                     (&ids, Type::TEXT_ARRAY),
                     (&logins, Type::TEXT_ARRAY),
@@ -131,7 +131,7 @@ impl<'a> PgTx<'a> {
             Some(refused) => Err(unique_index(
                 &mut Conn {
                     client: &mut self.tx,
-                    errors: self.errors,
+                    ctx: self.ctx,
                 },
                 refused,
             )),
@@ -139,36 +139,9 @@ impl<'a> PgTx<'a> {
         }
     }
 
-    /// The foreign keys of other tables that refer to the user table.
-    fn foreign_keys(&mut self) -> Result<Vec<ForeignKey>> {
-        self.flush()?;
-        let rows = self
-            .tx
-            .query_typed(
-                "SELECT c.conrelid::regclass::text, a.attname::text, CASE c.confdeltype \
-                   WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'r' THEN 'RESTRICT' \
-                   WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END \
-                 FROM pg_constraint c \
-                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
-                 WHERE c.contype = 'f' AND c.confrelid = to_regclass(quote_ident($1)) ORDER BY 1",
-                &[(&self.errors.shape.table, Type::TEXT)],
-            )
-            .map_err(self.err())?;
-        rows.iter()
-            .map(|row| {
-                Ok(ForeignKey {
-                    table: row.try_get(0)?,
-                    column: row.try_get(1)?,
-                    on_delete: row.try_get(2)?,
-                })
-            })
-            .collect::<PgResult<_>>()
-            .map_err(self.err())
-    }
-
     /// The next id for a row without one: from the sequence, as the service's inserts get theirs.
     fn next_id(&mut self) -> Result<UserId> {
-        if let IdKind::Uuid { .. } = self.errors.shape.id {
+        if let IdKind::Uuid { .. } = self.ctx.shape.id {
             return UserId::random_uuid();
         }
         self.next_serial().map(UserId::Int)
@@ -186,7 +159,7 @@ impl<'a> PgTx<'a> {
                 .query_typed_one(
                     &format!(
                         "SELECT coalesce(max(id), 0)::int8 + 1 FROM {}",
-                        self.errors.table()
+                        self.ctx.table()
                     ),
                     &[],
                 )
@@ -217,7 +190,7 @@ impl<'a> PgTx<'a> {
     }
 
     fn sequence(&mut self) -> Result<Option<String>> {
-        if let IdKind::Uuid { .. } = self.errors.shape.id {
+        if let IdKind::Uuid { .. } = self.ctx.shape.id {
             return Ok(None);
         }
         if let Sequence::Unknown = self.ids.sequence {
@@ -225,7 +198,7 @@ impl<'a> PgTx<'a> {
                 .tx
                 .query_typed_one(
                     "SELECT pg_get_serial_sequence(quote_ident($1), 'id')",
-                    &[(&self.errors.shape.table, Type::TEXT)],
+                    &[(&self.ctx.shape.table, Type::TEXT)],
                 )
                 .and_then(|row| row.try_get(0))
                 .map_err(self.err())?;
@@ -240,7 +213,7 @@ impl<'a> PgTx<'a> {
     /// Moves the sequence past the largest id, so that the service's next insert does not
     /// collide with an id an import brought.
     fn catch_up(&mut self, sequence: &str) -> Result<()> {
-        let table = self.errors.table();
+        let table = self.ctx.table();
         self.tx
             .execute_typed(
                 &format!(
@@ -281,18 +254,26 @@ impl<'a> PgTx<'a> {
     fn change(&mut self, sql: &str, params: &[Param<'_>], user: Option<&NewUser>) -> Result<()> {
         self.flush()?;
         match self.tx.execute_typed(sql, params) {
-            Ok(rows) => crate::db::changed_one(rows),
+            Ok(rows) => engine::changed_one(rows),
             Err(e) => match (e.code(), user) {
                 (Some(&postgres::error::SqlState::UNIQUE_VIOLATION), Some(user)) => {
                     Err(unique_violation(&e, user))
                 }
-                _ => Err(self.errors.classify(e)),
+                _ => Err(self.ctx.classify(e)),
             },
         }
     }
 }
 
-lookup_through_conn!(PgTx<'_>);
+impl Session for PgTx<'_> {
+    fn shape(&self) -> &'static Shape {
+        self.ctx.shape
+    }
+
+    fn lookup<T>(&mut self, f: impl FnOnce(&mut dyn Lookup) -> Result<T>) -> Result<T> {
+        self.conn(|conn| f(conn))
+    }
+}
 
 /// The multi-row insert for the shape: every column it has, from eight arrays (id as text,
 /// login, email, full_name, status, is_superuser, is_verified, hash); `created_at` is the
@@ -346,7 +327,7 @@ fn unique_violation(e: &postgres::Error, user: &NewUser) -> Error {
 /// A row refused by a unique index that is not on `username`, `email` or `id` alone: the
 /// table's own, named (all of them, when it has several).
 fn unique_index(conn: &mut Conn<'_, '_>, user: &NewUser) -> Error {
-    let shape = conn.errors.shape;
+    let shape = conn.ctx.shape;
     let names = conn.rows(
         "SELECT coalesce(string_agg(c.relname::text, ', ' ORDER BY c.relname), '?') \
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
@@ -367,7 +348,7 @@ fn unique_index(conn: &mut Conn<'_, '_>, user: &NewUser) -> Error {
 impl PgTx<'_> {
     /// The values an update sets, in [`Shape::written`]'s order (`$2…` of [`PgTx::update_sql`]).
     fn values(&self, user: &NewUser) -> Vec<(Box<dyn ToSql + Sync>, Type)> {
-        let shape = self.errors.shape;
+        let shape = self.ctx.shape;
         shape
             .written()
             .map(|column| -> (Box<dyn ToSql + Sync>, Type) {
@@ -381,7 +362,7 @@ impl PgTx<'_> {
 
     /// `UPDATE … SET` the written columns, in [`Shape::written`]'s order as `$2…`, `WHERE id = $1`.
     fn update_sql(&self) -> String {
-        let shape = self.errors.shape;
+        let shape = self.ctx.shape;
         let sets: Vec<String> = shape
             .written()
             .enumerate()
@@ -389,20 +370,64 @@ impl PgTx<'_> {
             .collect();
         format!(
             "UPDATE {} SET {} WHERE id = $1::text::{}",
-            self.errors.table(),
+            self.ctx.table(),
             sets.join(", "),
-            self.errors.id_type()
+            self.ctx.id_type()
         )
     }
+}
 
-    /// Runs `sql` on the rows of `fk` that refer to the user: returns how many.
-    fn on_dependents(&mut self, sql: &str, id: &str) -> Result<usize> {
+impl Deletion for PgTx<'_> {
+    /// The foreign keys of other tables that refer to the user table.
+    fn foreign_keys(&mut self) -> Result<Vec<ForeignKey>> {
         self.flush()?;
         let rows = self
             .tx
-            .execute_typed(sql, &[(&id, Type::TEXT)])
+            .query_typed(
+                "SELECT c.conrelid::regclass::text, a.attname::text, CASE c.confdeltype \
+                   WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'r' THEN 'RESTRICT' \
+                   WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END \
+                 FROM pg_constraint c \
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+                 WHERE c.contype = 'f' AND c.confrelid = to_regclass(quote_ident($1)) ORDER BY 1",
+                &[(&self.ctx.shape.table, Type::TEXT)],
+            )
+            .map_err(self.err())?;
+        rows.iter()
+            .map(|row| {
+                Ok(ForeignKey {
+                    table: row.try_get(0)?,
+                    column: row.try_get(1)?,
+                    on_delete: row.try_get(2)?,
+                })
+            })
+            .collect::<PgResult<_>>()
+            .map_err(self.err())
+    }
+
+    fn on_dependents(&mut self, fk: &ForeignKey, what: OnDelete, id: &UserId) -> Result<usize> {
+        let (table, column) = (&fk.table, &fk.column);
+        let refers = format!("\"{column}\" = $1::text::{}", self.ctx.id_type());
+        let sql = match what {
+            OnDelete::Delete => format!("DELETE FROM {table} WHERE {refers}"),
+            OnDelete::Clear => format!("UPDATE {table} SET \"{column}\" = NULL WHERE {refers}"),
+            OnDelete::Refuse => format!("SELECT FROM {table} WHERE {refers}"),
+        };
+        self.flush()?;
+        let rows = self
+            .tx
+            .execute_typed(&sql, &[(&id.to_string(), Type::TEXT)])
             .map_err(self.err())?;
         Ok(usize::try_from(rows).unwrap_or(usize::MAX))
+    }
+
+    fn delete_row(&mut self, id: &UserId) -> Result<()> {
+        let sql = format!(
+            "DELETE FROM {} WHERE id = $1::text::{}",
+            self.ctx.table(),
+            self.ctx.id_type()
+        );
+        self.change(&sql, &[(&id.to_string(), Type::TEXT)], None)
     }
 }
 
@@ -414,9 +439,9 @@ impl WriteTx for PgTx<'_> {
         // Buffered rows cannot hold it (just checked): no need to send them first.
         let sql = format!(
             "SELECT coalesce({}, '')::text FROM {} WHERE id = $1::text::{}",
-            self.errors.shape.login,
-            self.errors.table(),
-            self.errors.id_type()
+            self.ctx.shape.login,
+            self.ctx.table(),
+            self.ctx.id_type()
         );
         let row = self
             .tx
@@ -455,11 +480,11 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn set_flag(&mut self, id: &UserId, flag: Flag, value: bool) -> Result<()> {
-        let (column, stored) = self.errors.shape.flag_column(flag, value);
+        let (column, stored) = self.ctx.shape.flag_column(flag, value);
         let sql = format!(
             "UPDATE {} SET {column} = $2 WHERE id = $1::text::{}",
-            self.errors.table(),
-            self.errors.id_type()
+            self.ctx.table(),
+            self.ctx.id_type()
         );
         self.change(
             &sql,
@@ -469,29 +494,7 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn delete_user(&mut self, id: &UserId) -> Result<Vec<Dependents>> {
-        let (key, id_type) = (id.to_string(), self.errors.id_type());
-        let mut removed = Vec::new();
-        for fk in self.foreign_keys()? {
-            let (table, column) = (&fk.table, &fk.column);
-            let refers = format!("\"{column}\" = $1::text::{id_type}");
-            let sql = match crate::db::on_delete(&fk) {
-                crate::db::OnDelete::Delete => format!("DELETE FROM {table} WHERE {refers}"),
-                crate::db::OnDelete::Clear => {
-                    format!("UPDATE {table} SET \"{column}\" = NULL WHERE {refers}")
-                }
-                crate::db::OnDelete::Refuse => {
-                    format!("SELECT FROM {table} WHERE {refers}")
-                }
-            };
-            let rows = self.on_dependents(&sql, &key)?;
-            removed.push(crate::db::dependents(&fk, rows)?);
-        }
-        let sql = format!(
-            "DELETE FROM {} WHERE id = $1::text::{id_type}",
-            self.errors.table()
-        );
-        self.change(&sql, &[(&key, Type::TEXT)], None)?;
-        Ok(removed.into_iter().filter(|d| d.rows > 0).collect())
+        engine::delete_with_dependents(self, id)
     }
 }
 
@@ -499,8 +502,8 @@ impl Transaction for PgTx<'_> {
     /// The buffered rows are sent first: the server checks them, then forgets them.
     fn rollback(mut self: Box<Self>) -> Result<()> {
         self.flush()?;
-        let errors = self.errors;
-        self.tx.rollback().map_err(|e| errors.classify(e))
+        let ctx = self.ctx;
+        self.tx.rollback().map_err(|e| ctx.classify(e))
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
@@ -512,7 +515,7 @@ impl Transaction for PgTx<'_> {
                 self.catch_up(&sequence)?;
             }
         }
-        let errors = self.errors;
-        self.tx.commit().map_err(|e| errors.classify(e))
+        let ctx = self.ctx;
+        self.tx.commit().map_err(|e| ctx.classify(e))
     }
 }
