@@ -1,4 +1,5 @@
-//! The README and `--help` agree with the commands, and the README's examples run as written.
+//! The docs and `--help` agree with the commands, and every markdown file's examples run as
+//! written.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -6,13 +7,56 @@ use std::process::{Command, Stdio};
 use authctl::cli::Cli;
 use clap::CommandFactory;
 
-fn readme() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+/// The command reference: a `### ` section and a `$ authctl NAME` example for each subcommand.
+const COMMANDS: &str = "README.md";
+
+/// How many examples the README holds.
+const MIN_EXAMPLES: usize = 65;
+
+/// A file of the crate, by its path from the crate root.
+fn read(relative: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The markdown files whose examples run, by their path from the crate root: the top-level ones,
+/// then every one under docs/ when there is one.
+fn markdown_files() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut top = markdown_under(root, "", false);
+    if root.join("docs").is_dir() {
+        top.extend(markdown_under(root, "docs", true));
+    }
+    top
+}
+
+/// The `.md` files in `root/dir` (and below it when `deep`), sorted, as paths from `root`.
+fn markdown_under(root: &Path, dir: &str, deep: bool) -> Vec<String> {
+    let entries = std::fs::read_dir(root.join(dir))
+        .unwrap_or_else(|e| panic!("cannot list {}/{dir}: {e}", root.display()));
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        let relative = if dir.is_empty() {
+            name
+        } else {
+            format!("{dir}/{name}")
+        };
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() && deep {
+            files.extend(markdown_under(root, &relative, deep));
+        } else if kind.is_file() && entry.path().extension().is_some_and(|ext| ext == "md") {
+            files.push(relative);
+        }
+    }
+    files.sort();
+    files
 }
 
 #[test]
-fn every_subcommand_has_help_examples_and_a_readme_section() {
-    let readme = readme();
+fn every_subcommand_has_help_examples_and_a_reference_section() {
+    let reference = read(COMMANDS);
     let cli = Cli::command();
     let names: Vec<&str> = cli.get_subcommands().map(clap::Command::get_name).collect();
     assert!(names.len() >= 7, "{names:?}");
@@ -29,16 +73,16 @@ fn every_subcommand_has_help_examples_and_a_readme_section() {
             "{name} --help has no examples"
         );
         assert!(
-            readme
+            reference
                 .lines()
                 .any(|l| l.starts_with("$ ") && l.contains(&invocation)),
-            "README has no example of {name}"
+            "{COMMANDS} has no example of {name}"
         );
         assert!(
-            readme
+            reference
                 .lines()
                 .any(|l| l.starts_with("### ") && l.contains(name)),
-            "README has no section for {name}"
+            "{COMMANDS} has no section for {name}"
         );
     }
 }
@@ -46,7 +90,7 @@ fn every_subcommand_has_help_examples_and_a_readme_section() {
 #[test]
 fn readme_exit_table_is_the_code_table() {
     use authctl::exit;
-    let readme = readme();
+    let readme = read("README.md");
     let documented: Vec<u8> = readme
         .lines()
         .filter_map(|line| line.strip_prefix("| "))
@@ -81,10 +125,10 @@ struct Example {
 /// Reads the ```console blocks: `$ ` starts a command, a `? N` line right after it gives a
 /// non-zero exit status, the lines up to the next command are its stdout and stderr as a
 /// terminal shows them. `[..]` in an expected line matches any text.
-fn examples(readme: &str) -> Vec<Example> {
+fn examples(markdown: &str) -> Vec<Example> {
     let mut examples: Vec<Example> = Vec::new();
     let mut in_console = false;
-    for line in readme.lines() {
+    for line in markdown.lines() {
         if line == "```console" {
             in_console = true;
         } else if line.starts_with("```") {
@@ -127,51 +171,65 @@ fn line_matches(expected: &str, actual: &str) -> bool {
     rest.is_empty()
 }
 
+/// Every markdown file's examples, each file's in order in an empty directory of its own.
 #[test]
-fn readme_examples_run_as_written() {
-    let readme = readme();
-    let examples = examples(&readme);
+fn markdown_examples_run_as_written() {
+    let files: Vec<(String, Vec<Example>)> = markdown_files()
+        .into_iter()
+        .map(|file| {
+            let text = read(&file);
+            let examples = examples(&text);
+            assert!(
+                !examples.is_empty() || !text.lines().any(|l| l == "```console"),
+                "{file} has console blocks but no `$ ` example in them"
+            );
+            (file, examples)
+        })
+        .collect();
+    let total: usize = files.iter().map(|(_, examples)| examples.len()).sum();
     assert!(
-        examples.len() >= 15,
-        "found only {} examples",
-        examples.len()
+        total >= MIN_EXAMPLES,
+        "found only {total} examples in {:?}",
+        files.iter().map(|(file, _)| file).collect::<Vec<_>>()
     );
-    let dir = tempfile::tempdir().unwrap();
     let bin_dir = Path::new(crate::support::bin()).parent().unwrap();
     let path = format!(
         "{}:{}",
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    for example in examples {
-        let output = Command::new("sh")
-            .arg("-c")
-            .arg(format!("exec 2>&1; {}", example.command))
-            .current_dir(dir.path())
-            .env("PATH", &path)
-            .env_remove("DATABASE_URL")
-            .env_remove("SECRET_KEY")
-            .env_remove("AUTHCTL_HASH_SCHEME")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        let actual = String::from_utf8_lossy(&output.stdout);
-        let actual: Vec<&str> = actual.lines().collect();
-        let same = actual.len() == example.output.len()
-            && example
-                .output
-                .iter()
-                .zip(&actual)
-                .all(|(e, a)| line_matches(e, a));
-        assert!(
-            same && output.status.code() == Some(example.status),
-            "README example `{}`\nexpected (status {}):\n{}\ngot (status {:?}):\n{}",
-            example.command,
-            example.status,
-            example.output.join("\n"),
-            output.status.code(),
-            actual.join("\n")
-        );
+    for (file, examples) in files {
+        let dir = tempfile::tempdir().unwrap();
+        for example in examples {
+            let output = Command::new("sh")
+                .arg("-c")
+                .arg(format!("exec 2>&1; {}", example.command))
+                .current_dir(dir.path())
+                .env("PATH", &path)
+                .env_remove("DATABASE_URL")
+                .env_remove("SECRET_KEY")
+                .env_remove("AUTHCTL_HASH_SCHEME")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let actual = String::from_utf8_lossy(&output.stdout);
+            let actual: Vec<&str> = actual.lines().collect();
+            let same = actual.len() == example.output.len()
+                && example
+                    .output
+                    .iter()
+                    .zip(&actual)
+                    .all(|(e, a)| line_matches(e, a));
+            assert!(
+                same && output.status.code() == Some(example.status),
+                "{file} example `{}`\nexpected (status {}):\n{}\ngot (status {:?}):\n{}",
+                example.command,
+                example.status,
+                example.output.join("\n"),
+                output.status.code(),
+                actual.join("\n")
+            );
+        }
     }
 }
 
