@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # authctl against the Python way (benches/python_way.py: the service's own libraries over a
 # thread pool) and the sqlite3 shell, in the same run on the same machine. Prints each time and
-# the ratio; the README's Performance table comes from this script.
+# the ratio; the table of docs/performance.md comes from this script.
 #
 #   bash benches/compare.sh                      (builds the release binary and a venv first)
 #   N_SERVICE=32 N_TEST=20000 N_LIST=200000 bash benches/compare.sh

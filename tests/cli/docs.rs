@@ -8,9 +8,9 @@ use authctl::cli::Cli;
 use clap::CommandFactory;
 
 /// The command reference: a `### ` section and a `$ authctl NAME` example for each subcommand.
-const COMMANDS: &str = "README.md";
+const COMMANDS: &str = "docs/commands.md";
 
-/// How many examples the README holds.
+/// How many examples the README held before they moved into docs/; the files hold them now.
 const MIN_EXAMPLES: usize = 65;
 
 /// A file of the crate, by its path from the crate root.
@@ -19,14 +19,15 @@ fn read(relative: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-/// The markdown files whose examples run, by their path from the crate root: the top-level ones,
-/// then every one under docs/ when there is one.
+/// The markdown files whose examples run, by their path from the crate root: the top-level ones
+/// (README.md, SECURITY.md, CONTRIBUTING.md), then every one under docs/. Panics when docs/ is
+/// missing or holds none, so moving the docs cannot skip their examples.
 fn markdown_files() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut top = markdown_under(root, "", false);
-    if root.join("docs").is_dir() {
-        top.extend(markdown_under(root, "docs", true));
-    }
+    let docs = markdown_under(root, "docs", true);
+    assert!(!docs.is_empty(), "docs/ holds no markdown files");
+    top.extend(docs);
     top
 }
 

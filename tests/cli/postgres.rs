@@ -1,5 +1,5 @@
 //! The same test bodies on PostgreSQL (`support::engine` tells them which), but for what only
-//! SQLite has (files, pragmas, the README's examples, the fault tests).
+//! SQLite has (files, pragmas, the docs' examples, the fault tests).
 
 /// Tests of what only SQLite has (files, modes, pragmas, text booleans): left out here.
 macro_rules! sqlite_only {

@@ -26,7 +26,7 @@ mod delete_user;
 /// `disable-user` / `enable-user`.
 #[path = "disable_user.rs"]
 mod disable_user;
-/// The README and `--help` agree with the commands; README examples run.
+/// The docs and `--help` agree with the commands; every markdown file's examples run.
 #[path = "docs.rs"]
 mod docs;
 /// Email addresses judged as the applications' pydantic `EmailStr` judges them.
