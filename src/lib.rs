@@ -16,9 +16,15 @@
 //!   [`error::Error`], each with a class that [`exit`] maps to the documented exit code.
 //! - [`db`]: the storage seam. [`db::Location`] (a file or a server URL), [`db::Store`] and
 //!   [`db::WriteTx`] (look-ups, one short write transaction whose contract is written on
-//!   [`db::Store::write`]), and the engines below it: all SQL lives in `db/sqlite.rs` and
-//!   `db/postgres/` (the server's URL in `target.rs`, reaching it in `connect.rs`, TLS in `tls.rs`; inserts sent in
-//!   batches by its write transaction, `tx.rs`).
+//!   [`db::Store::write`]), and the engines below it, laid out alike: all SQL lives in
+//!   `db/sqlite/` and `db/postgres/` (each: the store and its row reader in `mod.rs`, look-ups in
+//!   `lookup.rs`, the write transaction in `tx.rs`, `check`'s view in `health.rs`; PostgreSQL
+//!   adds the server's URL in `target.rs`, reaching it in `connect.rs`, TLS in `tls.rs`), with
+//!   what both share in `db/engine.rs`. The engines import nothing from the domain or `cli`.
+//! - [`shape`]: the user tables authctl knows, described once, and which one a database holds
+//!   (`shape/detect.rs`). Below both the domain and the engines: it names no engine and no flag.
+//!
+//! The arrows point down only: `cli` → domain → `db` → `shape`, with [`error`] at the bottom.
 //!
 //! # One write, from the command line to the table
 //!
@@ -34,16 +40,19 @@
 //! # Where new things plug in
 //!
 //! - A command: a module in `cli/` with its `Args` and `run`, an arm in `cli::Command` and
-//!   `cli::run`, its section in the README (a test checks), and a domain entry point if it does
-//!   something new.
-//! - An engine: a module beside `db/sqlite.rs` and `db/postgres/` implementing [`db::Store`] and
-//!   [`db::WriteTx`] with the same contract, an arm in [`db::Location::parse`] and [`db::open`],
-//!   and an arm in the tests' `support` module (the only place tests open a database) and a
-//!   file like `tests/cli/postgres.rs` that compiles the suite's subjects for it.
-//! - A table shape: a static [`db::Shape`] in `db/shape.rs` (its table, login, id kind, status
-//!   polarity, rights, record fields, token claims, refusal wording), its columns in
-//!   [`db::ShapeName`] and detection, and its `create_all` DDL in each engine. The engines build
-//!   their SQL from the description; the domain asks it what a login, an id and a flag are.
+//!   `cli::run`, its `###` section with an example in `docs/commands.md` (a test checks), and a
+//!   domain entry point if it does something new.
+//! - An engine: a directory beside `db/sqlite/` and `db/postgres/` with the same files,
+//!   implementing [`db::Store`] and [`db::WriteTx`] with the same contract (its look-ups through
+//!   `engine::Session`, its deletions through `engine::Deletion`), an arm in
+//!   [`db::Location::parse`] and [`db::open`], and an arm in the tests' `support` module (the
+//!   only place tests open a database) and a file like `tests/cli/postgres.rs` that compiles the
+//!   suite's subjects for it.
+//! - A table shape: a static [`shape::Shape`] in `shape/mod.rs` (its table, login, id kind,
+//!   status polarity, rights, record fields, token claims, refusal wording), its columns in
+//!   [`shape::ShapeName`] and `shape/detect.rs`, and its `create_all` DDL in each engine. The
+//!   engines build their SQL from the description; the domain asks it what a login, an id and a
+//!   flag are.
 
 // Unit tests may unwrap: a panic there is the failure report.
 #![cfg_attr(test, allow(clippy::unwrap_used))]

@@ -54,7 +54,7 @@ impl Access {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpenOptions {
     /// How long to wait for a lock held by another connection (the running service) before
-    /// giving up with [`Error::Busy`].
+    /// giving up with [`Error::Busy`](crate::error::Error::Busy).
     pub lock_timeout: Duration,
     /// The table shape to administer (`--table-shape`); detected from the schema when `None`.
     pub shape: Option<ShapeName>,
@@ -120,7 +120,7 @@ pub trait Store: Lookup {
     /// are one write transaction, so two `init-db` at once (or one beside the service's
     /// `create_all`) end with one table, never an error or a half-made schema. A table the
     /// application's migrations make is not created unless `migrations` says they never run
-    /// ([`shape::may_create`]).
+    /// ([`crate::shape::may_create`]).
     fn init(&mut self, migrations: Migrations) -> Result<InitReport>;
 
     /// The engine's view of the database's health; reads only.
@@ -142,7 +142,7 @@ pub trait Store: Lookup {
     ) -> Result<()>;
 
     /// Starts the one write transaction of a command, waiting at most the lock timeout for
-    /// other writers (then [`Error::Busy`], nothing written). Keep it short: hash first.
+    /// other writers (then [`Error::Busy`](crate::error::Error::Busy), nothing written). Keep it short: hash first.
     ///
     /// The contract the domain relies on: between a look-up made through the transaction and
     /// its commit, no other writer changes the rows looked up, so a check (username free, email
@@ -150,7 +150,7 @@ pub trait Store: Lookup {
     /// on meanwhile. SQLite gives this by taking the database's write lock at the start
     /// (`BEGIN IMMEDIATE`). An engine with row locks must give the same by locking the table
     /// first (for PostgreSQL, `LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE` under a `SET LOCAL
-    /// lock_timeout`, its timeout reported as [`Error::Busy`]), which lets readers in and keeps
+    /// lock_timeout`, its timeout reported as [`Error::Busy`](crate::error::Error::Busy)), which lets readers in and keeps
     /// writers out. Plain READ COMMITTED races; SERIALIZABLE does not protect against a service
     /// writing at READ COMMITTED, and fails instead of waiting.
     fn write(&mut self) -> Result<Box<dyn Transaction + '_>>;

@@ -1,7 +1,7 @@
 //! The user tables authctl knows, each described once: the tutorial's `users`, FastAPI's
 //! full-stack template's `user` and fastapi-users' `user` (`shared/docs/table-shapes.md`). The
 //! engines build their SQL from this description; the domain asks it what a login, an id and a
-//! flag are. Which shape a database holds is decided in [`detect`], from the columns an engine
+//! flag are. Which shape a database holds is decided in [`detect()`], from the columns an engine
 //! read.
 //!
 //! Below the storage seam and the domain alike: it names no engine, no command and no flag.

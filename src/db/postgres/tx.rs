@@ -249,7 +249,7 @@ impl<'a> PgTx<'a> {
         Ok(())
     }
 
-    /// Runs a statement that must change exactly one row ([`crate::db::changed_one`]), after the
+    /// Runs a statement that must change exactly one row ([`engine::changed_one`]), after the
     /// buffer; a unique index's refusal becomes the domain's conflict.
     fn change(&mut self, sql: &str, params: &[Param<'_>], user: Option<&NewUser>) -> Result<()> {
         self.flush()?;

@@ -38,7 +38,7 @@ const SCHEMA: &str = include_str!("../../../schema.sql");
 const SCHEMA_VERSION: i64 = 1;
 
 /// The full-stack template's tables as its models emit them with `create_all` on SQLite
-/// (`table-shapes.md`): the `user` table only (the application creates its `item` itself).
+/// (`shared/docs/table-shapes.md`): the `user` table only (the application creates its `item` itself).
 pub const TEMPLATE_DDL: &str =
     "CREATE TABLE user (email VARCHAR(255) NOT NULL, is_active BOOLEAN NOT NULL,
     is_superuser BOOLEAN NOT NULL, full_name VARCHAR(255), id CHAR(32) NOT NULL,
@@ -81,7 +81,7 @@ struct Sql {
     login_is: String,
     /// A listing's order: by id, or as inserted where ids are random.
     order: &'static str,
-    /// `INSERT` of every column the shape has, in [`Shape::written_columns`]'s order after `id`
+    /// `INSERT` of every column the shape has, in [`Shape::written`]'s order after `id`
     /// and the login (and `created_at` last where the shape has it).
     insert: String,
     /// `UPDATE … SET` the written columns `WHERE id = ?`.
