@@ -2,7 +2,8 @@
 
 use std::fs;
 
-use crate::support::{self, NOTE_NO_HASHES, TestEnv};
+use super::TestEnv;
+use crate::support::{self, NOTE_NO_HASHES};
 
 #[test]
 fn adds_a_user_with_the_service_hash_parameters() {

@@ -1,6 +1,7 @@
 //! `check`: a read-only report of what would go wrong, exact lines, exit codes.
 
-use crate::support::{ARGON2_SECRET, Engine, TestEnv};
+use super::TestEnv;
+use crate::support::{ARGON2_SECRET, Engine};
 
 #[test]
 fn a_sound_database_reports_nothing_and_exits_0() {

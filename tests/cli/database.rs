@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::support::{Engine, TestEnv};
+use super::TestEnv;
+use crate::support::Engine;
 
 #[test]
 fn database_url_accepts_the_service_sqlalchemy_urls() {

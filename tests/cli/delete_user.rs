@@ -1,6 +1,6 @@
 //! `delete-user`: confirmation, `--yes`, `--if-exists`, all or nothing, dry runs.
 
-use crate::support::TestEnv;
+use super::TestEnv;
 
 fn with_users() -> TestEnv {
     let env = TestEnv::init();

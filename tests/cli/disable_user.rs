@@ -1,6 +1,7 @@
 //! `disable-user` and `enable-user`: idempotent, all or nothing, integer booleans.
 
-use crate::support::{BCRYPT_SWORDFISH, TestEnv};
+use super::TestEnv;
+use crate::support::BCRYPT_SWORDFISH;
 
 const NOTE: &str = "note: tokens already issued are refused at once by a service that checks `disabled` on each request \
 (the tutorial's /users/me does); a service that does not accepts them until they expire\n";

@@ -5,6 +5,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use authctl::cli::Cli;
+
+use super::TestEnv;
 use clap::CommandFactory;
 
 /// The command reference: a `### ` section and a `$ authctl NAME` example for each subcommand.
@@ -247,7 +249,7 @@ fn wildcards_match_as_documented() {
 
 #[test]
 fn completions_and_man_page_come_from_the_same_definitions() {
-    let env = crate::support::TestEnv::empty();
+    let env = TestEnv::empty();
     for shell in ["bash", "zsh", "fish"] {
         let assert = env.bare().args(["completions", shell]).assert().code(0);
         let script = crate::support::stdout(&assert);

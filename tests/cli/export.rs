@@ -3,7 +3,8 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{self, BCRYPT_SECRET, TestEnv};
+use super::TestEnv;
+use crate::support::{self, BCRYPT_SECRET};
 
 fn with_users() -> TestEnv {
     let env = TestEnv::init();

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::support::{TEST_PROFILE_WARNING, TestEnv, bin};
+use super::TestEnv;
+use crate::support::{TEST_PROFILE_WARNING, bin};
 
 /// How many kills per command and journal mode, spread evenly over the command's run time.
 const KILLS: u32 = 8;

@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 use std::fs;
 
-use crate::support::{self, BCRYPT_SECRET, NOTE_NO_HASHES_IMPORT, TEST_PROFILE_WARNING, TestEnv};
+use super::TestEnv;
+use crate::support::{self, BCRYPT_SECRET, NOTE_NO_HASHES_IMPORT, TEST_PROFILE_WARNING};
 
 fn import(env: &TestEnv, file: &str, content: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
     fs::write(env.path(file), content).unwrap();

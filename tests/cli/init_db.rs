@@ -1,6 +1,7 @@
 //! `init-db`: creates the file and the table once, adopts the service's table, refuses others.
 
-use crate::support::{Engine, TestEnv};
+use super::TestEnv;
+use crate::support::Engine;
 
 sqlite_only! {
     #[test]

@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::service::{Reply, Service, helper, spawn_helper};
-use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, KEY, TestEnv};
+use super::TestEnv;
+use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, KEY};
 
 fn start(env: &TestEnv) -> Service {
     Service::start(env.dir(), &env.service_url(), KEY)

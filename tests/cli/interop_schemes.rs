@@ -4,8 +4,9 @@
 
 use serde_json::json;
 
+use super::TestEnv;
 use crate::support::service::{App, Reply, Service};
-use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, KEY, TestEnv};
+use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, KEY};
 
 /// The service `app` on this test's database.
 fn start(app: App, env: &TestEnv) -> Service {

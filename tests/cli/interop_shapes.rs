@@ -8,14 +8,12 @@ use serde_json::json;
 
 use super::shapes::{FASTAPI_USERS, Shape, id_of};
 use crate::support::service::{App, Reply, Service};
-use crate::support::{Engine, KEY, TestEnv};
+use super::TestEnv;
+use crate::support::KEY;
 
 /// The application's `DATABASE_URL`: the plain URL (each app names its own driver).
 fn app_url(env: &TestEnv) -> String {
-    match env.engine() {
-        Engine::Postgres => env.url(),
-        Engine::Sqlite => format!("sqlite:///{}", env.db.display()),
-    }
+    env.database_url()
 }
 
 fn token_of(reply: &Reply) -> String {

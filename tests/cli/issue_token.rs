@@ -5,7 +5,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
-use crate::support::{self, KEY, TestEnv};
+use super::TestEnv;
+use crate::support::{self, KEY};
 
 const EXAMPLE_KEY: &str = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
 

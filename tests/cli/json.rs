@@ -2,7 +2,8 @@
 
 use serde::Deserialize;
 
-use crate::support::{self, NOTE_NO_HASHES, TestEnv};
+use super::TestEnv;
+use crate::support::{self, NOTE_NO_HASHES};
 
 #[derive(Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

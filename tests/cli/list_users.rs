@@ -2,7 +2,8 @@
 
 use serde::Deserialize;
 
-use crate::support::{self, BCRYPT_SWORDFISH, TestEnv};
+use super::TestEnv;
+use crate::support::{self, BCRYPT_SWORDFISH};
 
 /// The `--format json|jsonl` record: the machine contract. Unknown fields fail the test.
 #[derive(Debug, Deserialize, PartialEq)]

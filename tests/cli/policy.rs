@@ -2,7 +2,8 @@
 //! characters, usernames that look like existing ones, weak passwords; and the options that
 //! insist.
 
-use crate::support::{TEST_PROFILE_WARNING, TestEnv};
+use super::TestEnv;
+use crate::support::TEST_PROFILE_WARNING;
 
 #[test]
 fn invisible_characters_in_names_are_refused_naming_the_code_point() {

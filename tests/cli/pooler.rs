@@ -6,10 +6,11 @@ use std::process::Stdio;
 
 use serde_json::json;
 
+use super::TestEnv;
 use crate::support::pooler::{self, POOL_SIZE};
 use crate::support::postgres::own_cluster;
 use crate::support::service::{App, Service};
-use crate::support::{ARGON2_SECRET, KEY, TEST_PROFILE_WARNING, TestEnv, stdout};
+use crate::support::{ARGON2_SECRET, KEY, TEST_PROFILE_WARNING, stdout};
 
 /// A server connection as it came: writes allowed, no lock timeout, no prepared statement,
 /// no cursor.

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::TestEnv;
+use super::TestEnv;
 
 const CANARY: &str = "canary-5e1f0c77-pass";
 const KEY_CANARY: &str = "key-canary-0b7d4e1a9c3f5e2d8a6b4c0e1f2a3b4c";

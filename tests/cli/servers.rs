@@ -4,9 +4,10 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use super::TestEnv;
 use crate::support::postgres::{PASSWORD, free_port, own_cluster, server};
 use crate::support::standby::standby;
-use crate::support::{TestEnv, stderr};
+use crate::support::stderr;
 
 const CSV: &str = "id,username,email,full_name,disabled\n1,alice,,,false\n";
 

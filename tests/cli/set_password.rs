@@ -1,6 +1,7 @@
 //! `set-password`: sources, `--if-changed`, dry runs, profiles, unknown users.
 
-use crate::support::{self, TestEnv};
+use super::TestEnv;
+use crate::support::{self};
 
 #[test]
 fn replaces_the_password() {

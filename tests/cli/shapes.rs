@@ -7,7 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use crate::support::{self, KEY, TestEnv};
+use super::TestEnv;
+use crate::support::{self, KEY};
 
 /// What a test needs to know of a shape: its name, its login and its record's fields.
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,7 @@
 //! `show-user`: every non-secret field and what the stored hash is.
 
-use crate::support::{self, BCRYPT_SECRET, TestEnv};
+use super::TestEnv;
+use crate::support::{self, BCRYPT_SECRET};
 
 #[test]
 fn shows_fields_and_hash_parameters_never_the_hash() {

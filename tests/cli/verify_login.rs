@@ -1,6 +1,7 @@
 //! `verify-login`: the service's login decision, on every kind of stored hash.
 
-use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH, TestEnv};
+use super::TestEnv;
+use crate::support::{self, ARGON2_SECRET, BCRYPT_SECRET, BCRYPT_SWORDFISH};
 
 const REHASH_BCRYPT: &str = "note: the stored hash is bcrypt $2b$ cost 12, not the service's current argon2id v=19 m=65536 t=3 p=4 \
 (16-byte salt, 32-byte tag); a service using pwdlib's verify_and_update rehashes it at the next login\n";

@@ -3,6 +3,7 @@
 use assert_cmd::Command;
 use assert_cmd::assert::Assert;
 use rusqlite::Connection;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
@@ -71,21 +72,35 @@ pub enum Engine {
     Postgres,
 }
 
-/// The engine of the running test, from its path: the suite's subjects are compiled twice, as
-/// `sqlite::…` and `postgres::…` (see main.rs), and libtest names each test's thread after it.
-pub fn engine() -> Engine {
-    match std::thread::current().name() {
-        Some(name) if name.starts_with("postgres::") => Engine::Postgres,
-        _ => Engine::Sqlite,
-    }
+/// The engine a root of the suite compiles its subjects for, as a type: `sqlite.rs` names
+/// `TestEnv<Sqlite>`, `postgres.rs` `TestEnv<Postgres>`, so a helper of one engine used by a body
+/// compiled for the other does not compile, and a helper called from a spawned thread gets the
+/// test's engine.
+pub trait OnEngine {
+    const ENGINE: Engine;
+}
+
+/// The embedded default: a database file.
+pub enum Sqlite {}
+
+/// A schema of the test's own on the suite's PostgreSQL server.
+pub enum Postgres {}
+
+impl OnEngine for Sqlite {
+    const ENGINE: Engine = Engine::Sqlite;
+}
+
+impl OnEngine for Postgres {
+    const ENGINE: Engine = Engine::Postgres;
 }
 
 /// One test's world: a temp dir (the working directory of every command) and a database: a path
 /// (SQLite), or a schema of its own on the test server (PostgreSQL).
-pub struct TestEnv {
+pub struct TestEnv<E: OnEngine> {
     dir: TempDir,
     pub db: PathBuf,
     pg: Option<Pg>,
+    engine: PhantomData<E>,
 }
 
 /// A test's own schema on the PostgreSQL test server, and the URL that selects it.
@@ -96,7 +111,7 @@ struct Pg {
     direct: String,
 }
 
-impl TestEnv {
+impl<E: OnEngine> TestEnv<E> {
     /// No database yet (on PostgreSQL: an empty schema, no table).
     pub fn empty() -> Self {
         let dir = tempfile::Builder::new()
@@ -117,7 +132,7 @@ impl TestEnv {
 
     fn in_dir(dir: TempDir) -> Self {
         let db = dir.path().join("users.db");
-        let pg = (engine() == Engine::Postgres).then(|| {
+        let pg = (E::ENGINE == Engine::Postgres).then(|| {
             let (schema, url) = postgres::new_schema();
             Pg {
                 schema,
@@ -125,36 +140,18 @@ impl TestEnv {
                 direct: postgres::server().url.clone(),
             }
         });
-        TestEnv { dir, db, pg }
-    }
-
-    /// A database of its own on the suite's cluster, with no table, that authctl reaches
-    /// through the suite's PgBouncer in transaction mode ([`pooler::Pooler`]).
-    pub fn pooled() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("authctl-")
-            .tempdir()
-            .unwrap();
-        let db = dir.path().join("users.db");
-        let (database, direct) = postgres::new_database();
-        let pg = Pg {
-            schema: "public".to_owned(),
-            url: pooler::pooler().url(&database),
-            direct,
-        };
         TestEnv {
             dir,
             db,
-            pg: Some(pg),
+            pg,
+            engine: PhantomData,
         }
     }
 
+    /// The test's engine: its type's, whatever thread asks.
+    #[allow(clippy::unused_self)] // Asked of the env a body holds, which names the engine.
     pub fn engine(&self) -> Engine {
-        if self.pg.is_some() {
-            Engine::Postgres
-        } else {
-            Engine::Sqlite
-        }
+        E::ENGINE
     }
 
     /// The options that name this test's database.
@@ -177,9 +174,13 @@ impl TestEnv {
         }
     }
 
-    /// The URL authctl is given for this test's PostgreSQL schema, password included.
-    pub fn url(&self) -> String {
-        self.pg.as_ref().expect("a PostgreSQL test").url.clone()
+    /// The test's database as a URL: the PostgreSQL one as authctl is given it, or
+    /// `sqlite:///` and the path.
+    pub fn database_url(&self) -> String {
+        match &self.pg {
+            Some(pg) => pg.url.clone(),
+            None => format!("sqlite:///{}", self.db.display()),
+        }
     }
 
     /// The service's `DATABASE_URL` for this test's database (SQLAlchemy's form: on PostgreSQL
@@ -379,7 +380,7 @@ impl TestEnv {
     pub fn insert_raw(&self, sql: &str) {
         match self.pg_client() {
             Some(mut client) => client.batch_execute(sql).unwrap(),
-            None => self.sql().execute_batch(sql).unwrap(),
+            None => self.file().execute_batch(sql).unwrap(),
         }
     }
 
@@ -394,7 +395,7 @@ impl TestEnv {
                 })?
             }
             None => self
-                .sql()
+                .file()
                 .query_row(sql, [], |row| row.get::<_, rusqlite::types::Value>(0))
                 .map(|value| match value {
                     rusqlite::types::Value::Null => None,
@@ -406,34 +407,8 @@ impl TestEnv {
         }
     }
 
-    /// Damages the file as a bad disk or a careless tool can: one byte of the last entry of
-    /// index `index` (a one-row table's: it ends the page) changed. SQLite reads the table on;
-    /// its integrity_check finds the row missing from the index.
-    pub fn damage_index(&self, index: &str) {
-        let (root, page_size): (i64, i64) = {
-            let conn = self.sql();
-            let root = conn
-                .query_row(
-                    "SELECT rootpage FROM sqlite_master WHERE name = ?1",
-                    [index],
-                    |r| r.get(0),
-                )
-                .unwrap();
-            (
-                root,
-                conn.query_row("PRAGMA page_size", [], |r| r.get(0))
-                    .unwrap(),
-            )
-        };
-        let mut bytes = std::fs::read(&self.db).unwrap();
-        let last = usize::try_from(root * page_size - 1).unwrap();
-        bytes[last] ^= 0x01;
-        std::fs::write(&self.db, bytes).unwrap();
-    }
-
-    /// A SQLite connection to the test's database file.
-    pub fn sql(&self) -> Connection {
-        assert_eq!(self.engine(), Engine::Sqlite, "a SQLite-only helper");
+    /// A connection to the database file, for the helpers' SQLite arms.
+    fn file(&self) -> Connection {
         Connection::open(&self.db).unwrap()
     }
 
@@ -510,7 +485,7 @@ impl TestEnv {
                 .unwrap();
             return WriteLock::Postgres(client);
         }
-        let conn = self.sql();
+        let conn = self.file();
         conn.execute_batch("BEGIN IMMEDIATE").unwrap();
         WriteLock::Sqlite(conn)
     }
@@ -520,21 +495,6 @@ impl TestEnv {
         self.query_text("SELECT count(*) FROM users")
             .unwrap()
             .parse()
-            .unwrap()
-    }
-
-    /// A PRAGMA's value as text (`journal_mode`, `user_version`, `integrity_check`).
-    pub fn pragma(&self, name: &str) -> String {
-        assert_eq!(self.engine(), Engine::Sqlite, "a SQLite-only helper");
-        self.sql()
-            .query_row(&format!("PRAGMA {name}"), [], |row| {
-                row.get::<_, rusqlite::types::Value>(0)
-            })
-            .map(|value| match value {
-                rusqlite::types::Value::Integer(n) => n.to_string(),
-                rusqlite::types::Value::Text(t) => t,
-                other => format!("{other:?}"),
-            })
             .unwrap()
     }
 
@@ -558,7 +518,7 @@ impl TestEnv {
             let kind = if value.is_some() { "integer" } else { "null" };
             return (kind.to_owned(), value.map(|v| v.parse().unwrap()));
         }
-        self.sql()
+        self.file()
             .query_row(
                 "SELECT typeof(disabled), disabled FROM users WHERE username = ?1",
                 [username],
@@ -580,7 +540,7 @@ impl TestEnv {
                 .unwrap();
             return rows.iter().map(|row| row.get(0)).collect();
         }
-        let conn = self.sql();
+        let conn = self.file();
         let mut stmt = conn
             .prepare(
                 "SELECT id, username, quote(email), quote(full_name), quote(disabled), hashed_password \
@@ -621,7 +581,7 @@ impl TestEnv {
                 .unwrap();
             return rows.iter().map(|row| row.get(0)).collect();
         }
-        let conn = self.sql();
+        let conn = self.file();
         let mut stmt = conn
             .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
             .unwrap();
@@ -629,6 +589,83 @@ impl TestEnv {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+}
+
+/// What only a database file has.
+impl TestEnv<Sqlite> {
+    /// A SQLite connection to the test's database file.
+    pub fn sql(&self) -> Connection {
+        self.file()
+    }
+
+    /// A PRAGMA's value as text (`journal_mode`, `user_version`, `integrity_check`).
+    pub fn pragma(&self, name: &str) -> String {
+        self.file()
+            .query_row(&format!("PRAGMA {name}"), [], |row| {
+                row.get::<_, rusqlite::types::Value>(0)
+            })
+            .map(|value| match value {
+                rusqlite::types::Value::Integer(n) => n.to_string(),
+                rusqlite::types::Value::Text(t) => t,
+                other => format!("{other:?}"),
+            })
+            .unwrap()
+    }
+
+    /// Damages the file as a bad disk or a careless tool can: one byte of the last entry of
+    /// index `index` (a one-row table's: it ends the page) changed. SQLite reads the table on;
+    /// its integrity_check finds the row missing from the index.
+    pub fn damage_index(&self, index: &str) {
+        let (root, page_size): (i64, i64) = {
+            let conn = self.file();
+            let root = conn
+                .query_row(
+                    "SELECT rootpage FROM sqlite_master WHERE name = ?1",
+                    [index],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            (
+                root,
+                conn.query_row("PRAGMA page_size", [], |r| r.get(0))
+                    .unwrap(),
+            )
+        };
+        let mut bytes = std::fs::read(&self.db).unwrap();
+        let last = usize::try_from(root * page_size - 1).unwrap();
+        bytes[last] ^= 0x01;
+        std::fs::write(&self.db, bytes).unwrap();
+    }
+}
+
+/// What only a PostgreSQL test has.
+impl TestEnv<Postgres> {
+    /// A database of its own on the suite's cluster, with no table, that authctl reaches
+    /// through the suite's PgBouncer in transaction mode ([`pooler::Pooler`]).
+    pub fn pooled() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("authctl-")
+            .tempdir()
+            .unwrap();
+        let db = dir.path().join("users.db");
+        let (database, direct) = postgres::new_database();
+        let pg = Pg {
+            schema: "public".to_owned(),
+            url: pooler::pooler().url(&database),
+            direct,
+        };
+        TestEnv {
+            dir,
+            db,
+            pg: Some(pg),
+            engine: PhantomData,
+        }
+    }
+
+    /// The URL authctl is given for this test's PostgreSQL schema, password included.
+    pub fn url(&self) -> String {
+        self.pg.as_ref().expect("a PostgreSQL test").url.clone()
     }
 }
 
