@@ -176,12 +176,13 @@ fn a_lock_released_within_the_timeout_is_waited_for() {
     let env = TestEnv::init();
     env.add_user("alice", "pw-for-tests");
     let lock = env.hold_write_lock();
-    let child = env
+    let mut children = [env
         .process(&["--busy-timeout", "10s", "disable-user", "alice"])
         .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+        .unwrap()];
+    env.await_lock_waiters(&mut children);
     drop(lock);
+    let [child] = children;
     let status = child.wait_with_output().unwrap().status;
     assert!(status.success(), "{status:?}");
     assert_eq!(env.disabled_of("alice"), ("integer".to_owned(), Some(1)));

@@ -609,7 +609,7 @@ postgres_only! {
     /// not kept waiting by a lock the dead connection held.
     #[test]
     fn killed_at_any_point_an_import_is_all_or_nothing() {
-        use std::time::{Duration, Instant};
+        use std::time::Instant;
         let env = TestEnv::init();
         let rows = 3000;
         let mut csv = String::from("username,password\n");
@@ -628,8 +628,15 @@ postgres_only! {
             std::thread::sleep(run_time * step / 6);
             child.kill().unwrap();
             child.wait().unwrap();
-            // The server may take a moment to see the connection gone: the count settles.
-            std::thread::sleep(Duration::from_millis(100));
+            // The server may take a moment to see the connection gone: until its locks are.
+            crate::support::wait_until("the killed import's locks to go", || {
+                env.query_text(
+                    "SELECT count(*) FROM pg_locks WHERE relation = to_regclass('users') \
+                     AND pid <> pg_backend_pid()",
+                )
+                .as_deref()
+                    == Some("0")
+            });
             let count = env.user_count();
             assert!(count == 0 || count == rows, "step {step}: {count} users");
             counts.push(count);

@@ -1,7 +1,6 @@
 //! The proof: a real FastAPI login service (tests/interop/app.py, packages pinned from PyPI)
 //! accepts the databases, users, hashes and tokens the authctl binary makes, and agrees with it.
 
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -320,7 +319,9 @@ fn tokens_are_accepted_and_refused_like_the_service_own() {
     let own_expired = helper(
         &json!({"op": "token", "secret": KEY, "claims": {"sub": "alice", "exp": 1_000_000_000}}),
     );
-    std::thread::sleep(Duration::from_millis(2100));
+    // Until the clock is past its `exp` (PyJWT refuses `exp <= now`), with a second to spare.
+    let exp = support::claims(&short)["exp"].as_u64().unwrap();
+    support::wait_until("the token's expiry", || support::unix_now() > exp);
     assert_invalid_token(&service.get_me(Some(&short)));
     assert_invalid_token(&service.get_me(own_expired["token"].as_str()));
 

@@ -5,7 +5,6 @@
 
 use std::io::Write;
 use std::process::Stdio;
-use std::time::Duration;
 
 use super::TestEnv;
 
@@ -21,7 +20,10 @@ fn run_watched(env: &TestEnv, args: &[&str], stdin: &str) -> (i32, String, Strin
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(150));
+    // Waiting for the password: reading its stdin pipe (or ended, refused before it read).
+    crate::support::wait_until("authctl reading its password", || {
+        crate::support::wchan(child.id()).contains("pipe_read") || child.try_wait().unwrap().is_some()
+    });
     let proc = format!("/proc/{}", child.id());
     for what in ["cmdline", "environ"] {
         let seen = std::fs::read(format!("{proc}/{what}")).unwrap_or_default();

@@ -334,10 +334,10 @@ impl<E: OnEngine> TestEnv<E> {
     }
 
     /// Runs authctl under a pseudo-terminal made by util-linux `script` (rpassword reads it as
-    /// /dev/tty, and stdin is a terminal), typing each line after a pause, as a person would once
-    /// the prompt is up. Returns whether it succeeded and what the terminal showed.
+    /// /dev/tty, and stdin is a terminal), typing each line once a prompt is up, as a person
+    /// would. Returns whether it succeeded and what the terminal showed.
     pub fn on_terminal(&self, args: &[&str], lines: &[&str]) -> (bool, String) {
-        use std::io::Write;
+        use std::io::{Read, Write};
         use std::process::Stdio;
         let database = self
             .database_args()
@@ -362,17 +362,42 @@ impl<E: OnEngine> TestEnv<E> {
             .stderr(Stdio::piped())
             .spawn()
             .expect("util-linux `script` is needed for the terminal tests");
+        let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let reader = {
+            let (shown, mut stdout) = (shown.clone(), child.stdout.take().unwrap());
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 4096];
+                while let Ok(n @ 1..) = stdout.read(&mut buffer) {
+                    shown.lock().unwrap().extend_from_slice(&buffer[..n]);
+                }
+            })
+        };
+        // A prompt is up once the terminal showed more since the last line was typed (the prompt,
+        // after the line's newline) and authctl is blocked reading the terminal: rpassword turns
+        // echo off before it reads, so a password typed then is never echoed.
+        let mut typed_at = 0;
+        let mut prompt_or_exit = |child: &mut std::process::Child| {
+            wait_until("a prompt", || {
+                let grew = shown.lock().unwrap().len() > typed_at;
+                let asking = grew && reading_a_terminal(child.id());
+                asking || child.try_wait().unwrap().is_some()
+            });
+            typed_at = shown.lock().unwrap().len();
+        };
         let mut stdin = child.stdin.take().unwrap();
         for line in lines {
-            std::thread::sleep(std::time::Duration::from_millis(400));
+            prompt_or_exit(&mut child);
             stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
         }
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        // The last line read: authctl ends, or asks again (for a line this test does not give).
+        prompt_or_exit(&mut child);
         drop(stdin);
-        let output = child.wait_with_output().unwrap();
+        let status = child.wait().unwrap();
+        reader.join().unwrap();
+        let shown = shown.lock().unwrap();
         (
-            output.status.success(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
+            status.success(),
+            String::from_utf8_lossy(&shown).into_owned(),
         )
     }
 
@@ -434,7 +459,7 @@ impl<E: OnEngine> TestEnv<E> {
         use std::io::Write;
         use std::process::Stdio;
         let lock = self.hold_write_lock();
-        let children: Vec<_> = commands
+        let mut children = commands
             .into_iter()
             .map(|(mut cmd, stdin)| {
                 let mut child = cmd
@@ -451,8 +476,8 @@ impl<E: OnEngine> TestEnv<E> {
                     .unwrap();
                 child
             })
-            .collect();
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+            .collect::<Vec<_>>();
+        self.await_lock_waiters(&mut children);
         drop(lock);
         let mut results: Vec<(i32, String)> = children
             .into_iter()
@@ -466,6 +491,35 @@ impl<E: OnEngine> TestEnv<E> {
             .collect();
         results.sort();
         results
+    }
+
+    /// Waits until each of `children` waits for the write lock of the users table (or has ended):
+    /// on PostgreSQL a lock on the table not granted yet, one per child; on SQLite the child
+    /// asleep in SQLite's busy handler (its only sleep), seen once.
+    pub fn await_lock_waiters(&self, children: &mut [std::process::Child]) {
+        let mut seen = vec![false; children.len()];
+        wait_until("authctl waiting for the write lock", || {
+            let mut ended = 0;
+            for (child, seen) in children.iter_mut().zip(&mut seen) {
+                if child.try_wait().unwrap().is_some() {
+                    ended += 1;
+                } else if !*seen && self.pg.is_none() {
+                    *seen = wchan(child.id()) == "hrtimer_nanosleep";
+                }
+            }
+            if self.pg.is_none() {
+                return ended + seen.iter().filter(|s| **s).count() >= children.len();
+            }
+            let waiting: usize = self
+                .query_text(
+                    "SELECT count(*) FROM pg_locks \
+                     WHERE relation = to_regclass('users') AND NOT granted",
+                )
+                .unwrap()
+                .parse()
+                .unwrap();
+            ended + waiting >= children.len()
+        });
     }
 
     /// Takes the database's write lock, as a service in the middle of a write holds it, until
@@ -667,6 +721,83 @@ impl TestEnv<Postgres> {
     pub fn url(&self) -> String {
         self.pg.as_ref().expect("a PostgreSQL test").url.clone()
     }
+}
+
+/// The claims of a token signed with [`KEY`], its expiry not checked.
+pub fn claims(token: &str) -> serde_json::Value {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    validation.validate_aud = false;
+    jsonwebtoken::decode(
+        token,
+        &DecodingKey::from_secret(KEY.as_bytes()),
+        &validation,
+    )
+    .unwrap()
+    .claims
+}
+
+/// Seconds since the epoch, as a token's `exp` counts them.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Polls `done` every 10 ms until it holds; after a minute, the test fails naming `what`.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited a minute for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Whether a process below `pid` (authctl, under `script`) is blocked reading a terminal.
+fn reading_a_terminal(pid: u32) -> bool {
+    let parent_of = |p: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        // After the command name in parentheses: state, then the parent's pid.
+        stat.rsplit_once(") ")?.1.split(' ').nth(1)?.parse().ok()
+    };
+    let below = |mut p: u32| {
+        while let Some(parent) = parent_of(p).filter(|&parent| parent > 1) {
+            if parent == pid {
+                return true;
+            }
+            p = parent;
+        }
+        false
+    };
+    let on_a_terminal = |p: u32| {
+        std::fs::read_dir(format!("/proc/{p}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|target| {
+                    target.starts_with("/dev/pts") || target.starts_with("/dev/tty")
+                })
+            })
+    };
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .any(|p| below(p) && wchan(p) == "wait_woken" && on_a_terminal(p))
+}
+
+/// Where the kernel has process `pid` waiting: `hrtimer_nanosleep` asleep, `anon_pipe_read` (or
+/// `pipe_read`) reading a pipe; empty once it is gone.
+pub fn wchan(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default()
 }
 
 /// A bcrypt hash of `password` at `cost`, as a passlib-era service stores it (fixed salt).
