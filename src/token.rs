@@ -17,8 +17,6 @@ pub const MIN_KEY_BYTES: usize = 32;
 pub const TUTORIAL_EXAMPLE_KEY: &str =
     "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7";
 
-/// The service's `ACCESS_TOKEN_EXPIRE_MINUTES` default.
-pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// Longest lifetime accepted: a token cannot be revoked before it expires.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(366 * 24 * 60 * 60);
 /// [`MAX_LIFETIME`] as people write it.
@@ -127,6 +125,7 @@ pub fn issue(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shape::TUTORIAL;
     use jsonwebtoken::{DecodingKey, Validation};
 
     const KEY: &str = "0123456789abcdef0123456789abcdef";
@@ -135,7 +134,7 @@ mod tests {
     fn token_decodes_with_the_key_string_bytes() {
         let key = SigningKey::new(KEY.to_owned().into(), false).unwrap();
         let now = SystemTime::now();
-        let token = issue(&key, "alice", None, DEFAULT_LIFETIME, now).unwrap();
+        let token = issue(&key, "alice", None, TUTORIAL.token.lifetime, now).unwrap();
         let decoded = jsonwebtoken::decode::<Claims>(
             &token.jwt,
             &DecodingKey::from_secret(KEY.as_bytes()),
@@ -146,7 +145,14 @@ mod tests {
         assert_eq!(decoded.claims.exp, token.expires_at);
         assert_eq!(decoded.header.typ.as_deref(), Some("JWT"));
         assert_eq!(decoded.claims.aud, None);
-        let token = issue(&key, "7", Some("fastapi-users:auth"), DEFAULT_LIFETIME, now).unwrap();
+        let token = issue(
+            &key,
+            "7",
+            Some("fastapi-users:auth"),
+            TUTORIAL.token.lifetime,
+            now,
+        )
+        .unwrap();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&["fastapi-users:auth"]);
         let decoded = jsonwebtoken::decode::<Claims>(
@@ -179,6 +185,6 @@ mod tests {
         assert!(check_lifetime(Duration::ZERO).is_err());
         assert!(check_lifetime(Duration::from_millis(1500)).is_err());
         assert!(check_lifetime(MAX_LIFETIME + Duration::from_secs(1)).is_err());
-        assert_eq!(check_lifetime(DEFAULT_LIFETIME).unwrap(), 1800);
+        assert_eq!(check_lifetime(TUTORIAL.token.lifetime).unwrap(), 1800);
     }
 }

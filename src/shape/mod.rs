@@ -210,7 +210,8 @@ pub static TUTORIAL: Shape = Shape {
     token: TokenRules {
         sub_is_id: false,
         audience: None,
-        lifetime: crate::token::DEFAULT_LIFETIME,
+        // The tutorial's ACCESS_TOKEN_EXPIRE_MINUTES.
+        lifetime: Duration::from_secs(30 * 60),
     },
     refusals: Refusals {
         bad_credentials: "incorrect username or password",
