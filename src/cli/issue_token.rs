@@ -57,12 +57,17 @@ struct TokenResponse<'a> {
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
-    // An argument error is reported before the key and the database are looked at.
-    if let Some(lifetime) = args.expires_in {
+    // An argument error is reported before the key and the database are looked at. Without
+    // --expires-in, the service's ACCESS_TOKEN_EXPIRE_MINUTES, else the shape's default.
+    let expires_in = match args.expires_in {
+        Some(lifetime) => Some(lifetime),
+        None => ctx.settings.token_lifetime()?,
+    };
+    if let Some(lifetime) = expires_in {
         token::check_lifetime(lifetime)?;
     }
     let key = SigningKey::new(
-        secrets::signing_key(args.secret_key_file.as_deref())?,
+        secrets::signing_key(args.secret_key_file.as_deref(), ctx.settings)?,
         args.allow_example_key,
     )?;
     if key.is_example_key() {
@@ -75,7 +80,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         &mut *store,
         &args.username,
         &key,
-        args.expires_in,
+        expires_in,
         SystemTime::now(),
     )?;
     let mut stdout = ctx.out.stdout();

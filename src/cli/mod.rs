@@ -18,6 +18,7 @@ mod man;
 pub mod output;
 mod secrets;
 mod set_password;
+pub mod settings;
 mod show_user;
 mod table;
 mod verify_login;
@@ -32,6 +33,7 @@ use crate::db::{self, Access, Location, OpenOptions, Store};
 use crate::error::Error;
 use crate::shape::ShapeName;
 pub use output::Output;
+use settings::Settings;
 
 const ABOUT: &str = "Administer the users table of a FastAPI OAuth2 login service";
 
@@ -109,6 +111,16 @@ pub struct GlobalArgs {
     /// Print only data and errors: no status lines, no notes
     #[arg(short = 'q', long = "quiet", global = true)]
     pub quiet: bool,
+
+    /// The service's settings file (DATABASE_URL, SECRET_KEY, POSTGRES_*,
+    /// ACCESS_TOKEN_EXPIRE_MINUTES) [default: ./.env when there is one]
+    #[arg(
+        long = "env-file",
+        value_name = "PATH",
+        env = "AUTHCTL_ENV_FILE",
+        global = true
+    )]
+    pub env_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,13 +191,15 @@ impl WriteArgs {
 /// What every command needs besides its own arguments.
 pub struct Context<'a> {
     pub global: GlobalArgs,
+    /// The environment and the service's `.env`.
+    pub settings: &'a Settings,
     pub out: &'a Output,
 }
 
 impl Context<'_> {
     /// The database the options name; resolved only by commands that use one.
     pub fn location(&self) -> Result<Location, Error> {
-        location(&self.global)
+        location(&self.global, self.settings)
     }
 
     pub fn open(&self, access: Access) -> Result<Box<dyn Store>, Error> {
@@ -237,20 +251,24 @@ fn readable_by_others(location: &Location) -> Option<String> {
 }
 
 /// Which database the options name: `--db`, then `--database-url`, then `DATABASE_URL`, then
-/// `./users.db`.
+/// the full-stack template's `POSTGRES_SERVER` and its fellows (the environment's, then the
+/// `.env`'s, each), then `./users.db`.
 ///
 /// NOTE: DATABASE_URL is read here rather than by clap's `env`, because clap counts an
 /// environment value as given, and `--db` would then conflict with the service's own variable.
-fn location(global: &GlobalArgs) -> Result<Location, Error> {
+fn location(global: &GlobalArgs, settings: &Settings) -> Result<Location, Error> {
     if let Some(path) = &global.db {
         return Ok(Location::file(path.clone()));
     }
     if let Some(url) = &global.database_url {
         return Location::parse(url);
     }
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Location::parse(&url),
-        _ => Ok(Location::default_path()),
+    if let Some(url) = settings.var("DATABASE_URL") {
+        return Location::parse(&url);
+    }
+    match settings.template_url()? {
+        Some(url) => Location::parse(&url),
+        None => Ok(Location::default_path()),
     }
 }
 
@@ -268,9 +286,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Runs the parsed command line; returns the exit code.
-pub fn run(cli: Cli, out: &Output) -> anyhow::Result<u8> {
+pub fn run(cli: Cli, settings: &Settings, out: &Output) -> anyhow::Result<u8> {
     let ctx = Context {
         global: cli.global,
+        settings,
         out,
     };
     match cli.command {

@@ -16,6 +16,7 @@ use crate::users::{Hashing, PasswordSource};
 
 use super::Output;
 use super::hash_scheme::{self, SchemeArgs};
+use super::settings::Settings;
 
 /// The password options shared by every command that reads a password.
 #[derive(Debug, Clone, clap::Args)]
@@ -256,12 +257,12 @@ impl Secret {
 
 /// The signing key: from `file` when given (one line), else `SECRET_KEY` exactly as the
 /// service reads it.
-pub fn signing_key(file: Option<&Path>) -> Result<SecretString> {
+pub fn signing_key(file: Option<&Path>, settings: &Settings) -> Result<SecretString> {
     if let Some(path) = file {
         return read_file(path, Secret::Key);
     }
-    match std::env::var_os("SECRET_KEY") {
-        Some(value) if !value.is_empty() => {
+    match settings.var_os("SECRET_KEY") {
+        Some(value) => {
             use std::os::unix::ffi::OsStringExt;
             let bytes = SecretBytes::new(value.into_vec());
             text(bytes, Secret::Key, "SECRET_KEY")

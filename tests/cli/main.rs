@@ -25,6 +25,9 @@ macro_rules! subjects {
         /// `disable-user` / `enable-user`.
         #[path = "disable_user.rs"]
         mod disable_user;
+        /// The service's `.env`, the template's POSTGRES_* settings and token lifetime.
+        #[path = "env_file.rs"]
+        mod env_file;
         /// `export`.
         #[path = "export.rs"]
         mod export;

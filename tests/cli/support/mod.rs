@@ -253,6 +253,8 @@ impl<E: OnEngine> TestEnv<E> {
             .env_remove("SECRET_KEY")
             .env_remove("AUTHCTL_HASH_SCHEME")
             .env_remove("AUTHCTL_TABLE_SHAPE")
+            .env_remove("AUTHCTL_ENV_FILE")
+            .env_remove("ACCESS_TOKEN_EXPIRE_MINUTES")
             .env_remove("RUST_BACKTRACE");
         for var in [
             "PGHOST",
@@ -267,6 +269,11 @@ impl<E: OnEngine> TestEnv<E> {
             "PGSSLCERT",
             "PGSSLKEY",
             "PGTARGETSESSIONATTRS",
+            "POSTGRES_SERVER",
+            "POSTGRES_PORT",
+            "POSTGRES_USER",
+            "POSTGRES_PASSWORD",
+            "POSTGRES_DB",
         ] {
             cmd.env_remove(var);
         }
