@@ -10,9 +10,10 @@
 //!   on stdout, messages and errors on stderr, and the flags an error's advice names.
 //! - The domain, which knows nothing of clap or printing and never names a flag:
 //!   [`users`] (one entry point per operation: add, set a password, enable/disable, delete, check
-//!   a login, issue a token), [`bulk`] (import), [`check`] (a read-only health report), [`records`] (the user record's fields and file
-//!   formats, for list, export and import), [`password`] (hashing and verification per scheme,
-//!   and the service's scheme), [`token`] (JWTs as the service makes them). Errors are
+//!   a login, issue a token), [`bulk`] (import), [`check`] (a read-only health report),
+//!   [`records`] (the user record's fields and file formats, for list, export and import),
+//!   [`password`] (hashing and verification per scheme, and the service's scheme), [`token`]
+//!   (JWTs as the service makes them). Errors are
 //!   [`error::Error`], each with a class that [`exit`] maps to the documented exit code.
 //! - [`db`]: the storage seam. [`db::Location`] (a file or a server URL), [`db::Store`] and
 //!   [`db::WriteTx`] (look-ups, one short write transaction whose contract is written on
@@ -20,7 +21,8 @@
 //!   `db/sqlite/` and `db/postgres/` (each: the store and its row reader in `mod.rs`, look-ups in
 //!   `lookup.rs`, the write transaction in `tx.rs`, `check`'s view in `health.rs`; PostgreSQL
 //!   adds the server's URL in `target.rs`, reaching it in `connect.rs`, TLS in `tls.rs`), with
-//!   what both share in `db/engine.rs`. The engines import nothing from the domain or `cli`.
+//!   what both share in `db/engine.rs`. The engines import nothing from `users`, `bulk`, `check`,
+//!   `records` or `cli` (from `password`, only the hash census type and bcrypt's cost bound).
 //! - [`shape`]: the user tables authctl knows, described once, and which one a database holds
 //!   (`shape/detect.rs`). Below both the domain and the engines: it names no engine and no flag.
 //!

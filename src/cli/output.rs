@@ -130,6 +130,7 @@ fn message(err: &anyhow::Error) -> String {
     format!("{err:#}{advice}")
 }
 
+/// What to do about a user table a command cannot work on, in the command line's words.
 fn table_advice(advice: TableAdvice) -> String {
     match advice {
         TableAdvice::NameTheShape => {
@@ -358,12 +359,7 @@ mod tests {
     use crate::shape::{FASTAPI_USERS, ShapeName, TUTORIAL, Tables, detect};
 
     fn tables(users: &[&str], user: &[&str]) -> Tables {
-        Tables {
-            users: users.iter().map(|&c| c.to_owned()).collect(),
-            user: user.iter().map(|&c| c.to_owned()).collect(),
-            user_id_is_integer: false,
-            alembic: false,
-        }
+        Tables::with_columns(users, user)
     }
 
     /// The domain refuses a table in its own terms; the message adds the flags that change it.

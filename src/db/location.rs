@@ -53,12 +53,12 @@ impl Location {
             return Ok(Location::Postgres(Target::parse(url)?));
         }
         if !engine.eq_ignore_ascii_case("sqlite") {
-            return Err(Error::Unusable {
-                location: postgres::without_password(url),
-                reason: format!(
+            return Err(Error::unusable(
+                &postgres::without_password(url),
+                format!(
                     "database engine '{engine}' is not supported; authctl supports SQLite and PostgreSQL: {SUPPORTED_URLS}"
                 ),
-            });
+            ));
         }
         let path = rest.split('?').next().unwrap_or_default();
         let Some(path) = path.strip_prefix('/') else {

@@ -5,7 +5,9 @@
 //! store in `mod.rs`, its look-ups in `lookup.rs`, its write transaction in `tx.rs`, `check`'s
 //! view in `health.rs`), with what both share in `engine.rs`. An engine is a module and an arm
 //! in [`Location::parse`] and [`open`], nothing else. The engines import nothing from the
-//! domain or the command line; they build their SQL from the [`crate::shape`] description.
+//! domain's `users`, `bulk`, `check` or `records`, nor from the command line (from `password`,
+//! only the hash census type and bcrypt's cost bound); they build their SQL from the
+//! [`crate::shape`] description.
 
 mod engine;
 mod location;

@@ -29,6 +29,18 @@ pub enum Migrations {
 }
 
 impl Tables {
+    /// `users` and `user` with these columns (empty: no such table), for tests.
+    #[cfg(test)]
+    pub(crate) fn with_columns(users: &[&str], user: &[&str]) -> Self {
+        let columns = |names: &[&str]| names.iter().map(|&n| n.to_owned()).collect();
+        Tables {
+            users: columns(users),
+            user: columns(user),
+            user_id_is_integer: false,
+            alembic: false,
+        }
+    }
+
     /// From the engine's one read of the catalog: (table, column, is an integer `id`) rows of
     /// the `users`, `user` and `alembic_version` tables, in column order.
     pub fn from_columns(rows: impl IntoIterator<Item = (String, String, bool)>) -> Self {
@@ -224,17 +236,8 @@ mod tests {
     use super::*;
     use crate::shape::FASTAPI_USERS;
 
-    fn columns(names: &[&str]) -> Vec<String> {
-        names.iter().map(|&n| n.to_owned()).collect()
-    }
-
     fn tables(users: &[&str], user: &[&str]) -> Tables {
-        Tables {
-            users: columns(users),
-            user: columns(user),
-            user_id_is_integer: false,
-            alembic: false,
-        }
+        Tables::with_columns(users, user)
     }
 
     #[test]

@@ -30,8 +30,7 @@ use super::{
     Access, Health, InitReport, OpenOptions, StatusFilter, Store, StoredUser, Transaction, User,
     UserId, UserRef,
 };
-use crate::error::TableAdvice;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TableAdvice};
 use crate::shape::{self, IdKind, Migrations, Shape, ShapeName, Tables};
 use lookup::Conn;
 

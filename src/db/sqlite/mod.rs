@@ -367,10 +367,19 @@ fn read_user<T>(
             None
         })
     };
+    // Borrowed, with `Row::get`'s errors for a value that is not text.
     let text = |i| -> rusqlite::Result<Option<&str>> {
-        row.get_ref(i)?
-            .as_str_or_null()
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
+        match row.get_ref(i)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+                .map(Some)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e))),
+            other => Err(rusqlite::Error::InvalidColumnType(
+                i,
+                row.as_ref().column_name(i)?.to_owned(),
+                other.data_type(),
+            )),
+        }
     };
     let id = sql.read_id(row.get_ref(0)?);
     Ok(then(UserRef {
@@ -456,14 +465,11 @@ impl Store for SqliteStore {
             .map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
         while let Some(row) = rows.next().map_err(err)? {
-            read_user(row, sql, |user| {
-                if filter.keeps(user.disabled) {
-                    each(user)
-                } else {
-                    Ok(())
-                }
-            })
-            .map_err(err)??;
+            // The status first: a row the filter leaves out is not read further.
+            let status = read_disabled(row.get_ref(4).map_err(err)?).0;
+            if filter.keeps(sql.shape.status_value(status)) {
+                read_user(row, sql, &mut *each).map_err(err)??;
+            }
         }
         Ok(())
     }

@@ -206,7 +206,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn update_user(&mut self, id: &UserId, user: &NewUser) -> Result<()> {
-        // The context outlives this borrow of the transaction: no copy of the statement.
+        // The statements outlive this borrow of the transaction: no copy of the statement.
         let sql = &self.sql;
         let mut values = sql.written(user);
         values.push(ToSqlOutput::Owned(sql.id(id)));

@@ -360,15 +360,18 @@ impl<E: OnEngine> TestEnv<E> {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        let mut child = std::process::Command::new("script")
+        let child = std::process::Command::new("script")
             .args(["-qec", &command, "/dev/null"])
             .current_dir(self.dir())
             .env_remove("DATABASE_URL")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .expect("util-linux `script` is needed for the terminal tests");
+        // Whatever happens (a wait that fails the test), the terminal session does not outlive it.
+        let mut child = Reaped(child);
+        let child = &mut child.0;
         let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let reader = {
             let (shown, mut stdout) = (shown.clone(), child.stdout.take().unwrap());
@@ -379,26 +382,32 @@ impl<E: OnEngine> TestEnv<E> {
                 }
             })
         };
-        // A prompt is up once the terminal showed more since the last line was typed (the prompt,
-        // after the line's newline) and authctl is blocked reading the terminal: rpassword turns
-        // echo off before it reads, so a password typed then is never echoed.
+        // A prompt is up once the terminal shows more since the last line was typed, ending in a
+        // line not yet ended (the prompt), and authctl is blocked reading the terminal: rpassword
+        // turns echo off before it reads, so a password typed then is never echoed.
         let mut typed_at = 0;
         let mut prompt_or_exit = |child: &mut std::process::Child| {
             wait_until("a prompt", || {
-                let grew = shown.lock().unwrap().len() > typed_at;
-                let asking = grew && reading_a_terminal(child.id());
+                let prompt = {
+                    let shown = shown.lock().unwrap();
+                    shown.len() > typed_at && !shown.ends_with(b"\n")
+                };
+                let asking = prompt && reading_a_terminal(child.id());
                 asking || child.try_wait().unwrap().is_some()
             });
             typed_at = shown.lock().unwrap().len();
         };
         let mut stdin = child.stdin.take().unwrap();
         for line in lines {
-            prompt_or_exit(&mut child);
+            prompt_or_exit(child);
             stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
         }
         // The last line read: authctl ends, or asks again (for a line this test does not give).
-        prompt_or_exit(&mut child);
+        prompt_or_exit(child);
         drop(stdin);
+        wait_until("the terminal session to end", || {
+            child.try_wait().unwrap().is_some()
+        });
         let status = child.wait().unwrap();
         reader.join().unwrap();
         let shown = shown.lock().unwrap();
@@ -506,16 +515,18 @@ impl<E: OnEngine> TestEnv<E> {
     pub fn await_lock_waiters(&self, children: &mut [std::process::Child]) {
         let mut seen = vec![false; children.len()];
         wait_until("authctl waiting for the write lock", || {
-            let mut ended = 0;
+            // Each child counted once: ended, or (SQLite) seen waiting.
+            let (mut ended, mut ready) = (0, 0);
             for (child, seen) in children.iter_mut().zip(&mut seen) {
-                if child.try_wait().unwrap().is_some() {
-                    ended += 1;
-                } else if !*seen && self.pg.is_none() {
+                let gone = child.try_wait().unwrap().is_some();
+                if !gone && !*seen && self.pg.is_none() {
                     *seen = wchan(child.id()) == "hrtimer_nanosleep";
                 }
+                ended += usize::from(gone);
+                ready += usize::from(gone || *seen);
             }
             if self.pg.is_none() {
-                return ended + seen.iter().filter(|s| **s).count() >= children.len();
+                return ready >= children.len();
             }
             let waiting: usize = self
                 .query_text(
@@ -766,6 +777,18 @@ pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// A child process killed and reaped when dropped, so that a failed wait leaves nothing running.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Whether a process below `pid` (authctl, under `script`) is blocked reading a terminal.
 fn reading_a_terminal(pid: u32) -> bool {
     let parent_of = |p: u32| -> Option<u32> {
@@ -802,7 +825,7 @@ fn reading_a_terminal(pid: u32) -> bool {
 }
 
 /// Where the kernel has process `pid` waiting: `hrtimer_nanosleep` asleep, `anon_pipe_read` (or
-/// `pipe_read`) reading a pipe; empty once it is gone.
+/// `pipe_read`) reading a pipe, `wait_woken` reading a terminal; empty once it is gone.
 pub fn wchan(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default()
 }
