@@ -67,6 +67,78 @@ sqlite_only! {
         assert!(env.path("from-file.db").exists());
     }
 
+    /// A variable set but empty in the environment is unset, as authctl has always read
+    /// DATABASE_URL: the file's value stands.
+    #[test]
+    fn an_empty_variable_leaves_the_file_s_value() {
+        let env = TestEnv::empty();
+        fs::write(
+            env.path(".env"),
+            format!("DATABASE_URL=sqlite:///from-file.db\nSECRET_KEY={KEY}\n"),
+        )
+        .unwrap();
+        env.bare()
+            .env("DATABASE_URL", "")
+            .args(["-q", "init-db"])
+            .assert()
+            .code(0);
+        assert!(env.path("from-file.db").exists());
+        env.bare()
+            .args(["-q", "add-user", "alice", "--password-stdin"])
+            .write_stdin("pw-for-tests\n")
+            .assert()
+            .code(0);
+        let token = env
+            .bare()
+            .env("SECRET_KEY", "")
+            .args(["-q", "issue-token", "alice"])
+            .assert()
+            .code(0);
+        assert_eq!(
+            support::claims(support::stdout(&token).trim_end())["sub"],
+            "alice"
+        );
+    }
+
+    /// authctl's own variables from the file are the options' defaults: the shape of a new
+    /// table, the password policy's length; the environment still wins.
+    #[test]
+    fn authctl_s_own_variables_in_the_file_are_defaults() {
+        let env = TestEnv::empty();
+        fs::write(
+            env.path(".env"),
+            "DATABASE_URL=sqlite:///app.db\nAUTHCTL_TABLE_SHAPE=fastapi-users\n\
+             AUTHCTL_MIN_PASSWORD_LENGTH=30\n",
+        )
+        .unwrap();
+        env.bare()
+            .args(["-q", "init-db", "--no-migrations"])
+            .assert()
+            .code(0);
+        let add = |extra: &[&str], envs: &[(&str, &str)]| {
+            let mut cmd = env.bare();
+            cmd.args(["-q", "add-user", "ann@example.com", "--password-stdin"])
+                .args(extra)
+                .write_stdin("a fine pass phrase\n");
+            for (k, v) in envs {
+                cmd.env(k, v);
+            }
+            cmd.assert()
+        };
+        add(&[], &[]).code(5);
+        add(&[], &[("AUTHCTL_MIN_PASSWORD_LENGTH", "8")]).code(0);
+        let shown = env
+            .bare()
+            .args(["list-users", "--format", "csv"])
+            .assert()
+            .code(0);
+        assert!(
+            support::stdout(&shown).starts_with("id,email,disabled,is_superuser,is_verified\n"),
+            "{}",
+            support::stdout(&shown)
+        );
+    }
+
     /// Quotes, comments, `export`, and `${VAR}` from the environment or an earlier line, as
     /// python-dotenv reads them; single quotes keep `$` as it is.
     #[test]
