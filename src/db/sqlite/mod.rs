@@ -264,6 +264,27 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// Every row of the table in listing order, its user columns and `more`, as PostgreSQL's
+    /// store does it: `each` gives SQLite's failure or, inside, its own.
+    fn for_each_listed(
+        &mut self,
+        more: &str,
+        each: &mut dyn FnMut(&Row<'_>, &Sql) -> rusqlite::Result<Result<()>>,
+    ) -> Result<()> {
+        let (ctx, sql) = (&self.ctx, &self.sql);
+        let err = |e| ctx.classify(e);
+        let select = format!(
+            "SELECT {}{more} FROM {} {}",
+            sql.columns, sql.table, sql.order
+        );
+        let mut stmt = self.conn.prepare(&select).map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
+            each(row, sql).map_err(err)??;
+        }
+        Ok(())
+    }
+
     /// `init-db --dry-run` where there is no file yet: nothing to look at, so the creation is
     /// planned on an empty in-memory database.
     fn planned_creation(path: &Path, ctx: Context) -> Result<Self> {
@@ -454,24 +475,14 @@ impl Store for SqliteStore {
         each: &mut dyn FnMut(UserRef<'_>) -> Result<()>,
     ) -> Result<()> {
         // Without the hashes, and borrowed from each row: a listing copies nothing it need not.
-        let (ctx, sql) = (&self.ctx, &self.sql);
-        let err = |e| ctx.classify(e);
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {} FROM {} {}",
-                sql.columns, sql.table, sql.order
-            ))
-            .map_err(err)?;
-        let mut rows = stmt.query([]).map_err(err)?;
-        while let Some(row) = rows.next().map_err(err)? {
+        self.for_each_listed("", &mut |row, sql| {
             // The status first: a row the filter leaves out is not read further.
-            let status = read_disabled(row.get_ref(4).map_err(err)?).0;
-            if filter.keeps(sql.shape.status_value(status)) {
-                read_user(row, sql, &mut *each).map_err(err)??;
+            let status = read_disabled(row.get_ref(4)?).0;
+            if !filter.keeps(sql.shape.status_value(status)) {
+                return Ok(Ok(()));
             }
-        }
-        Ok(())
+            read_user(row, sql, &mut *each)
+        })
     }
 
     fn for_each_stored_user(
@@ -479,23 +490,14 @@ impl Store for SqliteStore {
         filter: StatusFilter,
         each: &mut dyn FnMut(StoredUser) -> Result<()>,
     ) -> Result<()> {
-        let (ctx, sql) = (&self.ctx, &self.sql);
-        let err = |e| ctx.classify(e);
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {}, hashed_password FROM {} {}",
-                sql.columns, sql.table, sql.order
-            ))
-            .map_err(err)?;
-        let mut rows = stmt.query([]).map_err(err)?;
-        while let Some(row) = rows.next().map_err(err)? {
-            let stored = read_stored_user(row, sql).map_err(err)?;
-            if filter.keeps(stored.user.disabled) {
-                each(stored)?;
-            }
-        }
-        Ok(())
+        self.for_each_listed(", hashed_password", &mut |row, sql| {
+            let stored = read_stored_user(row, sql)?;
+            Ok(if filter.keeps(stored.user.disabled) {
+                each(stored)
+            } else {
+                Ok(())
+            })
+        })
     }
 
     fn write(&mut self) -> Result<Box<dyn Transaction + '_>> {
