@@ -67,6 +67,10 @@ pub enum Error {
     #[error("user '{0}' is disabled")]
     UserDisabled(String),
 
+    /// A verify token asked for a user the service already counts as verified.
+    #[error("user '{0}' is already verified")]
+    AlreadyVerified(String),
+
     /// Rows of another table refer to a user to delete, and their foreign key neither
     /// cascades nor clears.
     #[error(
@@ -196,7 +200,8 @@ impl Error {
                 Kind::Conflict
             }
             Error::UserNotFound(_) => Kind::NotFound,
-            Error::UsernameTaken(_)
+            Error::AlreadyVerified(_)
+            | Error::UsernameTaken(_)
             | Error::EmailTaken { .. }
             | Error::UniqueIndex { .. }
             | Error::Referenced { .. }

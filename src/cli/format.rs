@@ -62,8 +62,12 @@ impl ListFormat {
 pub enum TokenFormat {
     /// The token alone, on one line
     Token,
-    /// {"access_token", "token_type": "bearer", "expires_at"}: the service's /token answer plus the expiry
+    /// {"access_token", "token_type": "bearer", "expires_at"}: the service's /token answer plus the
+    /// expiry; for reset and verify tokens {"token", "purpose", "expires_at", "link"}
     Json,
+    /// The link the service's email would carry (the full-stack template's reset link:
+    /// FRONTEND_HOST/reset-password?token=…)
+    Link,
 }
 
 #[derive(Debug, Clone, clap::Args)]

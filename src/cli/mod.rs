@@ -22,6 +22,7 @@ pub mod settings;
 mod show_user;
 mod table;
 mod verify_login;
+mod verify_token;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,7 +32,8 @@ use clap::{Parser, Subcommand};
 
 use crate::db::{self, Access, Location, OpenOptions, Store};
 use crate::error::Error;
-use crate::shape::ShapeName;
+use crate::shape::{Purpose, ShapeName};
+use crate::token::Scope;
 pub use output::Output;
 use settings::Settings;
 
@@ -137,8 +139,10 @@ pub enum Command {
     ListUsers(list_users::Args),
     /// Check a username and password exactly as the service's login does
     VerifyLogin(verify_login::Args),
-    /// Print an access token the service accepts for a user
+    /// Print a token the service accepts for a user: access, password reset, email verification
     IssueToken(issue_token::Args),
+    /// Judge a token (from stdin or a file) as the service would: accepted, or why not
+    VerifyToken(verify_token::Args),
     /// Set a user's password (prompt, stdin, file, or generated)
     SetPassword(set_password::Args),
     /// Delete users (asks first on a terminal; --yes in scripts)
@@ -285,6 +289,32 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 500ms, 5s, 30m, 2h)"))
 }
 
+/// `--purpose` of the token commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PurposeArg {
+    /// The bearer token of the service's login
+    Access,
+    /// The token of a password-reset link
+    Reset,
+    /// The token of an email-verification link
+    Verify,
+}
+
+impl PurposeArg {
+    pub fn purpose(self) -> Purpose {
+        match self {
+            PurposeArg::Access => Purpose::Access,
+            PurposeArg::Reset => Purpose::Reset,
+            PurposeArg::Verify => Purpose::Verify,
+        }
+    }
+}
+
+/// `--scope`/`--require-scope` values, each one OAuth2 scope (else invalid input, exit 5).
+pub fn scopes(names: &[String]) -> Result<Vec<Scope>, Error> {
+    names.iter().map(|name| Scope::parse(name)).collect()
+}
+
 /// Runs the parsed command line; returns the exit code.
 pub fn run(cli: Cli, settings: &Settings, out: &Output) -> anyhow::Result<u8> {
     let ctx = Context {
@@ -300,6 +330,7 @@ pub fn run(cli: Cli, settings: &Settings, out: &Output) -> anyhow::Result<u8> {
         Command::ListUsers(args) => list_users::run(args, &ctx),
         Command::VerifyLogin(args) => verify_login::run(args, &ctx),
         Command::IssueToken(args) => issue_token::run(args, &ctx),
+        Command::VerifyToken(args) => verify_token::run(args, &ctx),
         Command::SetPassword(args) => set_password::run(args, &ctx),
         Command::DeleteUser(args) => delete_user::run(args, &ctx),
         Command::ShowUser(args) => show_user::run(args, &ctx),

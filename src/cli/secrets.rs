@@ -12,6 +12,7 @@ use crate::error::Kind;
 use crate::error::{Error, Result};
 use crate::password::policy::DEFAULT_MIN_LENGTH;
 use crate::password::{self, HashProfile, MAX_PASSWORD_BYTES, Policy, Resolved, SecretString};
+use crate::token::SigningKey;
 use crate::users::{Hashing, PasswordSource};
 
 use super::Output;
@@ -236,6 +237,7 @@ impl PasswordArgs {
 enum Secret {
     Password,
     Key,
+    Token,
 }
 
 impl Secret {
@@ -243,6 +245,7 @@ impl Secret {
         match self {
             Secret::Password => "password",
             Secret::Key => "signing key",
+            Secret::Token => "token",
         }
     }
 
@@ -250,28 +253,101 @@ impl Secret {
     fn why_text(self) -> &'static str {
         match self {
             Secret::Password => "; the service receives passwords as text",
-            Secret::Key => " text",
+            Secret::Key | Secret::Token => " text",
         }
     }
 }
 
-/// The signing key: from `file` when given (one line), else `SECRET_KEY` exactly as the
+/// Where a signing key comes from: the service's variable (`SECRET_KEY` unless named), or a file.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KeyArgs {
+    /// Read the signing key from this file instead of the environment (one trailing newline
+    /// removed)
+    #[arg(long = "secret-key-file", value_name = "PATH")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Read the signing key from this environment variable (or the service's .env) instead of
+    /// SECRET_KEY: a fastapi-users application's reset or verification secret
+    #[arg(
+        long = "secret-key-env",
+        value_name = "NAME",
+        default_value = "SECRET_KEY",
+        conflicts_with = "secret_key_file"
+    )]
+    pub secret_key_env: String,
+
+    /// Accept the FastAPI tutorial's published example key (only for throw-away test services)
+    #[arg(long = "allow-example-key")]
+    pub allow_example_key: bool,
+}
+
+impl KeyArgs {
+    /// The signing key, checked as the service will use it.
+    pub fn key(&self, settings: &Settings, out: &Output) -> Result<SigningKey> {
+        let key = signing_key(
+            self.secret_key_file.as_deref(),
+            &self.secret_key_env,
+            settings,
+        )?;
+        let key = SigningKey::new(key, self.allow_example_key)?;
+        if key.is_example_key() {
+            out.warn(
+                "signing with the FastAPI tutorial's published example key: anyone can forge tokens for this service",
+            );
+        }
+        Ok(key)
+    }
+}
+
+/// The signing key: from `file` when given (one line), else the variable `name` exactly as the
 /// service reads it.
-pub fn signing_key(file: Option<&Path>, settings: &Settings) -> Result<SecretString> {
+pub fn signing_key(file: Option<&Path>, name: &str, settings: &Settings) -> Result<SecretString> {
     if let Some(path) = file {
         return read_file(path, Secret::Key);
     }
-    match settings.var_os("SECRET_KEY") {
+    match settings.var_os(name) {
         Some(value) => {
             use std::os::unix::ffi::OsStringExt;
             let bytes = SecretBytes::new(value.into_vec());
-            text(bytes, Secret::Key, "SECRET_KEY")
+            text(bytes, Secret::Key, name)
         }
-        _ => Err(Error::Environment(
+        None if name == "SECRET_KEY" => Err(Error::Environment(
             "no signing key: set SECRET_KEY (the service's own) or pass --secret-key-file PATH"
                 .to_owned(),
         )),
+        None => Err(Error::Environment(format!(
+            "no signing key: {name} is not set (--secret-key-env), nor in the service's .env"
+        ))),
     }
+}
+
+/// A token to judge: from `file` (`-`: standard input) or standard input, one line; a
+/// terminal is asked without echo (a token is a credential). An `Authorization` header's
+/// `Bearer ` is dropped.
+pub fn token(file: Option<&Path>) -> Result<SecretString> {
+    let token = match file {
+        Some(path) if path != Path::new("-") => read_file(path, Secret::Token)?,
+        _ if io::stdin().is_terminal() => rpassword::prompt_password("token: ")
+            .map(SecretString::new)
+            .map_err(|e| {
+                Error::Environment(format!("cannot read the token from the terminal: {e}"))
+            })?,
+        _ => {
+            let bytes = read_capped(io::stdin().lock())
+                .map_err(|e| Error::Environment(format!("cannot read standard input: {e}")))?;
+            one_line(bytes, Secret::Token, "standard input")?
+        }
+    };
+    let trimmed = token.trim();
+    let trimmed = trimmed
+        .strip_prefix("Bearer ")
+        .or_else(|| trimmed.strip_prefix("bearer "))
+        .unwrap_or(trimmed)
+        .trim();
+    if trimmed.is_empty() {
+        return Err(Error::invalid("the token is empty"));
+    }
+    Ok(SecretString::new(trimmed.to_owned()))
 }
 
 fn read_file(path: &Path, secret: Secret) -> Result<SecretString> {
@@ -279,6 +355,7 @@ fn read_file(path: &Path, secret: Secret) -> Result<SecretString> {
     let (unreadable, source) = match secret {
         Secret::Password => ("password file", format!("file {shown}")),
         Secret::Key => ("secret key file", format!("secret key file {shown}")),
+        Secret::Token => ("token file", format!("token file {shown}")),
     };
     let bytes = File::open(path)
         .and_then(read_capped)

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::shape::LifetimeSetting;
 
 /// The variables authctl reads, and so the only ones it takes from a `.env`. (Not libpq's
 /// `PG*`: the service's settings do not pass them on from the file either.)
@@ -143,15 +144,22 @@ impl Settings {
         )))
     }
 
-    /// `issue-token`'s default lifetime from `ACCESS_TOKEN_EXPIRE_MINUTES`, when set.
-    pub fn token_lifetime(&self) -> Result<Option<Duration>> {
-        let Some(minutes) = self.var("ACCESS_TOKEN_EXPIRE_MINUTES") else {
+    /// A token's lifetime from the service setting that holds it in whole units
+    /// (`ACCESS_TOKEN_EXPIRE_MINUTES`, `EMAIL_RESET_TOKEN_EXPIRE_HOURS`), when set.
+    pub fn token_lifetime(&self, setting: Option<LifetimeSetting>) -> Result<Option<Duration>> {
+        let Some(setting) = setting else {
             return Ok(None);
         };
-        match minutes.trim().parse::<u64>() {
-            Ok(minutes) if minutes > 0 => Ok(Some(Duration::from_secs(minutes * 60))),
+        let Some(value) = self.var(setting.name) else {
+            return Ok(None);
+        };
+        match value.trim().parse::<u64>() {
+            Ok(units) if units > 0 => Ok(Some(Duration::from_secs(
+                setting.unit.as_secs().saturating_mul(units),
+            ))),
             _ => Err(Error::Environment(format!(
-                "ACCESS_TOKEN_EXPIRE_MINUTES is '{minutes}', not a whole number of minutes"
+                "{} is '{value}', not a whole number of {}",
+                setting.name, setting.unit_name
             ))),
         }
     }
@@ -300,13 +308,27 @@ mod tests {
 
     #[test]
     fn the_token_lifetime_is_whole_minutes() {
-        let minutes = |m: &str| file(&[("ACCESS_TOKEN_EXPIRE_MINUTES", m)]).token_lifetime();
+        let access = crate::shape::TUTORIAL.token.access.lifetime_setting;
+        let minutes = |m: &str| file(&[("ACCESS_TOKEN_EXPIRE_MINUTES", m)]).token_lifetime(access);
         assert_eq!(
             minutes("11520").unwrap(),
             Some(Duration::from_secs(8 * 24 * 3600))
         );
         assert!(minutes("0").is_err());
         assert!(minutes("1.5").is_err());
-        assert_eq!(file(&[]).token_lifetime().unwrap(), None);
+        assert_eq!(file(&[]).token_lifetime(access).unwrap(), None);
+        let reset = crate::shape::FASTAPI_TEMPLATE
+            .token
+            .reset
+            .unwrap()
+            .lifetime_setting;
+        let hours = file(&[("EMAIL_RESET_TOKEN_EXPIRE_HOURS", "2")]).token_lifetime(reset);
+        assert_eq!(hours.unwrap(), Some(Duration::from_secs(2 * 3600)));
+        assert!(
+            file(&[("EMAIL_RESET_TOKEN_EXPIRE_HOURS", "x")])
+                .token_lifetime(reset)
+                .is_err()
+        );
+        assert_eq!(file(&[("A", "1")]).token_lifetime(None).unwrap(), None);
     }
 }

@@ -54,6 +54,10 @@ impl<S: Session> Lookup for S {
         self.lookup(|conn| conn.find_user(username))
     }
 
+    fn find_by_id(&mut self, id: &UserId) -> Result<Option<StoredUser>> {
+        self.lookup(|conn| conn.find_by_id(id))
+    }
+
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
         self.lookup(|conn| conn.email_owner(email))
     }

@@ -81,6 +81,8 @@ pub trait Lookup {
     /// The user with this login (a username or an email), matched as the service matches it:
     /// byte-exact, or case-insensitively where the shape says so.
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>>;
+    /// The user with this id (a token's `sub`, where the service puts the id there).
+    fn find_by_id(&mut self, id: &UserId) -> Result<Option<StoredUser>>;
     /// The username owning this email, if any.
     fn email_owner(&mut self, email: &str) -> Result<Option<String>>;
     /// The users these logins find, in no particular order, each with the login that found it

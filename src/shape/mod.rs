@@ -101,15 +101,150 @@ impl Flag {
     }
 }
 
-/// What the service's access tokens hold.
+/// What a token is for: the kinds the services issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The bearer token of every authenticated request.
+    Access,
+    /// A password-reset link's token.
+    Reset,
+    /// An email-verification link's token.
+    Verify,
+}
+
+impl Purpose {
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::Access => "access",
+            Purpose::Reset => "reset",
+            Purpose::Verify => "verify",
+        }
+    }
+}
+
+/// What the service's tokens hold, per purpose; `None` where it has no endpoint for one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenRules {
-    /// `sub` is the user's id (as text) rather than the login.
-    pub sub_is_id: bool,
-    /// The `aud` claim, a one-element list, when the service requires one.
-    pub audience: Option<&'static str>,
+    pub access: TokenKind,
+    pub reset: Option<TokenKind>,
+    pub verify: Option<TokenKind>,
+    /// Its access tokens may carry the FastAPI "OAuth2 scopes" chapter's `scope` claim (a
+    /// space-separated string), which that chapter's services check per route.
+    pub scopes: bool,
+}
+
+impl TokenRules {
+    fn kind(&self, purpose: Purpose) -> Option<&TokenKind> {
+        match purpose {
+            Purpose::Access => Some(&self.access),
+            Purpose::Reset => self.reset.as_ref(),
+            Purpose::Verify => self.verify.as_ref(),
+        }
+    }
+}
+
+/// One kind of token: its claims, lifetime and what the service checks on taking it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenKind {
+    pub purpose: Purpose,
+    /// What `sub` holds.
+    pub subject: Subject,
+    /// The `aud` claim, when the service requires one.
+    pub audience: Option<Audience>,
     /// The service's default lifetime.
     pub lifetime: Duration,
+    /// The service setting that changes [`TokenKind::lifetime`].
+    pub lifetime_setting: Option<LifetimeSetting>,
+    /// `nbf` is the issue time (the template's reset token).
+    pub not_before: bool,
+    /// fastapi-users' `password_fgpt`: its password helper's hash of the stored hash, which
+    /// stops verifying once the password changes.
+    pub password_fingerprint: bool,
+    /// fastapi-users' verify token names the user by `email` too, and the service finds the
+    /// user by it (then checks `sub` is that user's id).
+    pub email_claim: bool,
+    /// What the service requires of the user the token names.
+    pub requires: Requires,
+    /// Where the service takes it, for messages.
+    pub endpoint: &'static str,
+    /// The link the service's email carries it in, where it has one form.
+    pub link: Option<Link>,
+}
+
+/// A link to the application's front end: `{base}{path}{token}`, the base from a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub base_setting: &'static str,
+    pub default_base: &'static str,
+    pub path: &'static str,
+}
+
+/// What a token's `sub` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// The login (a username, or the email on the template's reset token).
+    Login,
+    /// The user's id as text.
+    Id,
+}
+
+/// An `aud` claim as the service writes it; either form is checked alike (PyJWT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// A one-element list (fastapi-users' JWT strategy).
+    List(&'static str),
+    /// A string (fastapi-users' reset and verify tokens).
+    Text(&'static str),
+}
+
+impl Audience {
+    pub fn name(self) -> &'static str {
+        match self {
+            Audience::List(name) | Audience::Text(name) => name,
+        }
+    }
+}
+
+/// What the service requires of a token's user before it acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requires {
+    /// Active.
+    Active,
+    /// Not verified yet, active or not (fastapi-users' `verify` checks no status).
+    Unverified,
+}
+
+/// A service setting holding a token lifetime in whole units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LifetimeSetting {
+    pub name: &'static str,
+    pub unit: Duration,
+    pub unit_name: &'static str,
+}
+
+/// The template's and the tutorial's `ACCESS_TOKEN_EXPIRE_MINUTES`; read on every shape, as it
+/// always was.
+const ACCESS_MINUTES: Option<LifetimeSetting> = Some(LifetimeSetting {
+    name: "ACCESS_TOKEN_EXPIRE_MINUTES",
+    unit: Duration::from_secs(60),
+    unit_name: "minutes",
+});
+
+/// An access token: `sub` and `exp`, the user active.
+const fn access(subject: Subject, audience: Option<Audience>, lifetime: Duration) -> TokenKind {
+    TokenKind {
+        purpose: Purpose::Access,
+        subject,
+        audience,
+        lifetime,
+        lifetime_setting: ACCESS_MINUTES,
+        not_before: false,
+        password_fingerprint: false,
+        email_claim: false,
+        requires: Requires::Active,
+        endpoint: "every authenticated route",
+        link: None,
+    }
 }
 
 /// A column every write of a user sets; see [`Shape::written`].
@@ -208,10 +343,11 @@ pub static TUTORIAL: Shape = Shape {
     ],
     unique: &["username", "email"],
     token: TokenRules {
-        sub_is_id: false,
-        audience: None,
         // The tutorial's ACCESS_TOKEN_EXPIRE_MINUTES.
-        lifetime: Duration::from_secs(30 * 60),
+        access: access(Subject::Login, None, Duration::from_secs(30 * 60)),
+        reset: None,
+        verify: None,
+        scopes: true,
     },
     refusals: Refusals {
         bad_credentials: "incorrect username or password",
@@ -259,9 +395,32 @@ pub static FASTAPI_TEMPLATE: Shape = Shape {
     ],
     unique: &["email"],
     token: TokenRules {
-        sub_is_id: true,
-        audience: None,
-        lifetime: Duration::from_secs(8 * 24 * 60 * 60),
+        access: access(Subject::Id, None, Duration::from_secs(8 * 24 * 60 * 60)),
+        // utils.generate_password_reset_token: {"exp", "nbf": now, "sub": email}.
+        reset: Some(TokenKind {
+            purpose: Purpose::Reset,
+            subject: Subject::Login,
+            audience: None,
+            lifetime: Duration::from_secs(48 * 60 * 60),
+            lifetime_setting: Some(LifetimeSetting {
+                name: "EMAIL_RESET_TOKEN_EXPIRE_HOURS",
+                unit: Duration::from_secs(60 * 60),
+                unit_name: "hours",
+            }),
+            not_before: true,
+            password_fingerprint: false,
+            email_claim: false,
+            requires: Requires::Active,
+            endpoint: "POST /api/v1/reset-password/",
+            // utils.generate_reset_password_email; config.py's FRONTEND_HOST default.
+            link: Some(Link {
+                base_setting: "FRONTEND_HOST",
+                default_base: "http://localhost:5173",
+                path: "/reset-password?token=",
+            }),
+        }),
+        verify: None,
+        scopes: false,
     },
     refusals: Refusals {
         bad_credentials: "incorrect email or password",
@@ -309,10 +468,41 @@ pub static FASTAPI_USERS: Shape = Shape {
     ],
     unique: &["email"],
     token: TokenRules {
-        sub_is_id: true,
-        audience: Some("fastapi-users:auth"),
         // The lifetime the documented example gives its JWT strategy.
-        lifetime: Duration::from_secs(60 * 60),
+        access: access(
+            Subject::Id,
+            Some(Audience::List("fastapi-users:auth")),
+            Duration::from_secs(60 * 60),
+        ),
+        // BaseUserManager.forgot_password: {"sub", "password_fgpt", "aud"}, 3600 s.
+        reset: Some(TokenKind {
+            purpose: Purpose::Reset,
+            subject: Subject::Id,
+            audience: Some(Audience::Text("fastapi-users:reset")),
+            lifetime: Duration::from_secs(60 * 60),
+            lifetime_setting: None,
+            not_before: false,
+            password_fingerprint: true,
+            email_claim: false,
+            requires: Requires::Active,
+            endpoint: "POST /auth/reset-password",
+            link: None,
+        }),
+        // BaseUserManager.request_verify: {"sub", "email", "aud"}, 3600 s.
+        verify: Some(TokenKind {
+            purpose: Purpose::Verify,
+            subject: Subject::Id,
+            audience: Some(Audience::Text("fastapi-users:verify")),
+            lifetime: Duration::from_secs(60 * 60),
+            lifetime_setting: None,
+            not_before: false,
+            password_fingerprint: false,
+            email_claim: true,
+            requires: Requires::Unverified,
+            endpoint: "POST /auth/verify",
+            link: None,
+        }),
+        scopes: false,
     },
     // Its login route answers an inactive user as a wrong password.
     refusals: Refusals {
@@ -326,6 +516,23 @@ pub static FASTAPI_USERS: Shape = Shape {
 };
 
 impl Shape {
+    /// The service's token of this purpose; a purpose it has no endpoint for is invalid input.
+    pub fn token_kind(&self, purpose: Purpose) -> Result<&TokenKind, Error> {
+        self.token.kind(purpose).ok_or_else(|| {
+            let having: Vec<&str> = ShapeName::ALL
+                .iter()
+                .filter(|name| name.shape().token.kind(purpose).is_some())
+                .map(|name| name.as_str())
+                .collect();
+            Error::invalid(format!(
+                "the {} table's service has no endpoint for {} tokens; the {} tables' services have",
+                self.name,
+                purpose.name(),
+                having.join(" and ")
+            ))
+        })
+    }
+
     /// The tutorial's shape, whose words (`users table`) the messages have always used.
     pub fn is_tutorial(&self) -> bool {
         self.name == ShapeName::Tutorial

@@ -80,6 +80,10 @@ impl<L: Lookup + ?Sized> Lookup for Cached<'_, L> {
         Ok(self.users.get(username).cloned())
     }
 
+    fn find_by_id(&mut self, id: &UserId) -> Result<Option<StoredUser>> {
+        Ok(self.users.values().find(|u| u.user.id == *id).cloned())
+    }
+
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
         Ok(self.owners.get(email).cloned())
     }

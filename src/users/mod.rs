@@ -9,10 +9,9 @@ mod cached;
 mod email;
 mod lookalike;
 mod spec;
+mod tokens;
 mod unicode14;
 mod write;
-
-use std::time::{Duration, SystemTime};
 
 pub(crate) use cached::Cached;
 pub use email::email_str;
@@ -21,6 +20,7 @@ pub use spec::{
     UserSpec, check_email, check_full_name, check_login, email_problem, full_name_problem,
     length_problem, login_for_shape,
 };
+pub use tokens::{Issued, Judgement, TokenRequest, issue_token, judge_token};
 pub use write::OnExisting;
 pub(crate) use write::{PasswordChange, Plan, apply, finish, password_change, plan};
 
@@ -31,7 +31,6 @@ use crate::password::{
     SecretString, StoredHashProblem, Weakness,
 };
 use crate::shape::{Flag, Shape};
-use crate::token::{self, SigningKey, Token};
 
 /// What a command did (or, in a dry run, would do) to one user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -619,32 +618,6 @@ pub fn list(
     Ok(Some(resolved))
 }
 
-/// Issues an access token for an existing, active user, with the claims the table's service
-/// puts in its own: `sub` the login or the id, `aud` where it wants one, and (unless given) its
-/// default lifetime.
-pub fn issue_token(
-    store: &mut dyn Store,
-    username: &str,
-    key: &SigningKey,
-    lifetime: Option<Duration>,
-    now: SystemTime,
-) -> Result<(Token, Duration)> {
-    let stored =
-        find_named(store, username)?.ok_or_else(|| Error::UserNotFound(username.to_owned()))?;
-    if stored.user.disabled {
-        return Err(Error::UserDisabled(username.to_owned()));
-    }
-    let rules = store.shape().token;
-    let subject = if rules.sub_is_id {
-        stored.user.id.to_string()
-    } else {
-        stored.user.username.clone()
-    };
-    let lifetime = lifetime.unwrap_or(rules.lifetime);
-    let token = token::issue(key, &subject, rules.audience, lifetime, now)?;
-    Ok((token, lifetime))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -654,7 +627,7 @@ mod tests {
     fn store(dir: &tempfile::TempDir) -> Box<dyn Store> {
         let location = Location::file(dir.path().join("users.db"));
         let options = OpenOptions {
-            lock_timeout: Duration::from_secs(1),
+            lock_timeout: std::time::Duration::from_secs(1),
             shape: None,
         };
         crate::db::open(&location, Access::Init, options)

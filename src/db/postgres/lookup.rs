@@ -6,7 +6,7 @@ use postgres::types::Type;
 
 use super::{Param, PgResult, PgStore, Statements, for_each_row, read_stored_user};
 use crate::db::engine::{Classify, Context, Session};
-use crate::db::{Lookup, StoredUser};
+use crate::db::{Lookup, StoredUser, UserId};
 use crate::error::Result;
 use crate::password::{HashCensus, MAX_BCRYPT_COST};
 use crate::shape::Shape;
@@ -52,6 +52,22 @@ impl Lookup for Conn<'_, '_> {
 
     fn find_user(&mut self, username: &str) -> Result<Option<StoredUser>> {
         Ok(self.find_users(&[username])?.pop().map(|(_, user)| user))
+    }
+
+    fn find_by_id(&mut self, id: &UserId) -> Result<Option<StoredUser>> {
+        let ctx = self.ctx;
+        let rows = self.rows(
+            &format!(
+                "SELECT {}, hashed_password FROM {} WHERE id = $1::text::{}",
+                ctx.columns(),
+                ctx.table(),
+                ctx.id_type()
+            ),
+            &[(&id.to_string(), Type::TEXT)],
+        )?;
+        Ok(self
+            .read(&rows, |row| read_stored_user(row, ctx.shape))?
+            .pop())
     }
 
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {

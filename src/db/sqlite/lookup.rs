@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::{Sql, SqliteStore, read_stored_user};
 use crate::db::engine::{Classify, Context, Session};
-use crate::db::{Lookup, StoredUser};
+use crate::db::{Lookup, StoredUser, UserId};
 use crate::error::Result;
 use crate::password::{HashCensus, MAX_BCRYPT_COST};
 use crate::shape::Shape;
@@ -48,6 +48,10 @@ impl Lookup for Conn<'_> {
         self.run(|conn, sql| find_user(conn, sql, username))
     }
 
+    fn find_by_id(&mut self, id: &UserId) -> Result<Option<StoredUser>> {
+        self.run(|conn, sql| find_by_id(conn, sql, id))
+    }
+
     fn email_owner(&mut self, email: &str) -> Result<Option<String>> {
         self.run(|conn, sql| email_owner(conn, sql, email))
     }
@@ -75,6 +79,15 @@ fn find_user(conn: &Connection, sql: &Sql, login: &str) -> rusqlite::Result<Opti
         sql.columns, sql.table, sql.login_is
     ))?
     .query_row([login], |row| read_stored_user(row, sql))
+    .optional()
+}
+
+fn find_by_id(conn: &Connection, sql: &Sql, id: &UserId) -> rusqlite::Result<Option<StoredUser>> {
+    conn.prepare_cached(&format!(
+        "SELECT {}, hashed_password FROM {} WHERE id = ?1",
+        sql.columns, sql.table
+    ))?
+    .query_row([sql.id(id)], |row| read_stored_user(row, sql))
     .optional()
 }
 

@@ -1,0 +1,501 @@
+//! A token taken apart as the services' PyJWT 2.15 takes it (`jwt.decode(token, key,
+//! algorithms=["HS256"], audience=…)`, leeway 0): the same checks in the same order, each
+//! refusal named. What PyJWT does is the contract here, not RFC 7519: it requires no `exp`,
+//! reads `exp`/`nbf`/`iat` with Python's `int()` (so `"123"` and `1.9` pass), compares them with
+//! a fractional clock, and refuses an `aud` the service did not ask for.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::{Map, Value};
+
+use super::SigningKey;
+
+/// Why a service refuses a token. Each names what PyJWT or the application would raise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a JWT PyJWT can read (`DecodeError`, `InvalidTokenError` on its header).
+    Malformed(String),
+    /// An `alg` other than HS256 (`InvalidAlgorithmError`): `None` when it names none.
+    Algorithm(Option<String>),
+    /// Signed with another key (`InvalidSignatureError`).
+    Signature,
+    /// `exp` is past (`ExpiredSignatureError`).
+    Expired { exp: i128 },
+    /// `nbf` or `iat` is ahead of the clock (`ImmatureSignatureError`).
+    NotYetValid { claim: &'static str, at: i128 },
+    /// `aud` is missing, unexpected or another service's (`InvalidAudienceError`,
+    /// `MissingRequiredClaimError`).
+    Audience(String),
+    /// A claim the service reads is missing or of the wrong type.
+    Claim(String),
+    /// No user the token names.
+    UnknownUser,
+    /// The user is disabled.
+    Inactive,
+    /// A verify token for a user already verified.
+    AlreadyVerified,
+    /// A reset token made before the user's password last changed (its fingerprint no longer
+    /// verifies).
+    PasswordChanged,
+    /// The token lacks scopes the route requires.
+    MissingScopes(Vec<String>),
+}
+
+impl Refusal {
+    /// The stable name `--format json` gives it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Malformed(_) => "malformed",
+            Refusal::Algorithm(_) => "algorithm",
+            Refusal::Signature => "signature",
+            Refusal::Expired { .. } => "expired",
+            Refusal::NotYetValid { .. } => "not_yet_valid",
+            Refusal::Audience(_) => "audience",
+            Refusal::Claim(_) => "claims",
+            Refusal::UnknownUser => "unknown_user",
+            Refusal::Inactive => "inactive",
+            Refusal::AlreadyVerified => "already_verified",
+            Refusal::PasswordChanged => "password_changed",
+            Refusal::MissingScopes(_) => "missing_scope",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Malformed(why) => write!(f, "not a token the service can read: {why}"),
+            Refusal::Algorithm(None) => f.write_str("the token names no algorithm; the service takes HS256 only"),
+            Refusal::Algorithm(Some(alg)) => {
+                write!(f, "the token is signed with {alg:?}; the service takes HS256 only")
+            }
+            Refusal::Signature => f.write_str("the signature does not match: signed with another key"),
+            Refusal::Expired { exp } => write!(f, "the token expired at {}", time(*exp)),
+            Refusal::NotYetValid { claim, at } => {
+                write!(f, "the token is not valid before {} ({claim})", time(*at))
+            }
+            Refusal::Audience(why) | Refusal::Claim(why) => f.write_str(why),
+            Refusal::UnknownUser => f.write_str("no user the token names exists"),
+            Refusal::Inactive => f.write_str("the user is disabled"),
+            Refusal::AlreadyVerified => f.write_str("the user is already verified"),
+            Refusal::PasswordChanged => f.write_str(
+                "the user's password changed after the token was made (its password_fgpt no longer verifies)",
+            ),
+            Refusal::MissingScopes(scopes) => {
+                write!(f, "the token lacks the scope(s) {}", scopes.join(", "))
+            }
+        }
+    }
+}
+
+/// A time in seconds since the epoch, as UTC text (the raw number when out of range).
+fn time(seconds: i128) -> String {
+    u64::try_from(seconds)
+        .ok()
+        .and_then(|s| UNIX_EPOCH.checked_add(std::time::Duration::from_secs(s)))
+        .map_or_else(
+            || seconds.to_string(),
+            |at| humantime::format_rfc3339_seconds(at).to_string(),
+        )
+}
+
+/// The claims of `token` if the service's PyJWT takes it: HS256 with `key`, `iat`/`nbf`/`exp`
+/// against `now`, and `aud` as the service expects it (`audience`; `None`: none allowed).
+pub fn decode(
+    token: &str,
+    key: &SigningKey,
+    audience: Option<&str>,
+    now: SystemTime,
+) -> Result<Map<String, Value>, Refusal> {
+    let (signing_input, signature) = token
+        .rsplit_once('.')
+        .ok_or_else(|| malformed("not enough segments"))?;
+    let (header, payload) = signing_input
+        .split_once('.')
+        .ok_or_else(|| malformed("not enough segments"))?;
+    let header = json_object(header, "header")?;
+    check_header(&header)?;
+    let valid = jsonwebtoken::crypto::verify(
+        signature,
+        signing_input.as_bytes(),
+        &DecodingKey::from_secret(key.as_bytes()),
+        Algorithm::HS256,
+    )
+    .map_err(|_| malformed("invalid signature padding"))?;
+    if !valid {
+        return Err(Refusal::Signature);
+    }
+    let claims = json_object(payload, "payload")?;
+    check_claims(&claims, audience, seconds(now))?;
+    Ok(claims)
+}
+
+fn malformed(why: &str) -> Refusal {
+    Refusal::Malformed(why.to_owned())
+}
+
+fn json_object(segment: &str, name: &str) -> Result<Map<String, Value>, Refusal> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(segment.trim_end_matches('='))
+        .map_err(|_| Refusal::Malformed(format!("invalid {name} padding")))?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(Refusal::Malformed(format!(
+            "the {name} is not a JSON object"
+        ))),
+        Err(_) => Err(Refusal::Malformed(format!("the {name} is not JSON"))),
+    }
+}
+
+/// PyJWS's header checks, then its algorithm allow-list (`["HS256"]`).
+fn check_header(header: &Map<String, Value>) -> Result<(), Refusal> {
+    if header.get("kid").is_some_and(|kid| !kid.is_string()) {
+        return Err(malformed("the header's kid is not a string"));
+    }
+    if let Some(crit) = header.get("crit") {
+        // PyJWT understands one critical extension, b64, and only to refuse it here (a detached
+        // payload is never passed by the services).
+        return Err(match crit {
+            Value::Array(names) if !names.is_empty() => {
+                malformed("the header names critical extensions the service does not take")
+            }
+            _ => malformed("the header's crit is not a non-empty list"),
+        });
+    }
+    if header.get("b64") == Some(&Value::Bool(false)) {
+        return Err(malformed("a detached payload (b64: false)"));
+    }
+    match header.get("alg") {
+        Some(Value::String(alg)) if alg == "HS256" => Ok(()),
+        None | Some(Value::Null) => Err(Refusal::Algorithm(None)),
+        Some(Value::String(alg)) if alg.is_empty() => Err(Refusal::Algorithm(None)),
+        Some(Value::String(alg)) => Err(Refusal::Algorithm(Some(alg.clone()))),
+        Some(other) => Err(Refusal::Algorithm(Some(other.to_string()))),
+    }
+}
+
+/// The clock as PyJWT reads it: `datetime.now(tz=timezone.utc).timestamp()`, a float.
+fn seconds(now: SystemTime) -> f64 {
+    now.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64())
+}
+
+/// PyJWT's `_validate_claims` with its default options: `iat`, `nbf`, `exp`, `aud`, `sub`, `jti`.
+fn check_claims(
+    claims: &Map<String, Value>,
+    audience: Option<&str>,
+    now: f64,
+) -> Result<(), Refusal> {
+    #[allow(clippy::cast_precision_loss)] // Times of no realistic token lose nothing.
+    let after_now = |at: i128| at as f64 > now;
+    if let Some(iat) = claims.get("iat") {
+        let iat = python_int(iat).ok_or_else(|| claim("iat (issued at) is not an integer"))?;
+        if after_now(iat) {
+            return Err(Refusal::NotYetValid {
+                claim: "iat",
+                at: iat,
+            });
+        }
+    }
+    if let Some(nbf) = claims.get("nbf") {
+        let nbf = python_int(nbf).ok_or_else(|| claim("nbf (not before) is not an integer"))?;
+        if after_now(nbf) {
+            return Err(Refusal::NotYetValid {
+                claim: "nbf",
+                at: nbf,
+            });
+        }
+    }
+    if let Some(exp) = claims.get("exp") {
+        let exp = python_int(exp).ok_or_else(|| claim("exp (expiry) is not an integer"))?;
+        if !after_now(exp) {
+            return Err(Refusal::Expired { exp });
+        }
+    }
+    check_audience(claims.get("aud"), audience)?;
+    if claims.get("sub").is_some_and(|sub| !sub.is_string()) {
+        return Err(claim("sub (subject) is not a string"));
+    }
+    if claims.get("jti").is_some_and(|jti| !jti.is_string()) {
+        return Err(claim("jti (token id) is not a string"));
+    }
+    Ok(())
+}
+
+fn claim(why: &str) -> Refusal {
+    Refusal::Claim(format!("the token's {why}"))
+}
+
+/// PyJWT's `_validate_aud`, not strict: a string or a list of strings, one of them expected.
+fn check_audience(aud: Option<&Value>, expected: Option<&str>) -> Result<(), Refusal> {
+    let present = aud.filter(|aud| python_truthy(aud));
+    let (aud, expected) = match (present, expected) {
+        (None, None) => return Ok(()),
+        (Some(aud), None) => {
+            return Err(Refusal::Audience(format!(
+                "the token has an audience ({aud}) and the service expects none"
+            )));
+        }
+        (None, Some(expected)) => {
+            return Err(Refusal::Audience(format!(
+                "the token has no audience; the service expects {expected:?}"
+            )));
+        }
+        (Some(aud), Some(expected)) => (aud, expected),
+    };
+    let names: Option<Vec<&str>> = match aud {
+        Value::String(name) => Some(vec![name.as_str()]),
+        Value::Array(names) => names.iter().map(Value::as_str).collect(),
+        _ => None,
+    };
+    match names {
+        None => Err(Refusal::Audience(format!(
+            "the token's audience {aud} is neither a string nor a list of strings"
+        ))),
+        Some(names) if names.contains(&expected) => Ok(()),
+        Some(_) => Err(Refusal::Audience(format!(
+            "the token is for audience {aud}; the service expects {expected:?}"
+        ))),
+    }
+}
+
+/// Python's truth of a JSON value (`not payload["aud"]`).
+fn python_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// Python's `int()` of a JSON value, where it succeeds: integers, floats truncated, booleans,
+/// and strings of an integer (signs, surrounding whitespace and digit-separating `_` allowed).
+fn python_int(value: &Value) -> Option<i128> {
+    match value {
+        Value::Bool(b) => Some(i128::from(*b)),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Some(i128::from(i))
+            } else if let Some(u) = n.as_u64() {
+                Some(i128::from(u))
+            } else {
+                let f = n.as_f64()?.trunc();
+                // Only finite floats convert; i128 holds every float a clock could compare.
+                #[allow(clippy::cast_possible_truncation)]
+                (f.is_finite() && f.abs() < 1e38).then_some(f as i128)
+            }
+        }
+        Value::String(text) => python_int_text(text.trim()),
+        _ => None,
+    }
+}
+
+fn python_int_text(text: &str) -> Option<i128> {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let well_placed = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
+    if !well_placed {
+        return None;
+    }
+    let number: i128 = digits.replace('_', "").parse().ok()?;
+    Some(if text.starts_with('-') {
+        -number
+    } else {
+        number
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{EncodingKey, Header};
+    use serde_json::json;
+    use std::time::Duration;
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef";
+    const NOW: u64 = 1_800_000_000;
+
+    fn key() -> SigningKey {
+        SigningKey::new(KEY.to_owned().into(), false).unwrap()
+    }
+
+    fn at(seconds: f64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs_f64(seconds)
+    }
+
+    fn signed(header: &Value, claims: &Value, key: &str) -> String {
+        let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+        let input = format!("{}.{}", part(header), part(claims));
+        let signature = jsonwebtoken::crypto::sign(
+            input.as_bytes(),
+            &EncodingKey::from_secret(key.as_bytes()),
+            Algorithm::HS256,
+        )
+        .unwrap();
+        format!("{input}.{signature}")
+    }
+
+    fn token(claims: &Value) -> String {
+        signed(&json!({"alg": "HS256", "typ": "JWT"}), claims, KEY)
+    }
+
+    fn judged(
+        claims: &Value,
+        audience: Option<&str>,
+        now: f64,
+    ) -> Result<Map<String, Value>, Refusal> {
+        decode(&token(claims), &key(), audience, at(now))
+    }
+
+    #[test]
+    fn a_token_jsonwebtoken_signs_decodes_to_its_claims() {
+        let claims = json!({"sub": "alice", "exp": NOW + 60});
+        let jwt = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(KEY.as_bytes()),
+        )
+        .unwrap();
+        #[allow(clippy::cast_precision_loss)]
+        let got = decode(&jwt, &key(), None, at(NOW as f64)).unwrap();
+        assert_eq!(Value::Object(got), claims);
+    }
+
+    #[test]
+    fn expiry_is_pyjwts_exp_not_after_now() {
+        #[allow(clippy::cast_precision_loss)]
+        let now = NOW as f64;
+        let exp = json!({"sub": "a", "exp": NOW});
+        assert_eq!(judged(&exp, None, now - 0.5).map(|_| ()), Ok(()));
+        assert_eq!(
+            judged(&exp, None, now),
+            Err(Refusal::Expired {
+                exp: i128::from(NOW)
+            })
+        );
+        // int() of a float truncates; of a numeric string parses; a non-number is a claim error.
+        assert!(judged(&json!({"exp": now + 0.9}), None, now + 0.5).is_err());
+        assert!(judged(&json!({"exp": format!(" {} ", NOW + 5)}), None, now).is_ok());
+        assert!(matches!(
+            judged(&json!({"exp": "soon"}), None, now),
+            Err(Refusal::Claim(_))
+        ));
+        // No exp at all: PyJWT accepts it.
+        assert!(judged(&json!({"sub": "a"}), None, now).is_ok());
+    }
+
+    #[test]
+    fn nbf_and_iat_ahead_of_the_clock_are_refused() {
+        #[allow(clippy::cast_precision_loss)]
+        let now = NOW as f64;
+        assert!(judged(&json!({"nbf": NOW}), None, now).is_ok());
+        assert_eq!(
+            judged(&json!({"nbf": NOW + 1}), None, now + 0.5),
+            Err(Refusal::NotYetValid {
+                claim: "nbf",
+                at: i128::from(NOW + 1)
+            })
+        );
+        assert_eq!(
+            judged(&json!({"iat": NOW + 1}), None, now),
+            Err(Refusal::NotYetValid {
+                claim: "iat",
+                at: i128::from(NOW + 1)
+            })
+        );
+    }
+
+    #[test]
+    fn audiences_are_checked_as_pyjwt_checks_them() {
+        let now = 0.0;
+        let ok = |aud: Value, expected| judged(&json!({"aud": aud}), expected, now).is_ok();
+        assert!(ok(
+            json!("fastapi-users:reset"),
+            Some("fastapi-users:reset")
+        ));
+        assert!(ok(
+            json!(["x", "fastapi-users:auth"]),
+            Some("fastapi-users:auth")
+        ));
+        assert!(!ok(
+            json!(["fastapi-users:auth"]),
+            Some("fastapi-users:reset")
+        ));
+        assert!(!ok(json!("fastapi-users:auth"), None));
+        // An empty audience counts as none.
+        assert!(ok(json!(""), None));
+        assert!(!ok(json!([1]), Some("1")));
+        assert!(matches!(
+            judged(&json!({"sub": "a"}), Some("fastapi-users:auth"), now),
+            Err(Refusal::Audience(_))
+        ));
+    }
+
+    #[test]
+    fn a_subject_must_be_text() {
+        assert!(matches!(
+            judged(&json!({"sub": 7}), None, 0.0),
+            Err(Refusal::Claim(_))
+        ));
+        assert!(matches!(
+            judged(&json!({"jti": 7}), None, 0.0),
+            Err(Refusal::Claim(_))
+        ));
+    }
+
+    #[test]
+    fn the_signature_and_the_algorithm_are_checked_first() {
+        let claims = json!({"sub": "a", "exp": 1});
+        let other_key = signed(&json!({"alg": "HS256"}), &claims, &"x".repeat(32));
+        assert_eq!(
+            decode(&other_key, &key(), None, at(0.0)),
+            Err(Refusal::Signature)
+        );
+        let hs512 = signed(&json!({"alg": "HS512"}), &claims, KEY);
+        assert_eq!(
+            decode(&hs512, &key(), None, at(0.0)),
+            Err(Refusal::Algorithm(Some("HS512".to_owned())))
+        );
+        let none = signed(&json!({"typ": "JWT"}), &claims, KEY);
+        assert_eq!(
+            decode(&none, &key(), None, at(0.0)),
+            Err(Refusal::Algorithm(None))
+        );
+        let crit = signed(&json!({"alg": "HS256", "crit": ["exp"]}), &claims, KEY);
+        assert!(matches!(
+            decode(&crit, &key(), None, at(0.0)),
+            Err(Refusal::Malformed(_))
+        ));
+        for bad in ["", "abc", "a.b", "a.b.c", "e30.e30"] {
+            assert!(
+                matches!(
+                    decode(bad, &key(), None, at(0.0)),
+                    Err(Refusal::Malformed(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn python_int_is_pythons() {
+        let int = |v: Value| python_int(&v);
+        assert_eq!(int(json!(true)), Some(1));
+        assert_eq!(int(json!(-1.9)), Some(-1));
+        assert_eq!(int(json!("-1_000")), Some(-1000));
+        assert_eq!(int(json!("1__0")), None);
+        assert_eq!(int(json!("1.0")), None);
+        assert_eq!(int(json!(null)), None);
+        assert_eq!(int(json!(u64::MAX)), Some(i128::from(u64::MAX)));
+    }
+}
