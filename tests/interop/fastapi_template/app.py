@@ -5,17 +5,28 @@ put in one file: the SQLModel `user` and `item` tables (uuid ids, `item.owner_id
 CASCADE, `created_at` with a Python-side UTC default), pwdlib Argon2 + bcrypt hashing with
 rehash on login and a dummy hash for unknown emails, HS256 access tokens
 `{"exp": now + 8 days, "sub": str(user.id)}`, login by email at
-POST /api/v1/login/access-token, and the template's own status codes and detail strings.
+POST /api/v1/login/access-token, HS256 password-reset tokens
+`{"exp": (now + 48 h).timestamp(), "nbf": now, "sub": email}` taken at
+POST /api/v1/reset-password/, and the template's own status codes and detail strings.
 Each part names the template file it follows. The facts come from shared/docs/table-shapes.md
-(read at 68adb40) and from the copies of these files that could be read (the commit itself
-could not be checked out here, so a line-by-line comparison with 68adb40 was not made; the
-`create_all` DDL below matches the one table-shapes.md records). Written for authctl's interop
-tests; what differs from the template:
+(read at 68adb40) and from the copies of these files that could be read (when the login,
+users and items parts were written the commit itself could not be checked out, so those were
+not compared line by line with 68adb40; the `create_all` DDL below matches the one
+table-shapes.md records). The password-reset parts were read from 68adb40 itself (`utils.py`,
+`api/routes/login.py`, `models.py`, `crud.py`, `core/config.py`) and follow it line by line,
+but for module prefixes (`crud.`, `security.`) and `timezone.utc` for Python 3.11's `UTC`.
+Written for authctl's interop tests; what differs from the template:
 
-- settings: only DATABASE_URL and SECRET_KEY, from the environment (the template's
-  `core/config.py` builds a `postgresql+psycopg://` URL from POSTGRES_* variables).
-  DATABASE_URL is a plain `postgresql://…?sslmode=disable&options=-csearch_path%3DX`;
-  psycopg takes libpq's sslmode and options as they are, so only the driver is named.
+- settings: DATABASE_URL and SECRET_KEY, required, from `os.environ`; the template's
+  `core/config.py` (pydantic-settings, at 68adb40) takes DATABASE_URL as a PostgresDsn and
+  rewrites its `postgres://` or `postgresql://` prefix to `postgresql+psycopg://`, and also
+  requires PROJECT_NAME (left out here), FIRST_SUPERUSER and FIRST_SUPERUSER_PASSWORD
+  (optional here, see below).
+  EMAIL_RESET_TOKEN_EXPIRE_HOURS (48) and FRONTEND_HOST (`http://localhost:5173`) are read as
+  pydantic-settings reads them with the template's model_config (`env_setting` below); the
+  template's `../.env` file is not read. DATABASE_URL is a plain
+  `postgresql://…?sslmode=disable&options=-csearch_path%3DX`; psycopg takes libpq's sslmode
+  and options as they are, so only the driver is named.
   A `sqlite://` URL is passed through unchanged: `create_all` works there, but the
   template's `deps.get_current_user` passes the token's `sub` (a str) to `session.get`,
   which SQLite's uuid column cannot bind, so authenticated routes answer 500 on SQLite,
@@ -24,8 +35,19 @@ tests; what differs from the template:
   `core/db.py` names create_all as the way without migrations).
 - FIRST_SUPERUSER / FIRST_SUPERUSER_PASSWORD, when both are set, are applied at start-up as
   the template's `core/db.py` `init_db` does (created if missing, never updated).
-- only the routes the tests use: login (access-token, test-token), users (GET /, GET /me,
-  GET /{user_id}, POST /signup, DELETE /{user_id}), items (GET /, POST /).
+- only the routes the tests use: login (POST /login/access-token, POST /login/test-token,
+  POST /reset-password/), users (GET /, GET /me, GET /{user_id}, POST /signup,
+  DELETE /{user_id}), items (GET /, POST /). No email is sent: POST /password-recovery/{email},
+  which mails the reset token as a link `{FRONTEND_HOST}/reset-password?token=...`, and
+  POST /password-recovery-html-content/{email} are left out, with the email settings
+  (SMTP_*, EMAILS_*).
+- one route that is NOT part of the template, for the tests only:
+  POST /api/v1/password-recovery-token/{email} looks the user up as the template's
+  password-recovery route does and, when there is one, answers `{"token": ...}` with the token
+  that route would have mailed (`generate_password_reset_token(email)`); for an unknown email
+  it answers 404 with the detail string of the template's password-recovery-html-content
+  route (the template's password-recovery route answers 200 either way, to hide which emails
+  exist).
 """
 
 import os
@@ -42,7 +64,7 @@ from jwt.exceptions import InvalidTokenError
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
-from pydantic import EmailStr, ValidationError
+from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy import DateTime
 from sqlalchemy.engine import make_url
 from sqlmodel import (
@@ -72,14 +94,37 @@ def engine_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def env_setting(name: str, field_type: Any, default: Any) -> Any:
+    """One setting as pydantic-settings' BaseSettings reads it from the environment, with the
+    template's model_config (`env_ignore_empty=True`, `case_sensitive` left False).
+
+    The name is matched case-insensitively (the last matching variable wins, as in
+    pydantic-settings' `parse_env_vars`), an empty value counts as unset, the string is
+    validated into the field's type in pydantic's lax mode (so "24" is 24 and "x" fails at
+    start-up), and the default is used as it is when the variable is unset.
+    """
+    value = None
+    for key, env_value in os.environ.items():
+        if key.lower() == name.lower() and env_value != "":
+            value = env_value
+    if value is None:
+        return default
+    return TypeAdapter(field_type).validate_python(value)
+
+
 class Settings:
     API_V1_STR = "/api/v1"
     SECRET_KEY = os.environ["SECRET_KEY"]
     # 60 minutes * 24 hours * 8 days = 8 days
     ACCESS_TOKEN_EXPIRE_MINUTES = 60 * 24 * 8
+    FRONTEND_HOST: str = env_setting("FRONTEND_HOST", str, "http://localhost:5173")
     SQLALCHEMY_DATABASE_URI = engine_url(os.environ["DATABASE_URL"])
     FIRST_SUPERUSER = os.environ.get("FIRST_SUPERUSER")
     FIRST_SUPERUSER_PASSWORD = os.environ.get("FIRST_SUPERUSER_PASSWORD")
+
+    EMAIL_RESET_TOKEN_EXPIRE_HOURS: int = env_setting(
+        "EMAIL_RESET_TOKEN_EXPIRE_HOURS", int, 48
+    )
 
 
 settings = Settings()
@@ -109,6 +154,15 @@ class UserRegister(SQLModel):
     email: EmailStr = Field(max_length=255)
     password: str = Field(min_length=8, max_length=128)
     full_name: str | None = Field(default=None, max_length=255)
+
+
+# Properties to receive via API on update, all are optional
+class UserUpdate(SQLModel):
+    email: EmailStr | None = Field(default=None, max_length=255)
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+    full_name: str | None = Field(default=None, max_length=255)
+    password: str | None = Field(default=None, min_length=8, max_length=128)
 
 
 # Database model, database table inferred from class name
@@ -185,6 +239,11 @@ class TokenPayload(SQLModel):
     sub: str | None = None
 
 
+class NewPassword(SQLModel):
+    token: str
+    new_password: str = Field(min_length=8, max_length=128)
+
+
 # --- backend/app/core/security.py ---
 
 password_hash = PasswordHash(
@@ -233,6 +292,20 @@ def create_user(*, session: Session, user_create: UserCreate) -> User:
     return db_obj
 
 
+def update_user(*, session: Session, db_user: User, user_in: UserUpdate) -> Any:
+    user_data = user_in.model_dump(exclude_unset=True)
+    extra_data = {}
+    if "password" in user_data:
+        password = user_data["password"]
+        hashed_password = get_password_hash(password)
+        extra_data["hashed_password"] = hashed_password
+    db_user.sqlmodel_update(user_data, update=extra_data)
+    session.add(db_user)
+    session.commit()
+    session.refresh(db_user)
+    return db_user
+
+
 def get_user_by_email(*, session: Session, email: str) -> User | None:
     statement = select(User).where(User.email == email)
     session_user = session.exec(statement).first()
@@ -260,6 +333,32 @@ def authenticate(*, session: Session, email: str, password: str) -> User | None:
         session.commit()
         session.refresh(db_user)
     return db_user
+
+
+# --- backend/app/utils.py (the password-reset token; the email parts are left out) ---
+
+
+def generate_password_reset_token(email: str) -> str:
+    delta = timedelta(hours=settings.EMAIL_RESET_TOKEN_EXPIRE_HOURS)
+    now = datetime.now(timezone.utc)
+    expires = now + delta
+    exp = expires.timestamp()
+    encoded_jwt = jwt.encode(
+        {"exp": exp, "nbf": now, "sub": email},
+        settings.SECRET_KEY,
+        algorithm=ALGORITHM,
+    )
+    return encoded_jwt
+
+
+def verify_password_reset_token(token: str) -> str | None:
+    try:
+        decoded_token = jwt.decode(
+            token, settings.SECRET_KEY, algorithms=[ALGORITHM]
+        )
+        return str(decoded_token["sub"])
+    except InvalidTokenError:
+        return None
 
 
 # --- backend/app/core/db.py: init_db ---
@@ -362,6 +461,50 @@ def test_token(current_user: CurrentUser) -> Any:
     Test access token
     """
     return current_user
+
+
+@login_router.post("/reset-password/")
+def reset_password(session: SessionDep, body: NewPassword) -> Message:
+    """
+    Reset password
+    """
+    email = verify_password_reset_token(token=body.token)
+    if not email:
+        raise HTTPException(status_code=400, detail="Invalid token")
+    user = get_user_by_email(session=session, email=email)
+    if not user:
+        # Don't reveal that the user doesn't exist - use same error as invalid token
+        raise HTTPException(status_code=400, detail="Invalid token")
+    elif not user.is_active:
+        raise HTTPException(status_code=400, detail="Inactive user")
+    user_in_update = UserUpdate(password=body.new_password)
+    update_user(
+        session=session,
+        db_user=user,
+        user_in=user_in_update,
+    )
+    return Message(message="Password updated successfully")
+
+
+# --- NOT part of the template: a test-only route ---
+# The template's POST /password-recovery/{email} mails the token below as a link and answers
+# 200 whether or not the email is registered. This route looks the user up the same way and
+# answers the token itself, so that the tests can compare a token this app makes with one
+# another tool makes. An unknown email gets 404 with the detail string of the template's
+# password-recovery-html-content route.
+
+test_only_router = APIRouter(tags=["test-only"])
+
+
+@test_only_router.post("/password-recovery-token/{email}")
+def password_recovery_token(email: str, session: SessionDep) -> dict[str, str]:
+    user = get_user_by_email(session=session, email=email)
+    if not user:
+        raise HTTPException(
+            status_code=404,
+            detail="The user with this username does not exist in the system.",
+        )
+    return {"token": generate_password_reset_token(email=email)}
 
 
 # --- backend/app/api/routes/users.py ---
@@ -514,6 +657,7 @@ api_router = APIRouter()
 api_router.include_router(login_router)
 api_router.include_router(users_router)
 api_router.include_router(items_router)
+api_router.include_router(test_only_router)  # NOT part of the template
 
 
 @asynccontextmanager
