@@ -1,7 +1,8 @@
 //! The service's own settings: the process environment first, then its `.env` file, read as
 //! pydantic-settings reads it (python-dotenv: quotes, comments, `export`, `${VAR}` from the
 //! environment or earlier lines). Command-line options win over both, as the commands apply
-//! them. Only the variables authctl uses are taken from the file.
+//! them. The variables authctl reads are [`TAKEN`]; another is read only when an option names
+//! it (`--secret-key-env`).
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -11,12 +12,14 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::shape::LifetimeSetting;
 
-/// The variables authctl reads, and so the only ones it takes from a `.env`. (Not libpq's
-/// `PG*`: the service's settings do not pass them on from the file either.)
-pub const TAKEN: [&str; 11] = [
+/// The variables authctl reads, and so the ones the note names when a `.env` sets them. (Not
+/// libpq's `PG*`: the service's settings do not pass them on from the file either.)
+pub const TAKEN: [&str; 13] = [
     "DATABASE_URL",
     "SECRET_KEY",
     "ACCESS_TOKEN_EXPIRE_MINUTES",
+    "EMAIL_RESET_TOKEN_EXPIRE_HOURS",
+    "FRONTEND_HOST",
     "POSTGRES_SERVER",
     "POSTGRES_PORT",
     "POSTGRES_USER",
@@ -30,7 +33,7 @@ pub const TAKEN: [&str; 11] = [
 /// The settings a command reads.
 #[derive(Debug, Default)]
 pub struct Settings {
-    /// What the `.env` holds of [`TAKEN`].
+    /// What the `.env` holds.
     file: HashMap<String, String>,
     /// The `.env` found in the working directory (not named): the note says it was read.
     found: Option<PathBuf>,
@@ -204,7 +207,7 @@ fn leak(value: &str) -> &'static str {
     Box::leak(value.to_owned().into_boxed_str())
 }
 
-/// The `.env`'s values of [`TAKEN`]. A missing, unreadable or malformed file is exit 8; the
+/// The `.env`'s values. A missing, unreadable or malformed file is exit 8; the
 /// message names the line, never its text (it may hold a secret).
 fn read(path: &Path) -> Result<HashMap<String, String>> {
     let shown = path.display();
@@ -213,10 +216,9 @@ fn read(path: &Path) -> Result<HashMap<String, String>> {
     let mut values = HashMap::new();
     for item in dotenvy::from_read_iter(text.as_bytes()) {
         match item {
-            Ok((name, value)) if TAKEN.contains(&name.as_str()) => {
+            Ok((name, value)) => {
                 values.insert(name, value);
             }
-            Ok(_) => {}
             Err(dotenvy::Error::LineParse(line, _)) => {
                 let number = text
                     .lines()

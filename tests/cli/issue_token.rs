@@ -225,3 +225,71 @@ fn lifetimes_are_checked() {
         .unwrap();
     assert!((exp - now() - 7 * 86_400).abs() <= 2, "exp {exp}");
 }
+
+#[test]
+fn a_purpose_or_a_scope_the_service_has_no_use_for_is_refused() {
+    let env = env_with_alice();
+    let issue = |args: &[&str]| {
+        env.cmd()
+            .env("SECRET_KEY", KEY)
+            .args(["issue-token", "alice"])
+            .args(args)
+            .assert()
+    };
+    for purpose in ["reset", "verify"] {
+        let has = if purpose == "reset" {
+            "fastapi-template and fastapi-users"
+        } else {
+            "fastapi-users"
+        };
+        issue(&["--purpose", purpose]).code(5).stdout("").stderr(format!(
+            "error: the tutorial table's service has no endpoint for {purpose} tokens; the \
+             {has} tables' services have\n"
+        ));
+    }
+    issue(&["--scope", "me items"]).code(5).stdout("").stderr(
+        "error: scope \"me items\" is not one OAuth2 scope: printable ASCII without spaces, \
+         quotes or backslashes (RFC 6749 §3.3); give each scope its own --scope\n",
+    );
+    issue(&["--scope", ""]).code(5);
+    issue(&["--format", "link"]).code(5).stdout("").stderr(
+        "error: --format link: the tutorial service's access tokens have no link form of their \
+         own (its email hook makes the link)\n",
+    );
+    // Scopes in the chapter's claim, in the order given; none: no claim at all.
+    let token = env.issue_token("alice", &["--scope", "me", "--scope", "items:read"]);
+    assert_eq!(claims(&token, KEY.as_bytes())["scope"], "me items:read");
+    assert!(!claims(&env.issue_token("alice", &[]), KEY.as_bytes()).contains_key("scope"));
+}
+
+#[test]
+fn a_key_may_come_from_another_variable_of_the_environment_or_the_env_file() {
+    let env = env_with_alice();
+    let other = "the other secret of thirty-two bytes or more";
+    let assert = env
+        .cmd()
+        .env("SECRET_KEY", KEY)
+        .env("RESET_SECRET", other)
+        .args(["issue-token", "alice", "--secret-key-env", "RESET_SECRET"])
+        .assert()
+        .code(0);
+    claims(support::stdout(&assert).trim_end(), other.as_bytes());
+    std::fs::write(env.path(".env"), format!("RESET_SECRET=\"{other}\"\n")).unwrap();
+    let assert = env
+        .cmd()
+        .args(["-q", "issue-token", "alice", "--secret-key-env", "RESET_SECRET"])
+        .assert()
+        .code(0);
+    claims(support::stdout(&assert).trim_end(), other.as_bytes());
+    env.cmd()
+        .args(["issue-token", "alice", "--secret-key-env", "NOT_SET_HERE"])
+        .assert()
+        .code(8)
+        .stderr(predicates::str::ends_with(
+            "error: no signing key: NOT_SET_HERE is not set (--secret-key-env), nor in the service's .env\n",
+        ));
+    env.cmd()
+        .args(["issue-token", "alice", "--secret-key-env", "A", "--secret-key-file", "f"])
+        .assert()
+        .code(2);
+}

@@ -499,3 +499,46 @@ fn check_reports_one_object_with_every_finding() {
         }]
     );
 }
+
+/// `verify-token --format json`: the verdict, its reason, the user and the claims, nothing else.
+#[test]
+fn a_token_judgement_has_its_documented_shape() {
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Judgement {
+        accepted: bool,
+        reason: Option<String>,
+        detail: Option<String>,
+        purpose: String,
+        user: Option<String>,
+        claims: Option<serde_json::Map<String, serde_json::Value>>,
+    }
+    let env = TestEnv::init();
+    env.add_user("alice", "alice's long password");
+    let token = env.issue_token("alice", &[]);
+    let judge = |token: &str| -> (i32, Judgement) {
+        let assert = env
+            .cmd()
+            .env("SECRET_KEY", support::KEY)
+            .args(["verify-token", "--format", "json"])
+            .write_stdin(token.to_owned())
+            .assert();
+        let code = assert.get_output().status.code().unwrap();
+        (code, serde_json::from_str(&support::stdout(&assert)).unwrap())
+    };
+    let (code, accepted) = judge(&token);
+    assert_eq!(code, 0);
+    assert!(accepted.accepted && accepted.reason.is_none() && accepted.detail.is_none());
+    assert_eq!((accepted.purpose.as_str(), accepted.user.as_deref()), ("access", Some("alice")));
+    assert_eq!(accepted.claims.unwrap()["sub"], "alice");
+    // Tampered: refused, and no claims from a token whose signature does not hold.
+    let (code, refused) = judge(&format!("{token}x"));
+    assert_eq!(code, 1);
+    assert!(!refused.accepted);
+    assert_eq!(refused.reason.as_deref(), Some("signature"));
+    assert_eq!(
+        refused.detail.as_deref(),
+        Some("the signature does not match: signed with another key")
+    );
+    assert!(refused.claims.is_none() && refused.user.is_none());
+}

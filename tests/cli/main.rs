@@ -43,6 +43,9 @@ macro_rules! subjects {
         /// The proof for the other shapes: real fastapi-users and full-stack template applications.
         #[path = "interop_shapes.rs"]
         mod interop_shapes;
+        /// The reset, verify and scoped tokens, against the applications that take them.
+        #[path = "interop_tokens.rs"]
+        mod interop_tokens;
         /// `issue-token`.
         #[path = "issue_token.rs"]
         mod issue_token;
@@ -71,6 +74,9 @@ macro_rules! subjects {
         /// `verify-login`.
         #[path = "verify_login.rs"]
         mod verify_login;
+        /// `verify-token`, and every refusal reason against the real tutorial service.
+        #[path = "verify_token.rs"]
+        pub mod verify_token;
     };
 }
 

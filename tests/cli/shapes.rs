@@ -1281,3 +1281,75 @@ fn check_reports_rows_the_applications_model_would_refuse() {
         "{findings:?}"
     );
 }
+
+/// Each shape's reset and verify tokens: their claims, their lifetimes, their JSON, the link.
+#[test]
+fn reset_and_verify_tokens_carry_each_services_claims() {
+    use serde::Deserialize;
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct LinkToken {
+        token: String,
+        purpose: String,
+        expires_at: i64,
+        link: Option<String>,
+    }
+    let json = |env: &TestEnv, args: &[&str]| -> LinkToken {
+        let assert = env
+            .cmd()
+            .env("SECRET_KEY", KEY)
+            .env("FRONTEND_HOST", "https://app.example.com/")
+            .arg("issue-token")
+            .args(args)
+            .args(["--format", "json"])
+            .assert()
+            .code(0);
+        serde_json::from_str(&support::stdout(&assert)).unwrap()
+    };
+    let now = i64::try_from(support::unix_now()).unwrap();
+    let env = TEMPLATE.env();
+    env.add_user("ann@example.com", "ann's long password");
+    let reset = json(&env, &["ann@example.com", "--purpose", "reset"]);
+    assert_eq!(reset.purpose, "reset");
+    let claims = support::claims(&reset.token);
+    assert_eq!(claims.as_object().unwrap().keys().collect::<Vec<_>>(), ["sub", "exp", "nbf"]);
+    assert_eq!(claims["sub"], "ann@example.com");
+    assert_eq!(claims["exp"], reset.expires_at);
+    assert!((reset.expires_at - now - 48 * 3600).abs() <= 2);
+    assert_eq!(
+        reset.link.as_deref(),
+        Some(format!("https://app.example.com/reset-password?token={}", reset.token).as_str())
+    );
+    env.cmd()
+        .env("SECRET_KEY", KEY)
+        .args(["issue-token", "ann@example.com", "--purpose", "verify"])
+        .assert()
+        .code(5);
+
+    let env = FASTAPI_USERS.env();
+    env.add_user("ann@example.com", "ann's long password");
+    let id = id_of(&env, FASTAPI_USERS, "ann@example.com");
+    let reset = json(&env, &["ANN@example.com", "--purpose", "reset", "--expires-in", "15m"]);
+    assert_eq!(reset.link, None);
+    let claims = support::claims(&reset.token);
+    assert_eq!(
+        claims.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["sub", "password_fgpt", "aud", "exp"]
+    );
+    assert_eq!((&claims["sub"], &claims["aud"]), (&json!(id), &json!("fastapi-users:reset")));
+    assert!((reset.expires_at - now - 900).abs() <= 2);
+    // The fingerprint is the application's password helper's hash (Argon2id at pwdlib's
+    // parameters) of the stored hash, not the hash itself.
+    let fingerprint = claims["password_fgpt"].as_str().unwrap();
+    assert!(fingerprint.starts_with("$argon2id$v=19$m=65536,t=3,p=4$"), "{fingerprint}");
+    let stored = env.query_text("SELECT hashed_password FROM \"user\"").unwrap();
+    assert!(stored.starts_with("$argon2id$") && !fingerprint.contains(&stored));
+    let verify = json(&env, &["ann@example.com", "--purpose", "verify"]);
+    let claims = support::claims(&verify.token);
+    assert_eq!(
+        claims,
+        json!({"sub": id, "email": "ann@example.com", "aud": "fastapi-users:verify",
+               "exp": verify.expires_at})
+    );
+    assert!((verify.expires_at - now - 3600).abs() <= 2);
+}

@@ -255,6 +255,8 @@ impl<E: OnEngine> TestEnv<E> {
             .env_remove("AUTHCTL_TABLE_SHAPE")
             .env_remove("AUTHCTL_ENV_FILE")
             .env_remove("ACCESS_TOKEN_EXPIRE_MINUTES")
+            .env_remove("EMAIL_RESET_TOKEN_EXPIRE_HOURS")
+            .env_remove("FRONTEND_HOST")
             .env_remove("RUST_BACKTRACE");
         for var in [
             "PGHOST",

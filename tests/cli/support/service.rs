@@ -32,6 +32,9 @@ pub enum App {
     FastapiUsers,
     /// The full-stack template's backend (`tests/interop/fastapi_template`), on PostgreSQL.
     FastapiTemplate,
+    /// The FastAPI tutorial's "OAuth2 scopes" chapter (`tests/interop/scopes`), with the pwdlib
+    /// service's packages.
+    Scopes,
 }
 
 impl App {
@@ -42,6 +45,15 @@ impl App {
             App::Passlib => interop_dir().join("passlib"),
             App::FastapiUsers => interop_dir().join("fastapi_users"),
             App::FastapiTemplate => interop_dir().join("fastapi_template"),
+            App::Scopes => interop_dir().join("scopes"),
+        }
+    }
+
+    /// The folder of the `requirements.txt` its venv is built from.
+    fn requirements_dir(self) -> PathBuf {
+        match self {
+            App::Scopes => App::Pwdlib.dir(),
+            app => app.dir(),
         }
     }
 
@@ -50,6 +62,7 @@ impl App {
         match self {
             App::FastapiUsers => ("/auth/jwt/login", "/users/me"),
             App::FastapiTemplate => ("/api/v1/login/access-token", "/api/v1/users/me"),
+            App::Scopes => ("/token", "/users/me/"),
             _ => ("/token", "/users/me"),
         }
     }
@@ -60,12 +73,14 @@ impl App {
         static FASTAPI_USERS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
         static TEMPLATE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
         let (cell, name) = match self {
-            App::Pwdlib | App::Argon2Only => (&PWDLIB, "interop-venv"),
+            App::Pwdlib | App::Argon2Only | App::Scopes => (&PWDLIB, "interop-venv"),
             App::Passlib => (&PASSLIB, "interop-venv-passlib"),
             App::FastapiUsers => (&FASTAPI_USERS, "interop-venv-fastapi-users"),
             App::FastapiTemplate => (&TEMPLATE, "interop-venv-fastapi-template"),
         };
-        match cell.get_or_init(|| build_venv(&self.dir().join("requirements.txt"), name)) {
+        match cell
+            .get_or_init(|| build_venv(&self.requirements_dir().join("requirements.txt"), name))
+        {
             Ok(python) => python,
             Err(message) => panic!("{message}"),
         }
@@ -295,13 +310,22 @@ impl Service {
 
     /// The app's login route with the OAuth2 password form.
     pub fn login(&self, username: &str, password: &str) -> Reply {
+        self.login_with_scope(username, password, "")
+    }
+
+    /// [`Service::login`] asking for scopes (the form's space-separated `scope` field).
+    pub fn login_with_scope(&self, username: &str, password: &str, scope: &str) -> Reply {
+        let mut form = vec![("username", username), ("password", password)];
+        if !scope.is_empty() {
+            form.push(("scope", scope));
+        }
         let response = self
             .agent
             .post(format!("{}{}", self.url, self.app.routes().0))
             // NOTE: after an unhandled exception (the service's 500) uvicorn resets a kept-alive
             // connection before ureq reads the reply; on a connection of its own the 500 arrives.
             .header("Connection", "close")
-            .send_form([("username", username), ("password", password)]);
+            .send_form(form);
         self.reply(response)
     }
 
@@ -324,14 +348,20 @@ impl Service {
 
     /// `POST path` with a JSON body and a bearer token.
     pub fn post_json(&self, path: &str, token: &str, body: &Value) -> Reply {
-        let response = self
+        self.post(path, Some(token), body)
+    }
+
+    /// `POST path` with a JSON body, and a bearer token or none (the reset and verify routes).
+    pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        let mut request = self
             .agent
             .post(format!("{}{path}", self.url))
             .header("Connection", "close")
-            .header("Authorization", format!("Bearer {token}"))
-            .header("Content-Type", "application/json")
-            .send(body.to_string());
-        self.reply(response)
+            .header("Content-Type", "application/json");
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        self.reply(request.send(body.to_string()))
     }
 
     /// Logs in and reads `/users/me`: the whole service verdict on a login.

@@ -13,12 +13,18 @@ tests; it adds only what the tests need:
   `sqlite+aiosqlite:///./test.db` and `SECRET = "SECRET"`). DATABASE_URL is a plain SQLAlchemy
   URL, `sqlite:///users.db` or `postgresql://…?sslmode=disable&options=-csearch_path%3DX`;
   `async_database_url` below turns it into the async drivers the example uses.
+- RESET_PASSWORD_TOKEN_SECRET and VERIFICATION_TOKEN_SECRET, when set, are the user manager's
+  `reset_password_token_secret` and `verification_token_secret` (the example gives both
+  SECRET): the library lets the three secrets differ.
+- `on_after_verify` and `on_after_reset_password` write a line to stderr (the tests read the
+  server's log), to show the application's own hooks ran.
 - REQUIRE_VERIFIED=1 passes `requires_verification=True` to `get_auth_router`, the library's
   own switch for refusing unverified users at login (LOGIN_USER_NOT_VERIFIED).
 """
 
 import os
 import shlex
+import sys
 import uuid
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -37,6 +43,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.orm import DeclarativeBase
 
 SECRET = os.environ["SECRET_KEY"]
+RESET_SECRET = os.environ.get("RESET_PASSWORD_TOKEN_SECRET", SECRET)
+VERIFY_SECRET = os.environ.get("VERIFICATION_TOKEN_SECRET", SECRET)
 REQUIRE_VERIFIED = os.environ.get("REQUIRE_VERIFIED") == "1"
 
 
@@ -138,8 +146,8 @@ class UserUpdate(schemas.BaseUserUpdate):
 
 
 class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
-    reset_password_token_secret = SECRET
-    verification_token_secret = SECRET
+    reset_password_token_secret = RESET_SECRET
+    verification_token_secret = VERIFY_SECRET
 
     async def on_after_register(self, user: User, request: Optional[Request] = None):
         print(f"User {user.id} has registered.")
@@ -148,6 +156,12 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         self, user: User, token: str, request: Optional[Request] = None
     ):
         print(f"User {user.id} has forgot their password. Reset token: {token}")
+
+    async def on_after_verify(self, user: User, request: Optional[Request] = None):
+        print(f"hook on_after_verify: user {user.id}", file=sys.stderr, flush=True)
+
+    async def on_after_reset_password(self, user: User, request: Optional[Request] = None):
+        print(f"hook on_after_reset_password: user {user.id}", file=sys.stderr, flush=True)
 
     async def on_after_request_verify(
         self, user: User, token: str, request: Optional[Request] = None
