@@ -186,3 +186,93 @@ fn what_cannot_be_judged_is_an_error_with_its_exit_code() {
     std::fs::write(env.path("token.txt"), format!("{token}\n")).unwrap();
     run(&["--token-file", "token.txt"], "").code(0);
 }
+
+/// fastapi-users' manager, without the application: its reset token dies with the password, its
+/// verify token finds the user by email and wants `sub` to be that user's id, and verify checks
+/// no status.
+#[test]
+fn fastapi_users_tokens_are_judged_as_its_user_manager_does() {
+    use super::shapes::{FASTAPI_USERS, id_of};
+    let env = FASTAPI_USERS.env();
+    env.add_user("ann@example.com", "ann's long password");
+    env.add_user("bob@example.com", "bob's long password");
+    let ann = id_of(&env, FASTAPI_USERS, "ann@example.com");
+    let bob = id_of(&env, FASTAPI_USERS, "bob@example.com");
+    let reason = |token: &str, purpose: &str| {
+        let (code, record) = judged(&env, token, &["--purpose", purpose]);
+        assert_eq!(code, i32::from(record["accepted"] != true), "{record}");
+        record["reason"].as_str().map(str::to_owned)
+    };
+    let reset = env.issue_token("ann@example.com", &["--purpose", "reset"]);
+    assert_eq!(reason(&reset, "reset"), None);
+    let verify = env.issue_token("ann@example.com", &["--purpose", "verify"]);
+    assert_eq!(reason(&verify, "verify"), None);
+    // Another purpose's token, and one for its audience but without what the purpose reads.
+    assert_eq!(reason(&verify, "reset").as_deref(), Some("audience"));
+    assert_eq!(reason(&reset, "access").as_deref(), Some("audience"));
+    let exp = now() + 600;
+    let bare = |aud: &str, extra: Value| {
+        let mut claims = json!({"sub": ann, "aud": aud, "exp": exp});
+        claims.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        sign(Algorithm::HS256, &claims, KEY)
+    };
+    assert_eq!(reason(&bare("fastapi-users:reset", json!({})), "reset").as_deref(), Some("claims"));
+    let forged = bare("fastapi-users:reset", json!({"password_fgpt": "not a hash"}));
+    assert_eq!(reason(&forged, "reset").as_deref(), Some("claims"));
+    assert_eq!(reason(&bare("fastapi-users:verify", json!({})), "verify").as_deref(), Some("claims"));
+    // Verify: the email names the user (case folded, as its get_by_email does); sub must match.
+    let by_email = |sub: &str, email: &str| {
+        sign(
+            Algorithm::HS256,
+            &json!({"sub": sub, "email": email, "aud": "fastapi-users:verify", "exp": exp}),
+            KEY,
+        )
+    };
+    assert_eq!(reason(&by_email(&ann, "ANN@example.com"), "verify"), None);
+    assert_eq!(reason(&by_email(&bob, "ann@example.com"), "verify").as_deref(), Some("claims"));
+    assert_eq!(reason(&by_email(&ann, "eve@example.com"), "verify").as_deref(), Some("unknown_user"));
+    assert_eq!(reason(&by_email("7", "ann@example.com"), "verify").as_deref(), Some("claims"));
+    // Access: sub is read as uuid.UUID reads it.
+    let access = |sub: &str| {
+        sign(Algorithm::HS256, &json!({"sub": sub, "aud": ["fastapi-users:auth"], "exp": exp}), KEY)
+    };
+    assert_eq!(reason(&access(&ann.to_uppercase().replace('-', "")), "access"), None);
+    assert_eq!(reason(&access("ann@example.com"), "access").as_deref(), Some("claims"));
+    let nobody = "00000000-0000-4000-8000-000000000000";
+    assert_eq!(reason(&access(nobody), "access").as_deref(), Some("unknown_user"));
+    // Disabled: reset and access refused; verify checks no status. Verified: verify refused.
+    env.run(&["disable-user", "ann@example.com"], "").code(0);
+    assert_eq!(reason(&reset, "reset").as_deref(), Some("inactive"));
+    assert_eq!(reason(&access(&ann), "access").as_deref(), Some("inactive"));
+    assert_eq!(reason(&verify, "verify"), None);
+    env.run(&["grant", "verified", "ann@example.com"], "").code(0);
+    assert_eq!(reason(&verify, "verify").as_deref(), Some("already_verified"));
+    // The password changed: the reset token's fingerprint no longer verifies (checked first).
+    env.run(&["set-password", "ann@example.com", "--password-stdin"], "ann's new password\n")
+        .code(0);
+    assert_eq!(reason(&reset, "reset").as_deref(), Some("password_changed"));
+}
+
+/// The template's reset token names the user by email, matched exactly as its
+/// get_user_by_email does; its access token by id.
+#[test]
+fn template_tokens_are_judged_as_its_routes_do() {
+    use super::shapes::{TEMPLATE, id_of};
+    let env = TEMPLATE.env();
+    env.add_user("ann@example.com", "ann's long password");
+    let ann = id_of(&env, TEMPLATE, "ann@example.com");
+    let exp = now() + 600;
+    let token = |claims: Value| sign(Algorithm::HS256, &claims, KEY);
+    let reason = |token: &str, purpose: &str| {
+        judged(&env, token, &["--purpose", purpose]).1["reason"].as_str().map(str::to_owned)
+    };
+    let reset = |sub: &str| token(json!({"sub": sub, "exp": exp, "nbf": now()}));
+    assert_eq!(reason(&reset("ann@example.com"), "reset"), None);
+    assert_eq!(reason(&reset("ANN@example.com"), "reset").as_deref(), Some("unknown_user"));
+    assert_eq!(reason(&reset(&ann), "reset").as_deref(), Some("unknown_user"));
+    // Its own float exp: int() truncates.
+    let float_exp = token(json!({"sub": "ann@example.com", "exp": f64::from(u32::try_from(exp).unwrap()) + 0.5}));
+    assert_eq!(reason(&float_exp, "reset"), None);
+    assert_eq!(reason(&token(json!({"sub": ann, "exp": exp})), "access"), None);
+    assert_eq!(reason(&token(json!({"sub": "ann@example.com", "exp": exp})), "access").as_deref(), Some("claims"));
+}
