@@ -14,7 +14,7 @@ use crate::users::{self, Issued, TokenRequest};
 
 use super::format::{TokenFormat, TokenFormatArgs};
 use super::output;
-use super::secrets::KeyArgs;
+use super::secrets::{KeyArgs, KeyUse};
 use super::{Context, PurposeArg, parse_duration};
 
 #[derive(Debug, clap::Args)]
@@ -88,7 +88,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         token::check_lifetime(lifetime)?;
     }
     let scopes = super::scopes(&args.scopes)?;
-    let key = args.key.key(ctx.settings, ctx.out)?;
+    let key = args.key.key(ctx.settings, ctx.out, KeyUse::Sign)?;
     let mut store = ctx.open(Access::ReadOnly)?;
     let purpose = args.purpose.purpose();
     let kind = store.shape().token_kind(purpose)?;

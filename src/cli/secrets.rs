@@ -12,7 +12,7 @@ use crate::error::Kind;
 use crate::error::{Error, Result};
 use crate::password::policy::DEFAULT_MIN_LENGTH;
 use crate::password::{self, HashProfile, MAX_PASSWORD_BYTES, Policy, Resolved, SecretString};
-use crate::token::SigningKey;
+use crate::token::{MIN_KEY_BYTES, SigningKey};
 use crate::users::{Hashing, PasswordSource};
 
 use super::Output;
@@ -281,19 +281,37 @@ pub struct KeyArgs {
     pub allow_example_key: bool,
 }
 
+/// What a key is read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUse {
+    /// Signing: a weak or published key is refused (the example key with a flag).
+    Sign,
+    /// Checking tokens: the service's key as it is, with a warning when it is weak.
+    Judge,
+}
+
 impl KeyArgs {
-    /// The signing key, checked as the service will use it.
-    pub fn key(&self, settings: &Settings, out: &Output) -> Result<SigningKey> {
+    /// The key, checked for `used` as the service uses it.
+    pub fn key(&self, settings: &Settings, out: &Output, used: KeyUse) -> Result<SigningKey> {
         let key = signing_key(
             self.secret_key_file.as_deref(),
             &self.secret_key_env,
             settings,
+            out,
         )?;
-        let key = SigningKey::new(key, self.allow_example_key)?;
+        let key = match used {
+            KeyUse::Sign => SigningKey::new(key, self.allow_example_key)?,
+            KeyUse::Judge => SigningKey::for_judging(key),
+        };
         if key.is_example_key() {
-            out.warn(
-                "signing with the FastAPI tutorial's published example key: anyone can forge tokens for this service",
-            );
+            out.warn(match used {
+                KeyUse::Sign => "signing with the FastAPI tutorial's published example key: anyone can forge tokens for this service",
+                KeyUse::Judge => "the key is the FastAPI tutorial's published example key: anyone can forge tokens this service accepts",
+            });
+        } else if key.is_short() {
+            out.warn(format!(
+                "the key is under {MIN_KEY_BYTES} bytes: PyJWT takes it with a warning, and it may be guessed"
+            ));
         }
         Ok(key)
     }
@@ -301,9 +319,17 @@ impl KeyArgs {
 
 /// The signing key: from `file` when given (one line), else the variable `name` exactly as the
 /// service reads it.
-pub fn signing_key(file: Option<&Path>, name: &str, settings: &Settings) -> Result<SecretString> {
+pub fn signing_key(
+    file: Option<&Path>,
+    name: &str,
+    settings: &Settings,
+    out: &Output,
+) -> Result<SecretString> {
     if let Some(path) = file {
         return read_file(path, Secret::Key);
+    }
+    if let Some(note) = settings.note_for(name) {
+        out.note(note);
     }
     match settings.var_os(name) {
         Some(value) => {
@@ -339,11 +365,11 @@ pub fn token(file: Option<&Path>) -> Result<SecretString> {
         }
     };
     let trimmed = token.trim();
-    let trimmed = trimmed
-        .strip_prefix("Bearer ")
-        .or_else(|| trimmed.strip_prefix("bearer "))
-        .unwrap_or(trimmed)
-        .trim();
+    // FastAPI's OAuth2PasswordBearer matches the scheme's name in any case.
+    let trimmed = match trimmed.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("bearer ") => trimmed[7..].trim(),
+        _ => trimmed,
+    };
     if trimmed.is_empty() {
         return Err(Error::invalid("the token is empty"));
     }

@@ -12,8 +12,9 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::shape::LifetimeSetting;
 
-/// The variables authctl reads, and so the ones the note names when a `.env` sets them. (Not
-/// libpq's `PG*`: the service's settings do not pass them on from the file either.)
+/// The variables authctl reads, and so the only ones it takes from a `.env` unless an option
+/// names another. (Not libpq's `PG*`: the service's settings do not pass them on from the file
+/// either.)
 pub const TAKEN: [&str; 13] = [
     "DATABASE_URL",
     "SECRET_KEY",
@@ -33,8 +34,10 @@ pub const TAKEN: [&str; 13] = [
 /// The settings a command reads.
 #[derive(Debug, Default)]
 pub struct Settings {
-    /// What the `.env` holds.
+    /// What the `.env` holds of [`TAKEN`].
     file: HashMap<String, String>,
+    /// The `.env` read, named or found, for a variable an option names.
+    path: Option<PathBuf>,
     /// The `.env` found in the working directory (not named): the note says it was read.
     found: Option<PathBuf>,
 }
@@ -45,7 +48,8 @@ impl Settings {
     pub fn load(named: Option<PathBuf>) -> Result<Self> {
         if let Some(path) = named {
             return Ok(Settings {
-                file: read(&path)?,
+                file: read(&path, |name| TAKEN.contains(&name))?,
+                path: Some(path),
                 found: None,
             });
         }
@@ -54,7 +58,8 @@ impl Settings {
             return Ok(Settings::default());
         }
         Ok(Settings {
-            file: read(&path)?,
+            file: read(&path, |name| TAKEN.contains(&name))?,
+            path: Some(path.clone()),
             found: Some(path),
         })
     }
@@ -64,7 +69,7 @@ impl Settings {
     pub fn var(&self, name: &str) -> Option<String> {
         match std::env::var(name) {
             Ok(value) if !value.is_empty() => Some(value),
-            _ => self.file.get(name).filter(|v| !v.is_empty()).cloned(),
+            _ => self.file_value(name),
         }
     }
 
@@ -73,12 +78,30 @@ impl Settings {
     pub fn var_os(&self, name: &str) -> Option<OsString> {
         match std::env::var_os(name) {
             Some(value) if !value.is_empty() => Some(value),
-            _ => self
-                .file
-                .get(name)
-                .filter(|v| !v.is_empty())
-                .map(OsString::from),
+            _ => self.file_value(name).map(OsString::from),
         }
+    }
+
+    /// The `.env`'s value of `name`: one of [`TAKEN`], or one an option names, read again for it
+    /// (the file read cleanly once; were it gone since, it holds none).
+    fn file_value(&self, name: &str) -> Option<String> {
+        let value = if TAKEN.contains(&name) {
+            self.file.get(name).cloned()
+        } else {
+            let path = self.path.as_ref()?;
+            read(path, |other| other == name).ok()?.remove(name)
+        };
+        value.filter(|v| !v.is_empty())
+    }
+
+    /// The note for a variable an option names (not one of [`TAKEN`], which the start-up note
+    /// lists) when its value comes from the `.env`.
+    pub fn note_for(&self, name: &str) -> Option<String> {
+        let path = self.path.as_ref()?;
+        let from_file = !TAKEN.contains(&name)
+            && std::env::var_os(name).is_none_or(|v| v.is_empty())
+            && self.file_value(name).is_some();
+        from_file.then(|| format!("settings from {}: {name}", path.display()))
     }
 
     /// Whether `name`'s value comes from the `.env` (the environment does not set it).
@@ -207,18 +230,19 @@ fn leak(value: &str) -> &'static str {
     Box::leak(value.to_owned().into_boxed_str())
 }
 
-/// The `.env`'s values. A missing, unreadable or malformed file is exit 8; the
+/// The `.env`'s values of the `wanted` variables. A missing, unreadable or malformed file is exit 8; the
 /// message names the line, never its text (it may hold a secret).
-fn read(path: &Path) -> Result<HashMap<String, String>> {
+fn read(path: &Path, wanted: impl Fn(&str) -> bool) -> Result<HashMap<String, String>> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::Environment(format!("cannot read the settings file {shown}: {e}")))?;
     let mut values = HashMap::new();
     for item in dotenvy::from_read_iter(text.as_bytes()) {
         match item {
-            Ok((name, value)) => {
+            Ok((name, value)) if wanted(&name) => {
                 values.insert(name, value);
             }
+            Ok(_) => {}
             Err(dotenvy::Error::LineParse(line, _)) => {
                 let number = text
                     .lines()
@@ -252,6 +276,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            path: None,
             found: None,
         }
     }

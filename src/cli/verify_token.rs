@@ -1,19 +1,19 @@
 //! `authctl verify-token`: the service's judgement of a token, without the service, and why.
 
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::db::Access;
 use crate::exit;
-use crate::token::Refusal;
+use crate::token::{self, Refusal};
 use crate::users::{self, Judgement};
 
 use super::format::{Format, FormatArgs};
 use super::output;
-use super::secrets::{self, KeyArgs};
+use super::secrets::{self, KeyArgs, KeyUse};
 use super::{Context, PurposeArg};
 
 #[derive(Debug, clap::Args)]
@@ -63,13 +63,13 @@ struct JudgementRecord<'a> {
     purpose: &'static str,
     /// The login of the user the token names, when one exists.
     user: Option<&'a str>,
-    /// null until the signature verified.
+    /// null until the signature verified; `password_fgpt` masked.
     claims: Option<&'a Map<String, Value>>,
 }
 
 pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let scopes = super::scopes(&args.require_scopes)?;
-    let key = args.key.key(ctx.settings, ctx.out)?;
+    let key = args.key.key(ctx.settings, ctx.out, KeyUse::Judge)?;
     let token = secrets::token(args.token_file.as_deref())?;
     let mut store = ctx.open(Access::ReadOnly)?;
     let purpose = args.purpose.purpose();
@@ -95,7 +95,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
                 detail: refusal.as_ref().map(ToString::to_string),
                 purpose: purpose.name(),
                 user: login.as_deref(),
-                claims: claims.as_ref(),
+                claims: claims.as_ref().map(shown).as_ref(),
             },
         )?,
         Format::Text => match refusal {
@@ -108,7 +108,7 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
             )),
         },
     }
-    if refusal.is_none() && claims.as_ref().is_some_and(|c| !c.contains_key("exp")) {
+    if refusal.is_none() && claims.as_ref().is_some_and(|c| token::expiry(c).is_none()) {
         ctx.out
             .warn("the token has no exp: the service accepts it until its key changes");
     }
@@ -119,20 +119,26 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     })
 }
 
-/// "expires at … (in …)" from an accepted token's integer `exp`.
+/// The claims as printed: fastapi-users' `password_fgpt` is a hash of the stored hash, and
+/// hashes are never printed.
+fn shown(claims: &Map<String, Value>) -> Map<String, Value> {
+    let mut shown = claims.clone();
+    if let Some(fingerprint) = shown.get_mut("password_fgpt") {
+        *fingerprint = Value::String("(a hash, not shown)".to_owned());
+    }
+    shown
+}
+
+/// "expires at … (in …)" from an accepted token's `exp`, read as PyJWT reads it.
 fn expiry(claims: Option<&Map<String, Value>>) -> String {
-    let exp = claims.and_then(|c| c.get("exp")).and_then(Value::as_u64);
-    let Some(exp) = exp else {
+    let Some(exp) = claims.and_then(token::expiry) else {
         return "no expiry".to_owned();
     };
-    let at = UNIX_EPOCH + std::time::Duration::from_secs(exp);
-    let left = at
-        .duration_since(SystemTime::now())
-        .map(|d| std::time::Duration::from_secs(d.as_secs()))
-        .unwrap_or_default();
-    format!(
-        "expires at {} (in {})",
-        humantime::format_rfc3339_seconds(at),
-        crate::duration::human(left)
-    )
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i128::from(d.as_secs()));
+    // Accepted: exp is after now.
+    let left = u64::try_from(exp.saturating_sub(now)).unwrap_or(u64::MAX);
+    let left = crate::duration::human(Duration::from_secs(left));
+    format!("expires at {} (in {left})", token::time(exp))
 }

@@ -131,6 +131,17 @@ pub struct TokenRules {
     /// Its access tokens may carry the FastAPI "OAuth2 scopes" chapter's `scope` claim (a
     /// space-separated string), which that chapter's services check per route.
     pub scopes: bool,
+    /// How it reads an id from a `sub`.
+    pub id_read: IdRead,
+}
+
+/// How a service turns a token's `sub` into an id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdRead {
+    /// Python's `uuid.UUID()` or `int()` (fastapi-users' `parse_id`).
+    Python,
+    /// The database's own cast: the text goes to `session.get` as it is (the template).
+    Database,
 }
 
 impl TokenRules {
@@ -165,8 +176,6 @@ pub struct TokenKind {
     pub email_claim: bool,
     /// What the service requires of the user the token names.
     pub requires: Requires,
-    /// Where the service takes it, for messages.
-    pub endpoint: &'static str,
     /// The link the service's email carries it in, where it has one form.
     pub link: Option<Link>,
 }
@@ -242,7 +251,6 @@ const fn access(subject: Subject, audience: Option<Audience>, lifetime: Duration
         password_fingerprint: false,
         email_claim: false,
         requires: Requires::Active,
-        endpoint: "every authenticated route",
         link: None,
     }
 }
@@ -348,6 +356,7 @@ pub static TUTORIAL: Shape = Shape {
         reset: None,
         verify: None,
         scopes: true,
+        id_read: IdRead::Python,
     },
     refusals: Refusals {
         bad_credentials: "incorrect username or password",
@@ -411,7 +420,6 @@ pub static FASTAPI_TEMPLATE: Shape = Shape {
             password_fingerprint: false,
             email_claim: false,
             requires: Requires::Active,
-            endpoint: "POST /api/v1/reset-password/",
             // utils.generate_reset_password_email; config.py's FRONTEND_HOST default.
             link: Some(Link {
                 base_setting: "FRONTEND_HOST",
@@ -421,6 +429,7 @@ pub static FASTAPI_TEMPLATE: Shape = Shape {
         }),
         verify: None,
         scopes: false,
+        id_read: IdRead::Database,
     },
     refusals: Refusals {
         bad_credentials: "incorrect email or password",
@@ -485,7 +494,6 @@ pub static FASTAPI_USERS: Shape = Shape {
             password_fingerprint: true,
             email_claim: false,
             requires: Requires::Active,
-            endpoint: "POST /auth/reset-password",
             link: None,
         }),
         // BaseUserManager.request_verify: {"sub", "email", "aud"}, 3600 s.
@@ -499,10 +507,10 @@ pub static FASTAPI_USERS: Shape = Shape {
             password_fingerprint: false,
             email_claim: true,
             requires: Requires::Unverified,
-            endpoint: "POST /auth/verify",
             link: None,
         }),
         scopes: false,
+        id_read: IdRead::Python,
     },
     // Its login route answers an inactive user as a wrong password.
     refusals: Refusals {

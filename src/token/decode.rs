@@ -92,15 +92,18 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// A time in seconds since the epoch, as UTC text (the raw number when out of range).
-fn time(seconds: i128) -> String {
-    u64::try_from(seconds)
-        .ok()
-        .and_then(|s| UNIX_EPOCH.checked_add(std::time::Duration::from_secs(s)))
-        .map_or_else(
-            || seconds.to_string(),
-            |at| humantime::format_rfc3339_seconds(at).to_string(),
-        )
+/// The first second humantime cannot show (year 10000).
+const YEAR_10000: i128 = 253_402_300_800;
+
+/// A time in seconds since the epoch, as UTC text (the raw number out of 1970 to 9999).
+pub fn time(seconds: i128) -> String {
+    match u64::try_from(seconds) {
+        Ok(s) if seconds < YEAR_10000 => {
+            let at = UNIX_EPOCH + std::time::Duration::from_secs(s);
+            humantime::format_rfc3339_seconds(at).to_string()
+        }
+        _ => format!("{seconds} (seconds since 1970)"),
+    }
 }
 
 /// The claims of `token` if the service's PyJWT takes it: HS256 with `key`, `iat`/`nbf`/`exp`
@@ -111,38 +114,56 @@ pub fn decode(
     audience: Option<&str>,
     now: SystemTime,
 ) -> Result<Map<String, Value>, Refusal> {
+    // PyJWS._load: every segment decoded, the header parsed; the payload parsed after the
+    // signature (PyJWT's _decode_payload).
     let (signing_input, signature) = token
         .rsplit_once('.')
         .ok_or_else(|| malformed("not enough segments"))?;
     let (header, payload) = signing_input
         .split_once('.')
         .ok_or_else(|| malformed("not enough segments"))?;
-    let header = json_object(header, "header")?;
+    let header = json_object(&segment(header, "header")?, "header")?;
+    let payload = segment(payload, "payload")?;
+    let signature = segment(signature, "signature")?;
     check_header(&header)?;
     let valid = jsonwebtoken::crypto::verify(
-        signature,
+        &URL_SAFE_NO_PAD.encode(signature),
         signing_input.as_bytes(),
         &DecodingKey::from_secret(key.as_bytes()),
         Algorithm::HS256,
     )
-    .map_err(|_| malformed("invalid signature padding"))?;
+    .map_err(|_| malformed("the signature cannot be checked"))?;
     if !valid {
         return Err(Refusal::Signature);
     }
-    let claims = json_object(payload, "payload")?;
+    let claims = json_object(&payload, "payload")?;
     check_claims(&claims, audience, seconds(now))?;
     Ok(claims)
+}
+
+/// The claims' `exp` as PyJWT reads it, when it can.
+pub fn expiry(claims: &Map<String, Value>) -> Option<i128> {
+    claims.get("exp").and_then(python_int)
 }
 
 fn malformed(why: &str) -> Refusal {
     Refusal::Malformed(why.to_owned())
 }
 
-fn json_object(segment: &str, name: &str) -> Result<Map<String, Value>, Refusal> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(segment.trim_end_matches('='))
-        .map_err(|_| Refusal::Malformed(format!("invalid {name} padding")))?;
-    match serde_json::from_slice(&bytes) {
+/// PyJWS's `_decode_base64url_segment`: base64url, up to two `=` of padding (then a whole
+/// number of quartets), canonical trailing bits.
+fn segment(segment: &str, name: &str) -> Result<Vec<u8>, Refusal> {
+    let stripped = segment.trim_end_matches('=');
+    let padding = segment.len() - stripped.len();
+    let bad = || Refusal::Malformed(format!("invalid {name} padding"));
+    if padding > 2 || (padding > 0 && !segment.len().is_multiple_of(4)) {
+        return Err(bad());
+    }
+    URL_SAFE_NO_PAD.decode(stripped).map_err(|_| bad())
+}
+
+fn json_object(bytes: &[u8], name: &str) -> Result<Map<String, Value>, Refusal> {
+    match serde_json::from_slice(bytes) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(Refusal::Malformed(format!(
             "the {name} is not a JSON object"
@@ -151,31 +172,45 @@ fn json_object(segment: &str, name: &str) -> Result<Map<String, Value>, Refusal>
     }
 }
 
-/// PyJWS's header checks, then its algorithm allow-list (`["HS256"]`).
+/// PyJWS's header checks (`kid`, `crit`, `b64`), then its algorithm allow-list (`["HS256"]`).
 fn check_header(header: &Map<String, Value>) -> Result<(), Refusal> {
     if header.get("kid").is_some_and(|kid| !kid.is_string()) {
         return Err(malformed("the header's kid is not a string"));
     }
     if let Some(crit) = header.get("crit") {
-        // PyJWT understands one critical extension, b64, and only to refuse it here (a detached
-        // payload is never passed by the services).
-        return Err(match crit {
-            Value::Array(names) if !names.is_empty() => {
-                malformed("the header names critical extensions the service does not take")
-            }
-            _ => malformed("the header's crit is not a non-empty list"),
-        });
+        check_crit(crit, header)?;
     }
     if header.get("b64") == Some(&Value::Bool(false)) {
+        // A detached payload, which the services never pass.
         return Err(malformed("a detached payload (b64: false)"));
     }
     match header.get("alg") {
         Some(Value::String(alg)) if alg == "HS256" => Ok(()),
-        None | Some(Value::Null) => Err(Refusal::Algorithm(None)),
-        Some(Value::String(alg)) if alg.is_empty() => Err(Refusal::Algorithm(None)),
-        Some(Value::String(alg)) => Err(Refusal::Algorithm(Some(alg.clone()))),
-        Some(other) => Err(Refusal::Algorithm(Some(other.to_string()))),
+        Some(alg) if python_truthy(alg) => Err(Refusal::Algorithm(Some(match alg {
+            Value::String(alg) => alg.clone(),
+            other => other.to_string(),
+        }))),
+        _ => Err(Refusal::Algorithm(None)),
     }
+}
+
+/// `_validate_crit`: a non-empty list of the extensions PyJWT knows (`b64`), each in the header.
+fn check_crit(crit: &Value, header: &Map<String, Value>) -> Result<(), Refusal> {
+    let Some(names) = crit.as_array().filter(|names| !names.is_empty()) else {
+        return Err(malformed("the header's crit is not a non-empty list"));
+    };
+    for name in names {
+        match name.as_str() {
+            Some("b64") if header.contains_key("b64") => {}
+            Some("b64") => return Err(malformed("the header's crit names b64, which it lacks")),
+            _ => {
+                return Err(malformed(
+                    "the header names a critical extension the service does not take",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The clock as PyJWT reads it: `datetime.now(tz=timezone.utc).timestamp()`, a float.
@@ -287,32 +322,38 @@ fn python_int(value: &Value) -> Option<i128> {
                 Some(i128::from(u))
             } else {
                 let f = n.as_f64()?.trunc();
-                // Only finite floats convert; i128 holds every float a clock could compare.
+                // Every finite float converts; `as` saturates past i128's range, far beyond any
+                // clock a comparison could meet.
                 #[allow(clippy::cast_possible_truncation)]
-                (f.is_finite() && f.abs() < 1e38).then_some(f as i128)
+                f.is_finite().then_some(f as i128)
             }
         }
-        Value::String(text) => python_int_text(text.trim()),
+        Value::String(text) => python_int_text(text),
         _ => None,
     }
 }
 
-fn python_int_text(text: &str) -> Option<i128> {
+/// Python's `int(text, radix)`: surrounding whitespace, a sign, digits with single `_`s between;
+/// the sign and the magnitude (`None` past `u128`, which no time or id reaches).
+pub fn python_int_str(text: &str, radix: u32) -> Option<(bool, u128)> {
+    let text = text.trim();
     let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
     let well_placed = !digits.is_empty()
         && !digits.starts_with('_')
         && !digits.ends_with('_')
         && !digits.contains("__")
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
+        && digits.chars().all(|c| c.is_digit(radix) || c == '_');
     if !well_placed {
         return None;
     }
-    let number: i128 = digits.replace('_', "").parse().ok()?;
-    Some(if text.starts_with('-') {
-        -number
-    } else {
-        number
-    })
+    let magnitude = u128::from_str_radix(&digits.replace('_', ""), radix).ok()?;
+    Some((text.starts_with('-'), magnitude))
+}
+
+fn python_int_text(text: &str) -> Option<i128> {
+    let (negative, magnitude) = python_int_str(text, 10)?;
+    let number = i128::try_from(magnitude).unwrap_or(i128::MAX);
+    Some(if negative { -number } else { number })
 }
 
 #[cfg(test)]
@@ -485,6 +526,71 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn headers_and_padding_are_read_as_pyjws_reads_them() {
+        let claims = json!({"sub": "a"});
+        let ok = |token: &str| decode(token, &key(), None, at(0.0));
+        let crit_b64 = signed(
+            &json!({"alg": "HS256", "crit": ["b64"], "b64": true}),
+            &claims,
+            KEY,
+        );
+        assert!(ok(&crit_b64).is_ok());
+        for header in [
+            json!({"alg": "HS256", "crit": ["b64"]}),
+            json!({"alg": "HS256", "crit": []}),
+            json!({"alg": "HS256", "crit": "b64", "b64": true}),
+            json!({"alg": "HS256", "kid": 5}),
+            json!({"alg": "HS256", "b64": false, "crit": ["b64"]}),
+        ] {
+            let token = signed(&header, &claims, KEY);
+            assert!(matches!(ok(&token), Err(Refusal::Malformed(_))), "{header}");
+        }
+        assert!(ok(&signed(&json!({"alg": "HS256", "kid": "k1"}), &claims, KEY)).is_ok());
+        assert_eq!(
+            ok(&signed(&json!({"alg": ""}), &claims, KEY)),
+            Err(Refusal::Algorithm(None))
+        );
+        // A padded signature (43 characters and one `=`) is PyJWT's too; more `=` is not.
+        let token = token(&claims);
+        assert!(ok(&format!("{token}=")).is_ok());
+        assert!(matches!(
+            ok(&format!("{token}==")),
+            Err(Refusal::Malformed(_))
+        ));
+        // The payload is read before the signature is checked.
+        let (input, signature) = token.rsplit_once('.').unwrap();
+        let (header, _) = input.split_once('.').unwrap();
+        assert!(matches!(
+            ok(&format!("{header}.!!.{signature}")),
+            Err(Refusal::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn refusals_say_when_in_utc_or_in_seconds_past_year_9999() {
+        assert_eq!(time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(time(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(time(YEAR_10000 - 1), "9999-12-31T23:59:59Z");
+        assert_eq!(time(YEAR_10000), "253402300800 (seconds since 1970)");
+        assert_eq!(time(-1), "-1 (seconds since 1970)");
+        assert_eq!(
+            Refusal::Expired { exp: 1_700_000_000 }.to_string(),
+            "the token expired at 2023-11-14T22:13:20Z"
+        );
+        assert_eq!(
+            Refusal::NotYetValid {
+                claim: "nbf",
+                at: 0
+            }
+            .to_string(),
+            "the token is not valid before 1970-01-01T00:00:00Z (nbf)"
+        );
+        // int() of any finite float, however large.
+        assert_eq!(python_int(&json!(1e40)), Some(i128::MAX));
+        assert!(judged(&json!({"exp": 1e40}), None, 0.0).is_ok());
     }
 
     #[test]

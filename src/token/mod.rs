@@ -4,7 +4,7 @@
 
 mod decode;
 
-pub use decode::{Refusal, decode};
+pub use decode::{Refusal, decode, expiry, python_int_str, time};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -52,6 +52,17 @@ impl SigningKey {
         Ok(SigningKey(key))
     }
 
+    /// A key to check tokens with, taken as the service holds it: PyJWT only warns about a
+    /// short key, and a service may run with the example key.
+    pub fn for_judging(key: SecretString) -> Self {
+        SigningKey(key)
+    }
+
+    /// Under [`MIN_KEY_BYTES`].
+    pub fn is_short(&self) -> bool {
+        self.0.len() < MIN_KEY_BYTES
+    }
+
     pub fn is_example_key(&self) -> bool {
         self.0.as_str() == TUTORIAL_EXAMPLE_KEY
     }
@@ -72,7 +83,7 @@ impl Scope {
         if text.is_empty() || !text.chars().all(allowed) {
             return Err(Error::invalid(format!(
                 "scope {text:?} is not one OAuth2 scope: printable ASCII without spaces, quotes or \
-                 backslashes (RFC 6749 §3.3); give each scope its own --scope"
+                 backslashes (RFC 6749 §3.3); give each scope on its own"
             )));
         }
         Ok(Scope(text.to_owned()))
@@ -130,7 +141,8 @@ pub fn unix_seconds(now: SystemTime) -> Result<i64> {
         .map_err(|_| Error::Internal("the system clock is out of range".to_owned()))
 }
 
-/// The claims of `grant`, in the order the service writes them. No `iat`: PyJWT rejects an
+/// The claims of `grant` (`sub` first, as fastapi-users writes them; PyJWT reads them in any
+/// order). No `iat`: PyJWT rejects an
 /// `iat` in the future, so a clock a second ahead of the service's would make the token fail.
 fn claims(grant: &Grant<'_>, now: i64, expires_at: i64) -> Map<String, Value> {
     let mut claims = Map::new();

@@ -10,7 +10,7 @@ use super::find_named;
 use crate::db::{Lookup, StoredUser, UserId};
 use crate::error::{Error, Result};
 use crate::password::{HashProfile, Hasher, Scheme};
-use crate::shape::{Audience, IdKind, Purpose, Requires, Shape, Subject, TokenKind};
+use crate::shape::{Audience, IdKind, IdRead, Purpose, Requires, Shape, Subject, TokenKind};
 use crate::token::{self, Grant, Refusal, Scope, SigningKey, Token};
 
 /// fastapi-users' default password helper: pwdlib with Argon2 (which hashes) and bcrypt.
@@ -240,27 +240,63 @@ fn claim(why: &str) -> Refusal {
     Refusal::Claim(format!("the token's {why}"))
 }
 
-/// The id a `sub` names, read as the service reads it: Python's `uuid.UUID(sub)` (which drops
-/// `urn:`, `uuid:`, braces and dashes, then wants 32 hex digits) or an integer.
+/// The id a `sub` names, read as the service reads it: Python's `int()` or `uuid.UUID()`
+/// (fastapi-users), or PostgreSQL's `uuid` input (the template hands the text to the database).
 fn service_id(shape: &Shape, sub: &str) -> Option<UserId> {
-    match shape.id {
-        IdKind::Serial => sub.trim().parse().ok().map(UserId::Int),
-        IdKind::Uuid { .. } => {
-            let hex = sub.replace("urn:", "").replace("uuid:", "");
-            let hex = hex.trim_matches(['{', '}']).replace('-', "");
-            let valid = hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
-            valid
-                .then(|| u128::from_str_radix(&hex, 16).ok())
-                .flatten()
-                .map(|n| UserId::Uuid(uuid::Uuid::from_u128(n)))
+    match (shape.id, shape.token.id_read) {
+        (IdKind::Serial, _) => {
+            let (negative, n) = token::python_int_str(sub, 10)?;
+            let n = i64::try_from(n).ok()?;
+            Some(UserId::Int(if negative { -n } else { n }))
+        }
+        (IdKind::Uuid { .. }, IdRead::Python) => python_uuid(sub).map(UserId::Uuid),
+        (IdKind::Uuid { .. }, IdRead::Database) => postgres_uuid(sub).map(UserId::Uuid),
+    }
+}
+
+/// `uuid.UUID(text)`: `urn:` and `uuid:` dropped, braces stripped from both ends, dashes
+/// dropped, then 32 characters that `int(…, 16)` reads.
+fn python_uuid(text: &str) -> Option<uuid::Uuid> {
+    let hex = text.replace("urn:", "").replace("uuid:", "");
+    let hex = hex.trim_matches(['{', '}']).replace('-', "");
+    if hex.chars().count() != 32 {
+        return None;
+    }
+    match token::python_int_str(&hex, 16)? {
+        (false, n) => Some(uuid::Uuid::from_u128(n)),
+        (true, _) => None,
+    }
+}
+
+/// PostgreSQL's `uuid_in`: 32 hex digits, a dash allowed after each group of four but the last,
+/// all in braces or none.
+fn postgres_uuid(text: &str) -> Option<uuid::Uuid> {
+    let inner = match text.strip_prefix('{') {
+        Some(rest) => rest.strip_suffix('}')?,
+        None => text,
+    };
+    let mut digits = String::with_capacity(32);
+    let mut chars = inner.chars().peekable();
+    while digits.len() < 32 {
+        for _ in 0..4 {
+            digits.push(chars.next().filter(char::is_ascii_hexdigit)?);
+        }
+        if digits.len() < 32 && chars.peek() == Some(&'-') {
+            chars.next();
         }
     }
+    if chars.next().is_some() {
+        return None;
+    }
+    u128::from_str_radix(&digits, 16)
+        .ok()
+        .map(uuid::Uuid::from_u128)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shape::{FASTAPI_USERS, TUTORIAL};
+    use crate::shape::{FASTAPI_TEMPLATE, FASTAPI_USERS, TUTORIAL};
 
     #[test]
     fn a_sub_is_read_as_pythons_uuid_reads_it() {
@@ -272,17 +308,58 @@ mod tests {
             "0123456789ABCDEF0123456789ABCDEF",
             "{01234567-89ab-cdef-0123-456789abcdef}",
             "urn:uuid:01234567-89ab-cdef-0123-456789abcdef",
+            "0-1-2-3456789abcdef0123456789abcdef",
+            // int(…, 16) takes a sign, whitespace and underscores in the 32 characters.
+            "+123456789abcdef0123456789abcdef",
+            " 123456789abcdef0123456789abcdef",
+            "0123_56789abcdef0123456789abcdef",
         ] {
-            assert_eq!(service_id(&FASTAPI_USERS, text), Some(id.clone()), "{text}");
+            let expected = match text {
+                "+123456789abcdef0123456789abcdef" | " 123456789abcdef0123456789abcdef" => {
+                    UserId::Uuid(uuid::Uuid::from_u128(
+                        0x0123_4567_89ab_cdef_0123_4567_89ab_cdef,
+                    ))
+                }
+                "0123_56789abcdef0123456789abcdef" => UserId::Uuid(uuid::Uuid::from_u128(
+                    0x0012_3567_89ab_cdef_0123_4567_89ab_cdef,
+                )),
+                _ => id.clone(),
+            };
+            assert_eq!(service_id(&FASTAPI_USERS, text), Some(expected), "{text}");
         }
         for text in [
             "",
             "7",
             "01234567-89ab-cdef-0123-456789abcdeg",
-            "+123456789abcdef0123456789abcdef",
+            "-123456789abcdef0123456789abcdef",
         ] {
             assert_eq!(service_id(&FASTAPI_USERS, text), None, "{text}");
         }
-        assert_eq!(service_id(&TUTORIAL, "7"), Some(UserId::Int(7)));
+        assert_eq!(service_id(&TUTORIAL, " 7_0 "), Some(UserId::Int(70)));
+        assert_eq!(service_id(&TUTORIAL, "seven"), None);
+    }
+
+    #[test]
+    fn the_templates_sub_is_read_as_postgresql_reads_a_uuid() {
+        let id = Some(UserId::Uuid(uuid::Uuid::from_u128(
+            0x0123_4567_89ab_cdef_0123_4567_89ab_cdef,
+        )));
+        for text in [
+            "01234567-89ab-cdef-0123-456789abcdef",
+            "0123456789ABCDEF0123456789ABCDEF",
+            "{01234567-89ab-cdef-0123-456789abcdef}",
+            "0123-4567-89ab-cdef-0123-4567-89ab-cdef",
+        ] {
+            assert_eq!(service_id(&FASTAPI_TEMPLATE, text), id, "{text}");
+        }
+        for text in [
+            "urn:uuid:01234567-89ab-cdef-0123-456789abcdef",
+            "0-1-2-3456789abcdef0123456789abcdef",
+            "01234567-89ab-cdef-0123-456789abcdef-",
+            "{01234567-89ab-cdef-0123-456789abcdef",
+            " 0123456789abcdef0123456789abcdef",
+        ] {
+            assert_eq!(service_id(&FASTAPI_TEMPLATE, text), None, "{text}");
+        }
     }
 }

@@ -249,7 +249,7 @@ fn a_purpose_or_a_scope_the_service_has_no_use_for_is_refused() {
     }
     issue(&["--scope", "me items"]).code(5).stdout("").stderr(
         "error: scope \"me items\" is not one OAuth2 scope: printable ASCII without spaces, \
-         quotes or backslashes (RFC 6749 §3.3); give each scope its own --scope\n",
+         quotes or backslashes (RFC 6749 §3.3); give each scope on its own\n",
     );
     issue(&["--scope", ""]).code(5);
     issue(&["--format", "link"]).code(5).stdout("").stderr(

@@ -1,6 +1,8 @@
-//! `verify-token`: the service's verdict on a token, and why. Every refusal reason is checked
-//! against the real tutorial service (`tests/interop/app.py`): it refuses the token, and
-//! verify-token names the reason.
+//! `verify-token`: the service's verdict on a token, and why. Each refusal reason of an access
+//! token is checked against the real tutorial service (`tests/interop/app.py`): it refuses the
+//! token, and verify-token names the reason. fastapi-users' and the template's own rules are
+//! checked here without the applications (their user manager's and routes' code, read), and
+//! against them in `interop_tokens.rs`.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
@@ -29,11 +31,15 @@ pub fn judged(env: &TestEnv, token: &str, extra: &[&str]) -> (i32, Value) {
         .write_stdin(token)
         .assert();
     let code = assert.get_output().status.code().unwrap();
-    let out = support::stdout(&assert);
-    assert!(
-        !out.contains(token.rsplit('.').next().unwrap_or(token)) || token.len() < 20,
-        "the signature was printed: {out}"
-    );
+    let (out, err) = (support::stdout(&assert), support::stderr(&assert));
+    // Neither the token nor its signature is ever printed.
+    let signature = token.rsplit('.').next().unwrap_or(token);
+    for printed in [&out, &err] {
+        assert!(
+            signature.len() < 8 || !printed.contains(signature),
+            "printed: {printed}"
+        );
+    }
     (code, serde_json::from_str(&out).unwrap())
 }
 
@@ -150,6 +156,54 @@ fn a_disabled_users_token_is_refused() {
 }
 
 #[test]
+fn a_token_without_exp_a_weak_key_and_its_far_future_times_are_told_apart() {
+    let env = TestEnv::init();
+    env.add_user("alice", "alice's long password");
+    let judge = |token: &str, key: &str| {
+        env.cmd()
+            .env("SECRET_KEY", key)
+            .arg("verify-token")
+            .write_stdin(token.to_owned())
+            .assert()
+    };
+    // PyJWT takes a token without exp for ever, and a short key with a warning.
+    judge(&sign(Algorithm::HS256, &json!({"sub": "alice"}), KEY), KEY)
+        .code(0)
+        .stderr(
+            "token accepted: access token for 'alice', no expiry\n\
+             warning: the token has no exp: the service accepts it until its key changes\n",
+        );
+    let short = "short-key";
+    judge(&sign(Algorithm::HS256, &alice(60), short), short)
+        .code(0)
+        .stderr(predicates::str::starts_with(
+            "warning: the key is under 32 bytes: PyJWT takes it with a warning, and it may be guessed\n\
+             token accepted: access token for 'alice', expires at ",
+        ));
+    // Times in milliseconds, an issuer's usual slip, and floats and strings as int() reads them.
+    let far = json!({"sub": "alice", "exp": 1_900_000_000_000_i64});
+    judge(&sign(Algorithm::HS256, &far, KEY), KEY)
+        .code(0)
+        .stderr(predicates::str::starts_with(
+            "token accepted: access token for 'alice', expires at 1900000000000 (seconds since 1970) (in ",
+        ));
+    let early = json!({"sub": "alice", "exp": now() + 60, "nbf": 1_900_000_000_000_i64});
+    judge(&sign(Algorithm::HS256, &early, KEY), KEY).code(1).stderr(
+        "token refused: the token is not valid before 1900000000000 (seconds since 1970) (nbf)\n",
+    );
+    let float = json!({"sub": "alice", "exp": 4_102_444_800.5_f64});
+    judge(&sign(Algorithm::HS256, &float, KEY), KEY)
+        .code(0)
+        .stderr(predicates::str::starts_with(
+            "token accepted: access token for 'alice', expires at 2100-01-01T00:00:00Z (in ",
+        ));
+    let expired = json!({"sub": "alice", "exp": "1700000000"});
+    judge(&sign(Algorithm::HS256, &expired, KEY), KEY)
+        .code(1)
+        .stderr("token refused: the token expired at 2023-11-14T22:13:20Z\n");
+}
+
+#[test]
 fn what_cannot_be_judged_is_an_error_with_its_exit_code() {
     let env = TestEnv::init();
     env.add_user("alice", "alice's long password");
@@ -170,9 +224,10 @@ fn what_cannot_be_judged_is_an_error_with_its_exit_code() {
         "error: the tutorial table's service has no endpoint for reset tokens; the \
          fastapi-template and fastapi-users tables' services have\n",
     );
-    run(&["--require-scope", "me items"], &token)
-        .code(5)
-        .stderr(predicates::str::contains("is not one OAuth2 scope"));
+    run(&["--require-scope", "me items"], &token).code(5).stderr(
+        "error: scope \"me items\" is not one OAuth2 scope: printable ASCII without spaces, \
+         quotes or backslashes (RFC 6749 §3.3); give each scope on its own\n",
+    );
     env.cmd()
         .env_remove("SECRET_KEY")
         .arg("verify-token")
