@@ -538,8 +538,13 @@ mod tests {
             KEY,
         );
         assert!(ok(&crit_b64).is_ok());
+        let lacking = signed(&json!({"alg": "HS256", "crit": ["b64"]}), &claims, KEY);
+        assert_eq!(
+            ok(&lacking),
+            Err(malformed("the header's crit names b64, which it lacks"))
+        );
         for header in [
-            json!({"alg": "HS256", "crit": ["b64"]}),
+            json!({"alg": "HS256", "crit": ["zip"], "zip": true}),
             json!({"alg": "HS256", "crit": []}),
             json!({"alg": "HS256", "crit": "b64", "b64": true}),
             json!({"alg": "HS256", "kid": 5}),
@@ -567,6 +572,71 @@ mod tests {
             ok(&format!("{header}.!!.{signature}")),
             Err(Refusal::Malformed(_))
         ));
+    }
+
+    /// A token of these segments as written (padding and all), signed over them as PyJWT signs.
+    fn raw(header: &str, payload: &str) -> String {
+        let input = format!("{header}.{payload}");
+        let key = EncodingKey::from_secret(KEY.as_bytes());
+        let signature =
+            jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::HS256).unwrap();
+        format!("{input}.{signature}")
+    }
+
+    #[test]
+    fn segments_take_at_most_two_padding_characters_to_a_whole_quartet() {
+        let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+        let payload = b64(&json!({"sub": "a"}));
+        let ok = |token: &str| decode(token, &key(), None, at(0.0));
+        // 22 bytes: 30 characters, `==` makes a quartet.
+        let header = b64(&json!({"alg": "HS256", "k": ""}));
+        assert_eq!(header.len() % 4, 2);
+        assert!(ok(&raw(&format!("{header}=="), &payload)).is_ok());
+        assert!(matches!(
+            ok(&raw(&format!("{header}="), &payload)),
+            Err(Refusal::Malformed(_))
+        ));
+        // 15 bytes: 20 characters, already whole; four `=` are too many.
+        let header = b64(&json!({"alg": "HS256"}));
+        assert_eq!(header.len() % 4, 0);
+        assert!(ok(&raw(&header, &payload)).is_ok());
+        assert_eq!(
+            ok(&raw(&format!("{header}===="), &payload)),
+            Err(Refusal::Malformed("invalid header padding".to_owned()))
+        );
+    }
+
+    #[test]
+    fn falsy_values_count_as_none_as_in_python() {
+        let ok = |claims: Value, expected| judged(&claims, expected, 0.0).is_ok();
+        for none in [
+            json!(0),
+            json!(0.0),
+            json!({}),
+            json!([]),
+            json!(""),
+            json!(null),
+            json!(false),
+        ] {
+            assert!(ok(json!({"aud": none}), None), "{none}");
+        }
+        for some in [json!(5), json!(0.5), json!({"a": 1}), json!(true)] {
+            assert!(!ok(json!({"aud": some}), None), "{some}");
+        }
+        let claims = json!({"sub": "a"});
+        for alg in [json!({}), json!(0), json!(false)] {
+            let token = signed(&json!({"alg": alg}), &claims, KEY);
+            assert_eq!(
+                decode(&token, &key(), None, at(0.0)),
+                Err(Refusal::Algorithm(None)),
+                "{alg}"
+            );
+        }
+        let token = signed(&json!({"alg": 7}), &claims, KEY);
+        assert_eq!(
+            decode(&token, &key(), None, at(0.0)),
+            Err(Refusal::Algorithm(Some("7".to_owned())))
+        );
     }
 
     #[test]

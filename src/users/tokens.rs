@@ -336,6 +336,7 @@ mod tests {
             assert_eq!(service_id(&FASTAPI_USERS, text), None, "{text}");
         }
         assert_eq!(service_id(&TUTORIAL, " 7_0 "), Some(UserId::Int(70)));
+        assert_eq!(service_id(&TUTORIAL, "-7"), Some(UserId::Int(-7)));
         assert_eq!(service_id(&TUTORIAL, "seven"), None);
     }
 

@@ -277,10 +277,21 @@ fn a_key_may_come_from_another_variable_of_the_environment_or_the_env_file() {
     std::fs::write(env.path(".env"), format!("RESET_SECRET=\"{other}\"\n")).unwrap();
     let assert = env
         .cmd()
-        .args(["-q", "issue-token", "alice", "--secret-key-env", "RESET_SECRET"])
+        .args(["issue-token", "alice", "--secret-key-env", "RESET_SECRET"])
         .assert()
-        .code(0);
+        .code(0)
+        .stderr(
+            "note: settings from .env: RESET_SECRET\n\
+             issued a token for 'alice', valid for 30 minutes\n",
+        );
     claims(support::stdout(&assert).trim_end(), other.as_bytes());
+    // The environment wins over the file, as for every setting; then no note.
+    env.cmd()
+        .env("RESET_SECRET", KEY)
+        .args(["issue-token", "alice", "--secret-key-env", "RESET_SECRET"])
+        .assert()
+        .code(0)
+        .stderr("issued a token for 'alice', valid for 30 minutes\n");
     env.cmd()
         .args(["issue-token", "alice", "--secret-key-env", "NOT_SET_HERE"])
         .assert()

@@ -87,17 +87,22 @@ fn a_token_the_service_accepts_is_accepted_with_its_claims() {
     let login = service.login("alice", "alice's long password");
     let own = login.body["access_token"].as_str().unwrap();
     assert_eq!(judged(&env, own, &[]).0, 0);
-    // In text: one line on stderr, nothing on stdout.
-    env.cmd()
+    // In text: one line on stderr (no warning: it expires), nothing on stdout.
+    let text = env
+        .cmd()
         .env("SECRET_KEY", KEY)
         .arg("verify-token")
         .write_stdin(format!("Bearer {token}\n"))
         .assert()
         .code(0)
-        .stdout("")
-        .stderr(predicates::str::starts_with(
-            "token accepted: access token for 'alice', expires at ",
-        ));
+        .stdout("");
+    let text = support::stderr(&text);
+    assert!(
+        text.starts_with("token accepted: access token for 'alice', expires at ")
+            && text.ends_with(")\n")
+            && text.lines().count() == 1,
+        "{text}"
+    );
 }
 
 #[test]
@@ -203,6 +208,34 @@ fn a_token_without_exp_a_weak_key_and_its_far_future_times_are_told_apart() {
         .stderr("token refused: the token expired at 2023-11-14T22:13:20Z\n");
 }
 
+/// The scopes chapter's check, without its service: every scope a route requires must be in the
+/// token's space-separated `scope`.
+#[test]
+fn required_scopes_must_all_be_granted() {
+    let env = TestEnv::init();
+    env.add_user("alice", "alice's long password");
+    let reason = |token: &str, required: &[&str]| {
+        let mut args = Vec::new();
+        for scope in required {
+            args.extend(["--require-scope", scope]);
+        }
+        judged(&env, token, &args).1["reason"].as_str().map(str::to_owned)
+    };
+    let me = env.issue_token("alice", &["--scope", "me"]);
+    let both = env.issue_token("alice", &["--scope", "me", "--scope", "items"]);
+    let none = env.issue_token("alice", &[]);
+    assert_eq!(reason(&me, &["me"]), None);
+    assert_eq!(reason(&both, &["items", "me"]), None);
+    assert_eq!(reason(&me, &["me", "items"]).as_deref(), Some("missing_scope"));
+    assert_eq!(reason(&none, &["me"]).as_deref(), Some("missing_scope"));
+    // Without --require-scope, a token's scopes do not matter.
+    assert_eq!(reason(&none, &[]), None);
+    let (_, record) = judged(&env, &me, &["--require-scope", "admin", "--require-scope", "items"]);
+    assert_eq!(record["detail"], "the token lacks the scope(s) admin, items");
+    let listed = sign(Algorithm::HS256, &json!({"sub": "alice", "scope": ["me"]}), KEY);
+    assert_eq!(reason(&listed, &["me"]).as_deref(), Some("claims"));
+}
+
 #[test]
 fn what_cannot_be_judged_is_an_error_with_its_exit_code() {
     let env = TestEnv::init();
@@ -295,6 +328,34 @@ fn fastapi_users_tokens_are_judged_as_its_user_manager_does() {
     assert_eq!(reason(&access("ann@example.com"), "access").as_deref(), Some("claims"));
     let nobody = "00000000-0000-4000-8000-000000000000";
     assert_eq!(reason(&access(nobody), "access").as_deref(), Some("unknown_user"));
+    // Scopes are the tutorial's, and for access tokens only.
+    let refuse = |args: &[&str], message: &str| {
+        env.cmd()
+            .env("SECRET_KEY", KEY)
+            .args(args)
+            .write_stdin(reset.clone())
+            .assert()
+            .code(5)
+            .stdout("")
+            .stderr(format!("error: {message}\n"));
+    };
+    let no_scopes = "the fastapi-users service reads no scope claim; scopes are for services \
+                     built on FastAPI's \"OAuth2 scopes\" chapter (the tutorial's table)";
+    refuse(&["issue-token", "ann@example.com", "--scope", "me"], no_scopes);
+    refuse(&["verify-token", "--require-scope", "me"], no_scopes);
+    refuse(
+        &["issue-token", "ann@example.com", "--purpose", "reset", "--scope", "me"],
+        "scopes are for access tokens, not reset tokens",
+    );
+    // A verified user still gets access tokens; a verify token only while unverified.
+    env.run(&["grant", "verified", "bob@example.com"], "").code(0);
+    env.issue_token("bob@example.com", &[]);
+    env.cmd()
+        .env("SECRET_KEY", KEY)
+        .args(["issue-token", "bob@example.com", "--purpose", "verify"])
+        .assert()
+        .code(4)
+        .stderr("error: user 'bob@example.com' is already verified\n");
     // Disabled: reset and access refused; verify checks no status. Verified: verify refused.
     env.run(&["disable-user", "ann@example.com"], "").code(0);
     assert_eq!(reason(&reset, "reset").as_deref(), Some("inactive"));
