@@ -1,5 +1,5 @@
 //! Tokens exactly as the services issue them (access, password reset, email verification):
-//! HS256 JWTs signed with the service's secret string as UTF-8 bytes; and [`decode`], which
+//! HS256 JWTs signed with the service's secret string as UTF-8 bytes; and [`decode()`], which
 //! takes a token apart as the services' PyJWT does.
 
 mod decode;
