@@ -312,6 +312,12 @@ mod tests {
     }
 
     #[test]
+    fn a_judged_key_is_short_under_32_bytes() {
+        assert!(!SigningKey::for_judging("k".repeat(32).into()).is_short());
+        assert!(SigningKey::for_judging("k".repeat(31).into()).is_short());
+    }
+
+    #[test]
     fn a_key_never_shows_in_debug_output() {
         let key = SigningKey::new("k".repeat(40).into(), false).unwrap();
         assert_eq!(format!("{key:?}"), "SigningKey(..)");

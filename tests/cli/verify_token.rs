@@ -273,6 +273,11 @@ fn what_cannot_be_judged_is_an_error_with_its_exit_code() {
     // A file holds the token as well as stdin does.
     std::fs::write(env.path("token.txt"), format!("{token}\n")).unwrap();
     run(&["--token-file", "token.txt"], "").code(0);
+    run(&["--token-file", "-"], &token).code(0);
+    std::fs::write(env.path("bad.txt"), b"\xff\xfe\n").unwrap();
+    run(&["--token-file", "bad.txt"], "")
+        .code(5)
+        .stderr("error: the token from token file bad.txt is not valid UTF-8 text\n");
 }
 
 /// fastapi-users' manager, without the application: its reset token dies with the password, its
