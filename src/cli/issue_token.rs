@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::db::Access;
 use crate::error::Error;
 use crate::exit;
-use crate::shape::Purpose;
+use crate::shape::{Link, Purpose};
 use crate::token;
 use crate::users::{self, Issued, TokenRequest};
 
@@ -92,15 +92,17 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
     let mut store = ctx.open(Access::ReadOnly)?;
     let purpose = args.purpose.purpose();
     let kind = store.shape().token_kind(purpose)?;
-    let link_form = kind.link;
-    if args.output.format == TokenFormat::Link && link_form.is_none() {
-        return Err(Error::invalid(format!(
-            "--format link: the {} service's {} tokens have no link form of their own (its email hook makes the link)",
-            store.shape().name,
-            purpose.name()
-        ))
-        .into());
-    }
+    let print = match args.output.format {
+        TokenFormat::Token => Print::Token,
+        TokenFormat::Json => Print::Json(kind.link),
+        TokenFormat::Link => Print::Link(kind.link.ok_or_else(|| {
+            Error::invalid(format!(
+                "--format link: the {} service's {} tokens have no link form of their own (its email hook makes the link)",
+                store.shape().name,
+                purpose.name()
+            ))
+        })?),
+    };
     // Without --expires-in, the service's setting for this purpose, else its default.
     let lifetime = match args.expires_in {
         Some(lifetime) => Some(lifetime),
@@ -113,32 +115,26 @@ pub fn run(args: Args, ctx: &Context) -> anyhow::Result<u8> {
         now: SystemTime::now(),
     };
     let issued = users::issue_token(&mut *store, &args.username, &key, request)?;
-    let link = link_form.map(|link| {
-        let base = ctx
-            .settings
-            .var(link.base_setting)
-            .unwrap_or_else(|| link.default_base.to_owned());
-        format!(
-            "{}{}{}",
-            base.trim_end_matches('/'),
-            link.path,
-            issued.token.jwt
-        )
-    });
-    report(&args, ctx, &issued, link)?;
+    report(&args, ctx, &issued, print)?;
     Ok(exit::SUCCESS)
 }
 
-fn report(args: &Args, ctx: &Context, issued: &Issued, link: Option<String>) -> anyhow::Result<()> {
+/// What goes to stdout, decided before the token is made.
+enum Print {
+    Token,
+    /// The JSON record, with the shape's link where it has one.
+    Json(Option<Link>),
+    Link(Link),
+}
+
+fn report(args: &Args, ctx: &Context, issued: &Issued, print: Print) -> anyhow::Result<()> {
     let mut stdout = ctx.out.stdout();
     let jwt = &issued.token.jwt;
-    match (args.output.format, link) {
-        (TokenFormat::Token, _) => output::write_line(&mut stdout, jwt)?,
-        (TokenFormat::Link, Some(link)) => output::write_line(&mut stdout, &link)?,
-        (TokenFormat::Link, None) => {
-            return Err(Error::Internal("a link asked for a token without one".to_owned()).into());
-        }
-        (TokenFormat::Json, _) if args.purpose == PurposeArg::Access => output::write_json(
+    let link = |link: Link| link.url(ctx.settings.var(link.base_setting).as_deref(), jwt);
+    match print {
+        Print::Token => output::write_line(&mut stdout, jwt)?,
+        Print::Link(form) => output::write_line(&mut stdout, link(form))?,
+        Print::Json(_) if args.purpose == PurposeArg::Access => output::write_json(
             &mut stdout,
             &AccessResponse {
                 access_token: jwt,
@@ -146,13 +142,13 @@ fn report(args: &Args, ctx: &Context, issued: &Issued, link: Option<String>) -> 
                 expires_at: issued.token.expires_at,
             },
         )?,
-        (TokenFormat::Json, link) => output::write_json(
+        Print::Json(form) => output::write_json(
             &mut stdout,
             &LinkTokenRecord {
                 token: jwt,
                 purpose: issued.kind.purpose.name(),
                 expires_at: issued.token.expires_at,
-                link,
+                link: form.map(link),
             },
         )?,
     }

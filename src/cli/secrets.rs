@@ -328,10 +328,11 @@ pub fn signing_key(
     if let Some(path) = file {
         return read_file(path, Secret::Key);
     }
-    if let Some(note) = settings.note_for(name) {
+    let (value, note) = settings.named_var_os(name);
+    if let Some(note) = note {
         out.note(note);
     }
-    match settings.var_os(name) {
+    match value {
         Some(value) => {
             use std::os::unix::ffi::OsStringExt;
             let bytes = SecretBytes::new(value.into_vec());

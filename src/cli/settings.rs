@@ -73,15 +73,6 @@ impl Settings {
         }
     }
 
-    /// [`Settings::var`] as the environment holds it, not necessarily UTF-8 (a signing key's
-    /// bytes are checked where they are used).
-    pub fn var_os(&self, name: &str) -> Option<OsString> {
-        match std::env::var_os(name) {
-            Some(value) if !value.is_empty() => Some(value),
-            _ => self.file_value(name).map(OsString::from),
-        }
-    }
-
     /// The `.env`'s value of `name`: one of [`TAKEN`], or one an option names, read again for it
     /// (the file read cleanly once; were it gone since, it holds none).
     fn file_value(&self, name: &str) -> Option<String> {
@@ -94,14 +85,22 @@ impl Settings {
         value.filter(|v| !v.is_empty())
     }
 
-    /// The note for a variable an option names (not one of [`TAKEN`], which the start-up note
-    /// lists) when its value comes from the `.env`.
-    pub fn note_for(&self, name: &str) -> Option<String> {
-        let path = self.path.as_ref()?;
-        let from_file = !TAKEN.contains(&name)
-            && std::env::var_os(name).is_none_or(|v| v.is_empty())
-            && self.file_value(name).is_some();
-        from_file.then(|| format!("settings from {}: {name}", path.display()))
+    /// [`Settings::var`] as the environment holds it, not necessarily UTF-8 (a signing key's
+    /// bytes are checked where they are used), for [`TAKEN`] or a variable an option names; with
+    /// the note to print when the value of one an option names comes from the `.env` (the
+    /// start-up note lists only [`TAKEN`]).
+    pub fn named_var_os(&self, name: &str) -> (Option<OsString>, Option<String>) {
+        if let Some(value) = std::env::var_os(name).filter(|v| !v.is_empty()) {
+            return (Some(value), None);
+        }
+        let value = self.file_value(name);
+        let note = match (&value, &self.path) {
+            (Some(_), Some(path)) if !TAKEN.contains(&name) => {
+                Some(format!("settings from {}: {name}", path.display()))
+            }
+            _ => None,
+        };
+        (value.map(OsString::from), note)
     }
 
     /// Whether `name`'s value comes from the `.env` (the environment does not set it).

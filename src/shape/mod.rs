@@ -188,6 +188,14 @@ pub struct Link {
     pub path: &'static str,
 }
 
+impl Link {
+    /// The link with `token`, on the setting's `base` (else the default), joined as the
+    /// template joins it: `f"{settings.FRONTEND_HOST}/reset-password?token={token}"`.
+    pub fn url(&self, base: Option<&str>, token: &str) -> String {
+        format!("{}{}{token}", base.unwrap_or(self.default_base), self.path)
+    }
+}
+
 /// What a token's `sub` holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {

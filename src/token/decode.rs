@@ -227,22 +227,13 @@ fn check_claims(
 ) -> Result<(), Refusal> {
     #[allow(clippy::cast_precision_loss)] // Times of no realistic token lose nothing.
     let after_now = |at: i128| at as f64 > now;
-    if let Some(iat) = claims.get("iat") {
-        let iat = python_int(iat).ok_or_else(|| claim("iat (issued at) is not an integer"))?;
-        if after_now(iat) {
-            return Err(Refusal::NotYetValid {
-                claim: "iat",
-                at: iat,
-            });
-        }
-    }
-    if let Some(nbf) = claims.get("nbf") {
-        let nbf = python_int(nbf).ok_or_else(|| claim("nbf (not before) is not an integer"))?;
-        if after_now(nbf) {
-            return Err(Refusal::NotYetValid {
-                claim: "nbf",
-                at: nbf,
-            });
+    for (name, what) in [("iat", "issued at"), ("nbf", "not before")] {
+        if let Some(at) = claims.get(name) {
+            let at = python_int(at)
+                .ok_or_else(|| claim(&format!("{name} ({what}) is not an integer")))?;
+            if after_now(at) {
+                return Err(Refusal::NotYetValid { claim: name, at });
+            }
         }
     }
     if let Some(exp) = claims.get("exp") {

@@ -34,6 +34,11 @@ fn judged_with(env: &TestEnv, token: &str, extra: &[&str]) -> (i32, serde_json::
     judged(env, token, &args)
 }
 
+/// `issue-token`'s arguments for ann's token of `purpose`, its key from the variable `secret`.
+fn purpose_args<'a>(purpose: &'a str, secret: &'a str) -> [&'a str; 5] {
+    ["ann@example.com", "--purpose", purpose, "--secret-key-env", secret]
+}
+
 fn reset(service: &Service, token: &str, password: &str) -> Reply {
     service.post(
         "/auth/reset-password",
@@ -58,13 +63,7 @@ fn fastapi_users_resets_and_verifies_with_the_tokens_authctl_issues() {
         KEY,
         &secrets,
     );
-    let reset_args = [
-        "ann@example.com",
-        "--purpose",
-        "reset",
-        "--secret-key-env",
-        "RESET_PASSWORD_TOKEN_SECRET",
-    ];
+    let reset_args = purpose_args("reset", "RESET_PASSWORD_TOKEN_SECRET");
     let token = issued(&env, &reset_args, &secrets);
     std::fs::write(env.path("secret.txt"), RESET_SECRET).unwrap();
     let (code, record) = judged_with(&env, &token, &["--purpose", "reset"]);
@@ -96,13 +95,7 @@ fn fastapi_users_resets_and_verifies_with_the_tokens_authctl_issues() {
     let (code, record) = judged_with(&env, &token, &["--purpose", "reset"]);
     assert_eq!((code, &record["reason"]), (1, &json!("password_changed")), "{record}");
     // Verification through the application's own route, hooks and all.
-    let verify_args = [
-        "ann@example.com",
-        "--purpose",
-        "verify",
-        "--secret-key-env",
-        "VERIFICATION_TOKEN_SECRET",
-    ];
+    let verify_args = purpose_args("verify", "VERIFICATION_TOKEN_SECRET");
     let token = issued(&env, &verify_args, &secrets);
     std::fs::write(env.path("secret.txt"), VERIFY_SECRET).unwrap();
     assert_eq!(judged_with(&env, &token, &["--purpose", "verify"]).0, 0);

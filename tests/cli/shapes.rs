@@ -1325,6 +1325,22 @@ fn reset_and_verify_tokens_carry_each_services_claims() {
         .args(["issue-token", "ann@example.com", "--purpose", "verify"])
         .assert()
         .code(5);
+    // --format link: the template's default front end, and its join taken as it is (a
+    // trailing slash stays, as in the template's email).
+    let link = |host: Option<&str>| {
+        let mut cmd = env.cmd();
+        if let Some(host) = host {
+            cmd.env("FRONTEND_HOST", host);
+        }
+        let assert = cmd
+            .env("SECRET_KEY", KEY)
+            .args(["issue-token", "ann@example.com", "--purpose", "reset", "--format", "link"])
+            .assert()
+            .code(0);
+        support::stdout(&assert)
+    };
+    assert!(link(None).starts_with("http://localhost:5173/reset-password?token=eyJ"));
+    assert!(link(Some("https://a.example/")).starts_with("https://a.example//reset-password?token=eyJ"));
 
     let env = FASTAPI_USERS.env();
     env.add_user("ann@example.com", "ann's long password");

@@ -2,7 +2,8 @@
 
 OAuth2 password flow with JWT (PyJWT, HS256), passwords verified with pwdlib (Argon2 and
 bcrypt hashers, or Argon2 only with PASSWORD_HASHERS=recommended), users in a SQLAlchemy `users`
-table created with `create_all` at start-up. DATABASE_URL and SECRET_KEY come from the environment. Written for authctl's interop tests;
+table created with `create_all` at start-up (tests/interop/tutorial_table.py, which the scopes
+chapter's service shares). DATABASE_URL and SECRET_KEY come from the environment. Written for authctl's interop tests;
 it follows service-contract.md and adds nothing the tutorial does not do.
 """
 
@@ -14,52 +15,16 @@ import jwt
 from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from jwt.exceptions import InvalidTokenError
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
-from pwdlib.hashers.bcrypt import BcryptHasher
 from pydantic import BaseModel
-from sqlalchemy import Boolean, Column, Integer, String, create_engine
-from sqlalchemy.orm import Session, declarative_base, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.orm import Session
 
-DATABASE_URL = os.environ["DATABASE_URL"]
+# The users table, its engine and the hasher (tests/interop/tutorial_table.py); helper.py reads
+# SessionLocal and UserRow through this module.
+from tutorial_table import DUMMY_HASH, SessionLocal, UserRow, get_db, get_user, password_hash  # noqa: F401
+
 SECRET_KEY = os.environ["SECRET_KEY"]
 ALGORITHM = "HS256"
 ACCESS_TOKEN_EXPIRE_MINUTES = 30
-
-# The tutorial's SQLite option; PostgreSQL's driver takes none.
-connect_args = {"check_same_thread": False} if DATABASE_URL.startswith("sqlite") else {}
-engine_args = {}
-if os.environ.get("POOLER") == "transaction":
-    # Behind a transaction pooler, as SQLAlchemy's and psycopg's docs say: no client-side pool
-    # (the pooler is one) and no server-side prepared statements.
-    connect_args["prepare_threshold"] = None
-    engine_args["poolclass"] = NullPool
-engine = create_engine(DATABASE_URL, connect_args=connect_args, **engine_args)
-SessionLocal = sessionmaker(autocommit=False, autoflush=False, bind=engine)
-Base = declarative_base()
-
-
-class UserRow(Base):
-    __tablename__ = "users"
-
-    id = Column(Integer, primary_key=True, index=True)
-    username = Column(String, unique=True, index=True)
-    email = Column(String, unique=True, index=True)
-    full_name = Column(String, index=True)
-    disabled = Column(Boolean, default=False)
-    hashed_password = Column(String)
-
-
-Base.metadata.create_all(bind=engine)
-
-# The full-stack template and fastapi-users verify both kinds; the current tutorial uses
-# PasswordHash.recommended(), Argon2 only (PASSWORD_HASHERS=recommended).
-if os.environ.get("PASSWORD_HASHERS") == "recommended":
-    password_hash = PasswordHash.recommended()
-else:
-    password_hash = PasswordHash((Argon2Hasher(), BcryptHasher()))
-DUMMY_HASH = password_hash.hash("dummypassword")
 
 
 class Token(BaseModel):
@@ -76,18 +41,6 @@ class User(BaseModel):
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token")
 app = FastAPI()
-
-
-def get_db():
-    db = SessionLocal()
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-def get_user(db: Session, username: str) -> UserRow | None:
-    return db.query(UserRow).filter(UserRow.username == username).first()
 
 
 def authenticate_user(db: Session, username: str, password: str) -> UserRow | None:

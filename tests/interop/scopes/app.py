@@ -12,8 +12,9 @@ GET /users/me/ needs `me`, GET /users/me/items/ needs `me` and `items`, GET /sta
 Written for authctl's interop tests; it keeps the chapter's logic and differs from it only
 where tests/interop/app.py differs from the tutorial:
 
-- users are rows of the same SQLAlchemy `users` table as tests/interop/app.py (created with
-  `create_all` at start-up, the same engine setup, POOLER=transaction included) instead of the
+- users are rows of the same SQLAlchemy `users` table as tests/interop/app.py (one module for
+  both, tests/interop/tutorial_table.py: `create_all` at start-up, the same engine setup,
+  POOLER=transaction included) instead of the
   chapter's `fake_users_db`; `get_user` reads a row and `get_current_user` takes the session as
   a dependency and answers a `User` built from the row.
 - DATABASE_URL and SECRET_KEY come from the environment (the chapter hard-codes SECRET_KEY).
@@ -23,7 +24,9 @@ where tests/interop/app.py differs from the tutorial:
 """
 
 import os
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Annotated
 
 import jwt
@@ -34,44 +37,16 @@ from fastapi.security import (
     SecurityScopes,
 )
 from jwt.exceptions import InvalidTokenError
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
-from pwdlib.hashers.bcrypt import BcryptHasher
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Boolean, Column, Integer, String, create_engine
-from sqlalchemy.orm import Session, declarative_base, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.orm import Session
 
-DATABASE_URL = os.environ["DATABASE_URL"]
+# The tutorial's users table, shared with tests/interop/app.py, one folder up.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tutorial_table import DUMMY_HASH, UserRow, get_db, get_user, password_hash  # noqa: E402
+
 SECRET_KEY = os.environ["SECRET_KEY"]
 ALGORITHM = "HS256"
 ACCESS_TOKEN_EXPIRE_MINUTES = 30
-
-# The tutorial's SQLite option; PostgreSQL's driver takes none.
-connect_args = {"check_same_thread": False} if DATABASE_URL.startswith("sqlite") else {}
-engine_args = {}
-if os.environ.get("POOLER") == "transaction":
-    # Behind a transaction pooler, as SQLAlchemy's and psycopg's docs say: no client-side pool
-    # (the pooler is one) and no server-side prepared statements.
-    connect_args["prepare_threshold"] = None
-    engine_args["poolclass"] = NullPool
-engine = create_engine(DATABASE_URL, connect_args=connect_args, **engine_args)
-SessionLocal = sessionmaker(autocommit=False, autoflush=False, bind=engine)
-Base = declarative_base()
-
-
-class UserRow(Base):
-    __tablename__ = "users"
-
-    id = Column(Integer, primary_key=True, index=True)
-    username = Column(String, unique=True, index=True)
-    email = Column(String, unique=True, index=True)
-    full_name = Column(String, index=True)
-    disabled = Column(Boolean, default=False)
-    hashed_password = Column(String)
-
-
-Base.metadata.create_all(bind=engine)
 
 
 class Token(BaseModel):
@@ -91,15 +66,6 @@ class User(BaseModel):
     disabled: bool | None = None
 
 
-# The full-stack template and fastapi-users verify both kinds; the chapter uses
-# PasswordHash.recommended(), Argon2 only (PASSWORD_HASHERS=recommended).
-if os.environ.get("PASSWORD_HASHERS") == "recommended":
-    password_hash = PasswordHash.recommended()
-else:
-    password_hash = PasswordHash((Argon2Hasher(), BcryptHasher()))
-
-DUMMY_HASH = password_hash.hash("dummypassword")
-
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl="token",
     scopes={"me": "Read information about the current user.", "items": "Read items."},
@@ -108,24 +74,12 @@ oauth2_scheme = OAuth2PasswordBearer(
 app = FastAPI()
 
 
-def get_db():
-    db = SessionLocal()
-    try:
-        yield db
-    finally:
-        db.close()
-
-
 def verify_password(plain_password, hashed_password):
     return password_hash.verify(plain_password, hashed_password)
 
 
 def get_password_hash(password):
     return password_hash.hash(password)
-
-
-def get_user(db: Session, username: str) -> UserRow | None:
-    return db.query(UserRow).filter(UserRow.username == username).first()
 
 
 def authenticate_user(db: Session, username: str, password: str):
