@@ -93,9 +93,16 @@ pub fn python() -> &'static Path {
 }
 
 /// Builds a venv once per `target/` (and again when its requirements change).
+///
+/// Under nextest every test is its own process, so a `OnceLock` alone lets two processes
+/// build at once and one replace the venv while another's service starts from it; an
+/// exclusive lock on a file beside the venv makes the check and the build one step.
 fn build_venv(requirements_file: &Path, name: &str) -> Result<PathBuf, String> {
     let requirements = std::fs::read_to_string(requirements_file).map_err(|e| e.to_string())?;
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let lock = std::fs::File::create(venv.with_file_name(format!("{name}.lock")))
+        .map_err(|e| e.to_string())?;
+    lock.lock().map_err(|e| e.to_string())?;
     let stamp = venv.join("authctl-requirements.txt");
     let python = venv.join("bin/python");
     if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&requirements) {
